@@ -1,0 +1,678 @@
+/*
+ * qtest: the xen-sim platform does what Xen does, refusals included
+ *
+ * One case per operation the platform offers to the guest or to a
+ * backend: xenstore (own tree, permissions, transactions, watches),
+ * grants (checked through QEMU's stock xen-net-device, which must refuse
+ * to connect with a bad ring grant and leave nothing mapped), event
+ * channels (binding through the same device, sending from the guest).
+ * After every refusal QEMU must still answer QMP.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "tests/qtest/libqtest.h"
+#include "qobject/qdict.h"
+#include "xen-guest.h"
+#include "xen-netfront.h"
+
+#define VIF_ARGS "-netdev user,id=n0,restrict=on " \
+    "-device xen-net-device,id=vif0,netdev=n0,mac=00:16:3e:00:00:01"
+
+typedef struct TestEnv {
+    QTestState *qts;
+    XenGuest *g;
+    bool vif;
+} TestEnv;
+
+static void env_start(TestEnv *e, bool vif)
+{
+    e->vif = vif;
+    e->qts = xen_guest_qemu_init(NULL, "%s", vif ? VIF_ARGS : "");
+    e->g = xen_guest_new(e->qts, NULL, 0);
+}
+
+static void assert_qemu_alive(TestEnv *e)
+{
+    QDict *resp = qtest_qmp(e->qts, "{ 'execute': 'query-status' }");
+
+    g_assert(qdict_haskey(resp, "return"));
+    qobject_unref(resp);
+}
+
+static void env_stop(TestEnv *e)
+{
+    assert_qemu_alive(e);
+    if (e->vif) {
+        /* Unplug first: the stock device crashes QEMU's exit otherwise. */
+        qtest_qmp_device_del(e->qts, "vif0");
+    }
+    xen_guest_free(e->g);
+    qtest_quit(e->qts);
+}
+
+static char *home_path(TestEnv *e, const char *rel)
+{
+    return g_strdup_printf("%s/%s", xen_guest_home(e->g), rel);
+}
+
+/*
+ * Xenstore
+ */
+
+static void test_xs_own_tree(void)
+{
+    TestEnv e;
+    g_autofree char *dir = NULL, *a = NULL, *b = NULL, *value = NULL;
+    g_auto(GStrv) names = NULL;
+    uint64_t requests;
+
+    env_start(&e, false);
+    dir = home_path(&e, "data");
+    a = home_path(&e, "data/a");
+    b = home_path(&e, "data/b");
+    requests = xen_guest_sim_stat(e.g, "xs-requests");
+
+    g_assert_cmpint(xen_guest_xs_mkdir(e.g, 0, dir), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, a, "hello"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, b, ""), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, a, &value), ==, 0);
+    g_assert_cmpstr(value, ==, "hello");
+    g_clear_pointer(&value, g_free);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, b, &value), ==, 0);
+    g_assert_cmpstr(value, ==, "");
+    g_clear_pointer(&value, g_free);
+
+    /* Relative paths are under the guest's home, as in xenstored. */
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, "data/a", "again"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, a, &value), ==, 0);
+    g_assert_cmpstr(value, ==, "again");
+
+    g_assert_cmpint(xen_guest_xs_directory(e.g, 0, dir, &names), ==, 0);
+    g_assert_cmpuint(g_strv_length(names), ==, 2);
+    g_assert_true(g_strv_contains((const char * const *)names, "a"));
+    g_assert_true(g_strv_contains((const char * const *)names, "b"));
+
+    g_assert_cmpint(xen_guest_xs_rm(e.g, 0, dir), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, a, NULL), ==, -ENOENT);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, dir, NULL), ==, -ENOENT);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "xs-requests"), >=,
+                     requests + 11);
+    env_stop(&e);
+}
+
+static void test_xs_read_missing_enoent(void)
+{
+    TestEnv e;
+    g_autofree char *path = NULL;
+    g_auto(GStrv) names = NULL;
+
+    env_start(&e, false);
+    path = home_path(&e, "no/such/node");
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, path, NULL), ==, -ENOENT);
+    g_assert_cmpint(xen_guest_xs_directory(e.g, 0, path, &names), ==,
+                    -ENOENT);
+    env_stop(&e);
+}
+
+static void test_xs_backend_write_eacces(void)
+{
+    TestEnv e;
+    XenGuestDevice dev;
+    g_autofree char *state = NULL, *other = NULL, *value = NULL;
+    g_autofree char *before = NULL;
+
+    env_start(&e, true);
+    g_assert_cmpint(xen_guest_find_device(e.g, "vif", -1, &dev), ==, 0);
+    state = g_strdup_printf("%s/state", dev.backend);
+    other = g_strdup_printf("%s/injected", dev.backend);
+
+    /* The guest can read its backend's nodes, not change them. */
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, state, &before), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, state, "4"), ==, -EACCES);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, other, "1"), ==, -EACCES);
+    g_assert_cmpint(xen_guest_xs_mkdir(e.g, 0, other), ==, -EACCES);
+    g_assert_cmpint(xen_guest_xs_rm(e.g, 0, state), ==, -EACCES);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, state, &value), ==, 0);
+    g_assert_cmpstr(value, ==, before);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, other, NULL), ==, -ENOENT);
+    assert_qemu_alive(&e);
+    xen_guest_device_cleanup(&dev);
+    env_stop(&e);
+}
+
+static void test_xs_other_domain_eacces(void)
+{
+    TestEnv e;
+
+    env_start(&e, false);
+    /* Domain 0's nodes are its own. */
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, "/local/domain/0/domid", NULL),
+                    ==, -EACCES);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, "/local/domain/0/x", "1"),
+                    ==, -EACCES);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, "/injected", "1"), ==,
+                    -EACCES);
+    env_stop(&e);
+}
+
+static void test_xs_transaction_commit(void)
+{
+    TestEnv e;
+    g_autofree char *path = NULL, *value = NULL;
+    uint32_t tx;
+
+    env_start(&e, false);
+    path = home_path(&e, "tx-commit");
+    g_assert_cmpint(xen_guest_xs_transaction_start(e.g, &tx), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, tx, path, "v1"), ==, 0);
+    /* Seen inside the transaction, not outside before the commit. */
+    g_assert_cmpint(xen_guest_xs_read(e.g, tx, path, &value), ==, 0);
+    g_assert_cmpstr(value, ==, "v1");
+    g_clear_pointer(&value, g_free);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, path, NULL), ==, -ENOENT);
+    g_assert_cmpint(xen_guest_xs_transaction_end(e.g, tx, false), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, path, &value), ==, 0);
+    g_assert_cmpstr(value, ==, "v1");
+    /* The transaction is gone. */
+    g_assert_cmpint(xen_guest_xs_write(e.g, tx, path, "v2"), <, 0);
+    env_stop(&e);
+}
+
+static void test_xs_transaction_abort(void)
+{
+    TestEnv e;
+    g_autofree char *path = NULL;
+    uint32_t tx;
+
+    env_start(&e, false);
+    path = home_path(&e, "tx-abort");
+    g_assert_cmpint(xen_guest_xs_transaction_start(e.g, &tx), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, tx, path, "v1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_transaction_end(e.g, tx, true), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, path, NULL), ==, -ENOENT);
+    env_stop(&e);
+}
+
+static void test_xs_transaction_conflict_eagain(void)
+{
+    TestEnv e;
+    g_autofree char *path = NULL, *value = NULL;
+    uint32_t tx;
+
+    env_start(&e, false);
+    path = home_path(&e, "tx-conflict");
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, path, "old"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_transaction_start(e.g, &tx), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, tx, path, &value), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, path, "outside"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, tx, path, "inside"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_transaction_end(e.g, tx, false), ==,
+                    -EAGAIN);
+    g_clear_pointer(&value, g_free);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, path, &value), ==, 0);
+    g_assert_cmpstr(value, ==, "outside");
+    env_stop(&e);
+}
+
+static void test_xs_watch_path_token(void)
+{
+    TestEnv e;
+    g_autofree char *dir = NULL, *child = NULL, *other = NULL;
+    char *path, *token;
+
+    env_start(&e, false);
+    dir = home_path(&e, "watched");
+    child = home_path(&e, "watched/child");
+    other = home_path(&e, "unwatched");
+    g_assert_cmpint(xen_guest_xs_mkdir(e.g, 0, dir), ==, 0);
+
+    /* A new watch fires once at once, with its own path. */
+    g_assert_cmpint(xen_guest_xs_watch(e.g, dir, "tok-1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch(e.g, &path, &token,
+                                            XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(path, ==, dir);
+    g_assert_cmpstr(token, ==, "tok-1");
+    g_free(path);
+    g_free(token);
+
+    /* A write elsewhere does not fire it; one below it does. */
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, other, "x"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, child, "1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch(e.g, &path, &token,
+                                            XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(path, ==, child);
+    g_assert_cmpstr(token, ==, "tok-1");
+    g_free(path);
+    g_free(token);
+
+    /* Two watches, two tokens; after unwatch, only the other fires. */
+    g_assert_cmpint(xen_guest_xs_watch(e.g, other, "tok-2"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "tok-2", &path,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(path, ==, other);
+    g_free(path);
+    g_assert_cmpint(xen_guest_xs_unwatch(e.g, dir, "tok-1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, child, "2"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, other, "y"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch(e.g, &path, &token,
+                                            XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(path, ==, other);
+    g_assert_cmpstr(token, ==, "tok-2");
+    g_free(path);
+    g_free(token);
+    g_assert_cmpuint(xen_guest_xs_pending_watch_events(e.g), ==, 0);
+
+    /* Unwatching what is not watched is refused. */
+    g_assert_cmpint(xen_guest_xs_unwatch(e.g, dir, "tok-1"), ==, -ENOENT);
+    g_assert_cmpint(xen_guest_xs_unwatch(e.g, other, "tok-2"), ==, 0);
+    env_stop(&e);
+}
+
+static void test_xs_watch_fires_on_commit(void)
+{
+    TestEnv e;
+    g_autofree char *path = NULL, *fired = NULL, *other = NULL;
+    uint32_t tx;
+
+    env_start(&e, false);
+    path = home_path(&e, "tx-watched");
+    other = home_path(&e, "marker");
+    g_assert_cmpint(xen_guest_xs_watch(e.g, path, "tok"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_watch(e.g, other, "marker"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "tok", NULL,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "marker", NULL,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+
+    g_assert_cmpint(xen_guest_xs_transaction_start(e.g, &tx), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, tx, path, "1"), ==, 0);
+    /* Nothing fires before the commit: the marker's event comes alone. */
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, other, "1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "marker", NULL,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpuint(xen_guest_xs_pending_watch_events(e.g), ==, 0);
+    g_assert_cmpint(xen_guest_xs_transaction_end(e.g, tx, false), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "tok", &fired,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(fired, ==, path);
+    env_stop(&e);
+}
+
+/*
+ * Grants, through the stock device: it maps the tx ring, then the rx
+ * ring, read-write.  A bad rx-ring-ref also checks that the tx ring,
+ * mapped by then, is unmapped when the connection fails.
+ */
+
+typedef enum BadGrant {
+    BAD_GRANT_WRONG_DOMID,
+    BAD_GRANT_REVOKED,
+    BAD_GRANT_READONLY,
+    BAD_GRANT_OUT_OF_RANGE,
+} BadGrant;
+
+typedef struct BadGrantCase {
+    BadGrant kind;
+    bool rx;                    /* which ring gets the bad ref */
+} BadGrantCase;
+
+/* A ref to @gpa that the backend must not be able to map read-write. */
+static grant_ref_t bad_grant(TestEnv *e, XenNetFront *nf, BadGrant kind,
+                             uint64_t gpa)
+{
+    grant_ref_t ref;
+
+    switch (kind) {
+    case BAD_GRANT_WRONG_DOMID:
+        return xen_guest_grant(e->g, gpa, nf->dev.backend_id + 7, false);
+    case BAD_GRANT_REVOKED:
+        ref = xen_guest_grant(e->g, gpa, nf->dev.backend_id, false);
+        g_assert_cmpint(xen_guest_end_grant(e->g, ref), ==, 0);
+        /* Keep the ref ours so that nothing reuses it. */
+        g_assert_cmpuint(xen_guest_grant_alloc_ref(e->g), ==, ref);
+        g_assert_cmphex(xen_guest_grant_flags(e->g, ref), ==, 0);
+        return ref;
+    case BAD_GRANT_READONLY:
+        return xen_guest_grant(e->g, gpa, nf->dev.backend_id, true);
+    case BAD_GRANT_OUT_OF_RANGE:
+        return xen_guest_grant_table_size(e->g) + 5;
+    }
+    g_assert_not_reached();
+}
+
+static void release_bad_grant(TestEnv *e, BadGrant kind, grant_ref_t ref)
+{
+    switch (kind) {
+    case BAD_GRANT_WRONG_DOMID:
+    case BAD_GRANT_READONLY:
+        g_assert_cmpint(xen_guest_end_grant(e->g, ref), ==, 0);
+        break;
+    case BAD_GRANT_REVOKED:
+        xen_guest_grant_free_ref(e->g, ref);
+        break;
+    case BAD_GRANT_OUT_OF_RANGE:
+        break;
+    }
+}
+
+/*
+ * The backend must settle in Closing without ever being Connected, with
+ * nothing mapped or bound; then the guest closes and cleans up.
+ */
+static void expect_refused(TestEnv *e, XenNetFront *nf)
+{
+    uint32_t seen = 0;
+    int ret;
+
+    ret = xen_netfront_wait_backend(nf, &seen, XEN_GUEST_TIMEOUT_MS);
+    g_assert_cmpint(ret, >=, 0);
+    g_assert_cmpstr(xen_guest_state_name(ret), ==, "Closing");
+    g_assert_false(seen & XEN_GUEST_STATE_BIT(XenbusStateConnected));
+    g_assert_cmpuint(xen_guest_sim_stat(e->g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e->g, "evtchn-bound"), ==, 0);
+    assert_qemu_alive(e);
+}
+
+static void test_grant_refused(const void *data)
+{
+    const BadGrantCase *c = data;
+    TestEnv e;
+    XenNetFront nf;
+    uint64_t page, refusals;
+    grant_ref_t bad;
+
+    env_start(&e, true);
+    xen_netfront_init(&nf, e.g, -1);
+    page = c->rx ? nf.rx_ring_gpa : nf.tx_ring_gpa;
+    bad = bad_grant(&e, &nf, c->kind, page);
+    refusals = xen_guest_sim_stat(e.g, "grant-refusals");
+
+    xen_netfront_publish(&nf, c->rx ? nf.tx_ring_ref : bad,
+                         c->rx ? bad : nf.rx_ring_ref, nf.port);
+    expect_refused(&e, &nf);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-refusals"), ==,
+                     refusals + 1);
+    /* A refusal leaves the entry as the guest wrote it. */
+    if (c->kind != BAD_GRANT_OUT_OF_RANGE) {
+        g_assert_false(xen_guest_grant_flags(e.g, bad) &
+                       (GTF_reading | GTF_writing));
+    }
+
+    xen_netfront_close(&nf);
+    release_bad_grant(&e, c->kind, bad);
+    g_assert_cmpuint(xen_guest_grants_in_use(e.g), ==, 0);
+    env_stop(&e);
+}
+
+/* Mapped grants are marked in use; the guest cannot end them. */
+static void test_grant_end_while_mapped_busy(void)
+{
+    TestEnv e;
+    XenNetFront nf;
+
+    env_start(&e, true);
+    xen_netfront_init(&nf, e.g, -1);
+    g_assert_cmpint(xen_netfront_connect(&nf, XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 2);
+    /* Rings are mapped read-write: Xen marks both reading and writing. */
+    g_assert_cmphex(xen_guest_grant_flags(e.g, nf.tx_ring_ref) &
+                    (GTF_reading | GTF_writing), ==,
+                    GTF_reading | GTF_writing);
+    g_assert_cmpint(xen_guest_end_grant(e.g, nf.tx_ring_ref), ==, -EBUSY);
+    g_assert_cmpint(xen_guest_end_grant(e.g, nf.rx_ring_ref), ==, -EBUSY);
+    /* Still granted, still mapped. */
+    g_assert_cmphex(xen_guest_grant_flags(e.g, nf.rx_ring_ref) &
+                    GTF_type_mask, ==, GTF_permit_access);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 2);
+
+    /* Closing unmaps, and the flags go. */
+    xen_netfront_close(&nf);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-maps"), ==,
+                     xen_guest_sim_stat(e.g, "grant-unmaps"));
+    env_stop(&e);
+}
+
+/*
+ * The table grows (and moves out of its reserved room) as the guest
+ * grants more; grants made before stay valid, and refs beyond the first
+ * table work for the backend.
+ */
+static void test_grant_table_grows(void)
+{
+    TestEnv e;
+    XenNetFront nf;
+    unsigned int size0, n, i;
+    grant_ref_t *refs, tx_ref, rx_ref;
+    uint64_t page;
+
+    env_start(&e, true);
+    xen_netfront_init(&nf, e.g, -1);
+    size0 = xen_guest_grant_table_size(e.g);
+    page = xen_guest_alloc_pages(e.g, 1);
+    n = size0 * 64;
+    refs = g_new(grant_ref_t, n);
+    for (i = 0; i < n; i++) {
+        refs[i] = xen_guest_grant(e.g, page, nf.dev.backend_id, true);
+    }
+    g_assert_cmpuint(xen_guest_grant_table_size(e.g), >=, n);
+    /* The ring refs were made first, in the first table. */
+    g_assert_cmpuint(nf.tx_ring_ref, <, size0);
+    tx_ref = xen_guest_grant(e.g, nf.tx_ring_gpa, nf.dev.backend_id, false);
+    rx_ref = xen_guest_grant(e.g, nf.rx_ring_gpa, nf.dev.backend_id, false);
+    g_assert_cmpuint(rx_ref, >=, n);
+
+    /* The backend maps an old ref and a new one. */
+    xen_netfront_publish(&nf, nf.tx_ring_ref, rx_ref, nf.port);
+    g_assert_cmpint(xen_netfront_wait_backend(&nf, NULL,
+                                              XEN_GUEST_TIMEOUT_MS), ==,
+                    XenbusStateConnected);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 2);
+    xen_netfront_close(&nf);
+
+    for (i = 0; i < n; i++) {
+        g_assert_cmpint(xen_guest_end_grant(e.g, refs[i]), ==, 0);
+    }
+    g_assert_cmpint(xen_guest_end_grant(e.g, tx_ref), ==, 0);
+    g_assert_cmpint(xen_guest_end_grant(e.g, rx_ref), ==, 0);
+    g_assert_cmpuint(xen_guest_grants_in_use(e.g), ==, 0);
+    xen_guest_free_pages(e.g, page, 1);
+    g_free(refs);
+    env_stop(&e);
+}
+
+/*
+ * Event channels
+ */
+
+typedef enum BadPort {
+    BAD_PORT_UNALLOCATED,
+    BAD_PORT_CLOSED,
+    BAD_PORT_OTHER_REMOTE,
+} BadPort;
+
+static void test_evtchn_bind_refused(const void *data)
+{
+    BadPort kind = GPOINTER_TO_INT(data);
+    TestEnv e;
+    XenNetFront nf;
+    evtchn_port_t port = 0;
+
+    env_start(&e, true);
+    xen_netfront_init(&nf, e.g, -1);
+    switch (kind) {
+    case BAD_PORT_UNALLOCATED:
+        port = nf.port + 10;
+        break;
+    case BAD_PORT_CLOSED:
+        g_assert_cmpint(xen_guest_evtchn_alloc_unbound(e.g, nf.dev.backend_id,
+                                                       &port), ==, 0);
+        g_assert_cmpint(xen_guest_evtchn_close(e.g, port), ==, 0);
+        break;
+    case BAD_PORT_OTHER_REMOTE:
+        g_assert_cmpint(xen_guest_evtchn_alloc_unbound(e.g,
+                                                       nf.dev.backend_id + 7,
+                                                       &port), ==, 0);
+        break;
+    }
+    g_assert_cmpuint(port, !=, nf.port);
+
+    xen_netfront_publish(&nf, nf.tx_ring_ref, nf.rx_ring_ref, port);
+    expect_refused(&e, &nf);
+
+    xen_netfront_close(&nf);
+    if (kind == BAD_PORT_OTHER_REMOTE) {
+        g_assert_cmpint(xen_guest_evtchn_close(e.g, port), ==, 0);
+    }
+    env_stop(&e);
+}
+
+static void test_evtchn_send_unallocated_einval(void)
+{
+    TestEnv e;
+    evtchn_port_t port;
+
+    env_start(&e, false);
+    g_assert_cmpint(xen_guest_evtchn_alloc_unbound(e.g, 0, &port), ==, 0);
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, port + 1), ==, -EINVAL);
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, 0), ==, -EINVAL);
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, 1u << 20), ==, -EINVAL);
+    /* The doorbell has no status; it must not hurt QEMU either. */
+    xen_guest_evtchn_notify(e.g, port + 1);
+    xen_guest_evtchn_notify(e.g, 1u << 20);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-notify-backend"), ==, 0);
+    env_stop(&e);
+}
+
+static void test_evtchn_send_closed_einval(void)
+{
+    TestEnv e;
+    XenNetFront nf;
+
+    env_start(&e, true);
+    xen_netfront_init(&nf, e.g, -1);
+    g_assert_cmpint(xen_netfront_connect(&nf, XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, nf.port), ==, 0);
+    xen_netfront_close(&nf);
+    /* Closed by xen_netfront_close(). */
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, nf.port), ==, -EINVAL);
+    g_assert_cmpint(xen_guest_evtchn_close(e.g, nf.port), ==, -EINVAL);
+    env_stop(&e);
+}
+
+/* As Xen: a send on a port that nobody has bound yet is dropped. */
+static void test_evtchn_send_unbound_dropped(void)
+{
+    TestEnv e;
+    evtchn_port_t port;
+
+    env_start(&e, false);
+    g_assert_cmpint(xen_guest_evtchn_alloc_unbound(e.g, 0, &port), ==, 0);
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, port), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-notify-backend"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
+    g_assert_cmpint(xen_guest_evtchn_close(e.g, port), ==, 0);
+    env_stop(&e);
+}
+
+/* Closing the guest's end unbinds the backend's. */
+static void test_evtchn_guest_close_unbinds(void)
+{
+    TestEnv e;
+    XenNetFront nf;
+    uint64_t sent;
+
+    env_start(&e, true);
+    xen_netfront_init(&nf, e.g, -1);
+    g_assert_cmpint(xen_netfront_connect(&nf, XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 1);
+    sent = xen_guest_sim_stat(e.g, "evtchn-notify-backend");
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, nf.port), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-notify-backend"), ==,
+                     sent + 1);
+    g_assert_cmpint(xen_guest_evtchn_close(e.g, nf.port), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
+    g_assert_cmpint(xen_guest_evtchn_send(e.g, nf.port), ==, -EINVAL);
+    assert_qemu_alive(&e);
+
+    /* The device still closes cleanly; its port is already gone. */
+    g_assert_cmpint(xen_guest_device_close(e.g, &nf.dev,
+                                           XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpint(xen_guest_end_grant(e.g, nf.tx_ring_ref), ==, 0);
+    g_assert_cmpint(xen_guest_end_grant(e.g, nf.rx_ring_ref), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    xen_guest_device_cleanup(&nf.dev);
+    env_stop(&e);
+}
+
+static const struct {
+    const char *name;
+    BadGrantCase c;
+} grant_cases[] = {
+    { "wrong-domid-tx-ring", { BAD_GRANT_WRONG_DOMID, false } },
+    { "wrong-domid-rx-ring", { BAD_GRANT_WRONG_DOMID, true } },
+    { "revoked-tx-ring", { BAD_GRANT_REVOKED, false } },
+    { "revoked-rx-ring", { BAD_GRANT_REVOKED, true } },
+    { "readonly-tx-ring", { BAD_GRANT_READONLY, false } },
+    { "readonly-rx-ring", { BAD_GRANT_READONLY, true } },
+    { "out-of-range-tx-ring", { BAD_GRANT_OUT_OF_RANGE, false } },
+    { "out-of-range-rx-ring", { BAD_GRANT_OUT_OF_RANGE, true } },
+};
+
+int main(int argc, char **argv)
+{
+    size_t i;
+
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/xen-sim/xenstore/own-tree-read-write",
+                   test_xs_own_tree);
+    qtest_add_func("/xen-sim/xenstore/read-missing-enoent",
+                   test_xs_read_missing_enoent);
+    qtest_add_func("/xen-sim/xenstore/backend-path-write-eacces",
+                   test_xs_backend_write_eacces);
+    qtest_add_func("/xen-sim/xenstore/other-domain-eacces",
+                   test_xs_other_domain_eacces);
+    qtest_add_func("/xen-sim/xenstore/transaction-commit",
+                   test_xs_transaction_commit);
+    qtest_add_func("/xen-sim/xenstore/transaction-abort",
+                   test_xs_transaction_abort);
+    qtest_add_func("/xen-sim/xenstore/transaction-conflict-eagain",
+                   test_xs_transaction_conflict_eagain);
+    qtest_add_func("/xen-sim/xenstore/watch-path-token",
+                   test_xs_watch_path_token);
+    qtest_add_func("/xen-sim/xenstore/watch-fires-on-commit",
+                   test_xs_watch_fires_on_commit);
+
+    for (i = 0; i < G_N_ELEMENTS(grant_cases); i++) {
+        g_autofree char *name = g_strdup_printf("/xen-sim/grant/refused/%s",
+                                                grant_cases[i].name);
+
+        qtest_add_data_func(name, &grant_cases[i].c, test_grant_refused);
+    }
+    qtest_add_func("/xen-sim/grant/end-while-mapped-busy",
+                   test_grant_end_while_mapped_busy);
+    qtest_add_func("/xen-sim/grant/table-grows",
+                   test_grant_table_grows);
+
+    qtest_add_data_func("/xen-sim/evtchn/bind-refused/unallocated-port",
+                        GINT_TO_POINTER(BAD_PORT_UNALLOCATED),
+                        test_evtchn_bind_refused);
+    qtest_add_data_func("/xen-sim/evtchn/bind-refused/closed-port",
+                        GINT_TO_POINTER(BAD_PORT_CLOSED),
+                        test_evtchn_bind_refused);
+    qtest_add_data_func("/xen-sim/evtchn/bind-refused/other-remote-domid",
+                        GINT_TO_POINTER(BAD_PORT_OTHER_REMOTE),
+                        test_evtchn_bind_refused);
+    qtest_add_func("/xen-sim/evtchn/send-unallocated-einval",
+                   test_evtchn_send_unallocated_einval);
+    qtest_add_func("/xen-sim/evtchn/send-closed-einval",
+                   test_evtchn_send_closed_einval);
+    qtest_add_func("/xen-sim/evtchn/send-unbound-dropped",
+                   test_evtchn_send_unbound_dropped);
+    qtest_add_func("/xen-sim/evtchn/guest-close-unbinds",
+                   test_evtchn_guest_close_unbinds);
+    return g_test_run();
+}
