@@ -23,10 +23,11 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 UNIT_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-fsanitize=address,undefined -fno-omit-frame-pointer \
-	-Ihw/xen $(shell pkg-config --cflags glib-2.0)
+	-Ihw/xen -Iinclude -Iguest/core $(shell pkg-config --cflags glib-2.0)
 UNIT_LIBS = $(shell pkg-config --libs glib-2.0)
 # Pure-logic sources shared with the device, by unit test.
 test-filter-table_SRCS = hw/xen/xna-filter-table.c
+test-front-core_SRCS = guest/core/xna-front.c
 
 CHECKPATCH_FILES = $(wildcard hw/xen/*.c hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
 
@@ -48,10 +49,11 @@ guest: guest-6.1
 guest-6.1 guest-6.12: guest-%: config.mak
 	@mkdir -p $(BUILD)/guest-$*
 	@cp -r guest/. $(BUILD)/guest-$*/
+	@cp -r include $(BUILD)/guest-$*/
 	$(MAKE) -C $(KDIR_$(subst .,,$*)) M=$(BUILD)/guest-$* W=1 modules
 
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard hw/xen/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard hw/xen/*.h include/*/*.h guest/core/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRCS) $(UNIT_LIBS)
 unit: $(UNIT_BINS)
