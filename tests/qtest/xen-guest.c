@@ -861,10 +861,17 @@ static int wait_value_cond(XenGuest *g, const char *path,
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_autofree char *token = new_token(g);
+    g_autofree char *dir = g_path_get_dirname(path);
     gint64 left;
     int ret;
 
-    ret = xen_guest_xs_watch(g, path, token);
+    /*
+     * Watch the node's directory, which fires for the node too.  QEMU
+     * 10.0's xenstore (xenstore_impl.c, xs_impl_unwatch) cannot remove a
+     * guest watch that is not the first one on its path, and backends
+     * watch the "state" nodes themselves.
+     */
+    ret = xen_guest_xs_watch(g, dir, token);
     g_assert_cmpint(ret, ==, 0);
     for (;;) {
         g_autofree char *value = xen_guest_xs_read_str(g, path);
@@ -881,7 +888,7 @@ static int wait_value_cond(XenGuest *g, const char *path,
             break;
         }
     }
-    g_assert_cmpint(xen_guest_xs_unwatch(g, path, token), ==, 0);
+    g_assert_cmpint(xen_guest_xs_unwatch(g, dir, token), ==, 0);
     return ret;
 }
 
@@ -1164,9 +1171,15 @@ QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
     va_start(ap, fmt);
     extra = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /*
+     * qtest reads and writes memory through the first CPU's address
+     * space, so the machine needs one; "none" accepts one if it is told
+     * its APIC id.
+     */
     qts = qtest_initf("-nodefaults -display none "
                       "-object memory-backend-memfd,id=ram,size=%u,share=on "
                       "-machine none,memory-backend=ram "
+                      "-cpu qemu64,apic-id=0 "
                       "-device xen-sim,id=xensim%s%s %s",
                       XEN_GUEST_RAM_SIZE, sim_props ? "," : "",
                       sim_props ? sim_props : "", extra);

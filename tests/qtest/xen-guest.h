@@ -83,9 +83,11 @@ QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
 
 /**
  * xen_guest_new: become the guest of the xen-sim device at @sim_path.
- * @qts: a QEMU started with the platform, e.g. with
+ * @qts: a QEMU started with the platform and a CPU, e.g. with
  *   "-object memory-backend-memfd,id=ram,size=64M,share=on
- *    -machine none,memory-backend=ram -device xen-sim,id=xensim"
+ *    -machine none,memory-backend=ram -cpu qemu64,apic-id=0
+ *    -device xen-sim,id=xensim" (qtest's memory accesses go through the
+ *   first CPU: without one, QEMU crashes on the first of them)
  * @sim_path: QOM path of the platform (XEN_GUEST_SIM_PATH), or NULL for it
  * @ram_size: size of guest RAM in bytes (at guest-physical 0), or 0 to ask
  *   QEMU (query-memory-size-summary)
