@@ -27,8 +27,15 @@ enum {
 #define XG_XS_BUF_SIZE          (2 * XEN_GUEST_PAGE_SIZE)
 #define XG_NR_PORTS             (XEN_GUEST_PAGE_SIZE * 8)
 #define XG_GNTTAB_PER_PAGE      (XEN_GUEST_PAGE_SIZE / sizeof(grant_entry_v1_t))
-#define XG_GNTTAB_INITIAL_PAGES 1
+/*
+ * The table starts with all of its reserved room, so that it need not
+ * grow while grants are mapped (xen-sim refuses that with -EBUSY).
+ */
+#define XG_GNTTAB_INITIAL_PAGES (XEN_GUEST_RESERVED_PAGES - XG_PAGE_GNTTAB)
 #define XG_POLL_INTERVAL_US     50
+
+G_STATIC_ASSERT(XEN_GUEST_GNTTAB_ENTRIES ==
+                XG_GNTTAB_INITIAL_PAGES * XG_GNTTAB_PER_PAGE);
 
 typedef struct XenGuestWatchEvent {
     char *path;
@@ -245,42 +252,65 @@ static int gnttab_setup(XenGuest *g, uint64_t gpa, unsigned int pages)
     return sim_cmd(g, XEN_SIM_OP_GNTTAB_SETUP, arg, 2);
 }
 
-/*
- * Double the table: in place while the reserved area has room, else in
- * newly allocated pages, copying the entries.
- */
-static void gnttab_grow(XenGuest *g)
+int xen_guest_grant_table_resize(XenGuest *g, unsigned int entries)
 {
-    unsigned int old_pages = g->gnttab_pages, pages = old_pages * 2;
+    unsigned int old_pages = g->gnttab_pages;
     unsigned int old_entries = gnttab_entries(g);
-    uint64_t gpa = g->gnttab_gpa;
+    unsigned int pages = DIV_ROUND_UP(entries, XG_GNTTAB_PER_PAGE);
+    unsigned int keep = MIN(pages, old_pages);
+    uint64_t gpa = page_gpa(XG_PAGE_GNTTAB);
     bool allocated = false;
     int ret;
 
-    if (g->gnttab_allocated ||
-        XG_PAGE_GNTTAB + pages > XEN_GUEST_RESERVED_PAGES) {
-        g_autofree void *copy = g_malloc(old_pages * XEN_GUEST_PAGE_SIZE);
-
+    g_assert(pages > 0);
+    if (find_next_bit(g->gnt_used, old_entries, pages * XG_GNTTAB_PER_PAGE) <
+        old_entries) {
+        return -EBUSY;          /* refs in use beyond the new end */
+    }
+    if (XG_PAGE_GNTTAB + pages > XEN_GUEST_RESERVED_PAGES) {
         gpa = xen_guest_alloc_pages(g, pages);
         allocated = true;
-        xen_guest_memread(g, g->gnttab_gpa, copy,
-                          old_pages * XEN_GUEST_PAGE_SIZE);
-        xen_guest_memwrite(g, gpa, copy, old_pages * XEN_GUEST_PAGE_SIZE);
+    }
+    if (gpa != g->gnttab_gpa) {
+        g_autofree void *copy = g_malloc(keep * XEN_GUEST_PAGE_SIZE);
+
+        xen_guest_memread(g, g->gnttab_gpa, copy, keep * XEN_GUEST_PAGE_SIZE);
+        xen_guest_memwrite(g, gpa, copy, keep * XEN_GUEST_PAGE_SIZE);
+    }
+    if (pages > keep && !allocated) {
+        xen_guest_memset(g, gpa + page_gpa(keep), 0,
+                         (pages - keep) * XEN_GUEST_PAGE_SIZE);
     }
     ret = gnttab_setup(g, gpa, pages);
     if (ret) {
-        g_error("xen-guest: the platform refused to grow the grant table "
-                "to %u entries at 0x%" PRIx64 ": %s", pages *
-                (unsigned int)XG_GNTTAB_PER_PAGE, gpa, strerror(-ret));
+        if (allocated) {
+            xen_guest_free_pages(g, gpa, pages);
+        }
+        return ret;
     }
-    if (g->gnttab_allocated) {
+    if (g->gnttab_allocated && gpa != g->gnttab_gpa) {
         xen_guest_free_pages(g, g->gnttab_gpa, old_pages);
     }
     g->gnttab_gpa = gpa;
     g->gnttab_pages = pages;
     g->gnttab_allocated = allocated;
-    g->gnt_used = bitmap_zero_extend(g->gnt_used, old_entries,
-                                     gnttab_entries(g));
+    if (pages > old_pages) {
+        g->gnt_used = bitmap_zero_extend(g->gnt_used, old_entries,
+                                         gnttab_entries(g));
+    }
+    return 0;
+}
+
+/* Double the table when it is full. */
+static void gnttab_grow(XenGuest *g)
+{
+    unsigned int entries = gnttab_entries(g) * 2;
+    int ret = xen_guest_grant_table_resize(g, entries);
+
+    if (ret) {
+        g_error("xen-guest: the platform refused to grow the grant table "
+                "to %u entries: %s", entries, strerror(-ret));
+    }
 }
 
 grant_ref_t xen_guest_grant_alloc_ref(XenGuest *g)
@@ -1078,28 +1108,66 @@ int xen_guest_device_close(XenGuest *g, XenGuestDevice *dev, int timeout_ms)
 #define RING_RSP_PROD           8
 #define RING_RSP_EVENT          12
 
-static uint64_t ring_entry_gpa(XenGuestRing *r, uint32_t idx)
+/* Copy @len bytes at @offset in the ring's pages, out or (@write) in. */
+static void ring_copy(XenGuest *g, XenGuestRing *r, size_t offset, void *buf,
+                      size_t len, bool write)
 {
-    return r->gpa + XEN_GUEST_RING_HDR_SIZE +
-        (uint64_t)(idx & (r->nr_ents - 1)) * r->entry_size;
+    while (len) {
+        unsigned int page = offset / XEN_GUEST_PAGE_SIZE;
+        size_t in_page = offset % XEN_GUEST_PAGE_SIZE;
+        size_t n = MIN(len, XEN_GUEST_PAGE_SIZE - in_page);
+
+        g_assert(page < r->nr_pages);
+        if (write) {
+            xen_guest_memwrite(g, r->gpa[page] + in_page, buf, n);
+        } else {
+            xen_guest_memread(g, r->gpa[page] + in_page, buf, n);
+        }
+        offset += n;
+        buf = (uint8_t *)buf + n;
+        len -= n;
+    }
+}
+
+static size_t ring_entry_offset(XenGuestRing *r, uint32_t idx)
+{
+    return XEN_GUEST_RING_HDR_SIZE +
+        (size_t)(idx & (r->nr_ents - 1)) * r->entry_size;
+}
+
+static uint64_t ring_hdr(XenGuestRing *r, unsigned int field)
+{
+    return r->gpa[0] + field;
+}
+
+void xen_guest_ring_init_pages(XenGuest *g, XenGuestRing *r,
+                               const uint64_t *gpas, unsigned int nr_pages,
+                               size_t entry_size)
+{
+    size_t size = (size_t)nr_pages * XEN_GUEST_PAGE_SIZE;
+    unsigned int n = (size - XEN_GUEST_RING_HDR_SIZE) / entry_size;
+    unsigned int i;
+
+    g_assert(nr_pages > 0 && nr_pages <= XEN_GUEST_RING_MAX_PAGES);
+    g_assert(entry_size > 0 && n > 0);
+    memset(r, 0, sizeof(*r));
+    for (i = 0; i < nr_pages; i++) {
+        g_assert(!(gpas[i] & (XEN_GUEST_PAGE_SIZE - 1)));
+        r->gpa[i] = gpas[i];
+        qtest_memset(g->qts, gpas[i], 0, XEN_GUEST_PAGE_SIZE);
+    }
+    r->nr_pages = nr_pages;
+    r->entry_size = entry_size;
+    r->nr_ents = 1u << (31 - clz32(n));     /* round down to a power of 2 */
+    /* SHARED_RING_INIT: indexes 0, events 1, the rest zero */
+    qtest_writel(g->qts, ring_hdr(r, RING_REQ_EVENT), 1);
+    qtest_writel(g->qts, ring_hdr(r, RING_RSP_EVENT), 1);
 }
 
 void xen_guest_ring_init(XenGuest *g, XenGuestRing *r, uint64_t gpa,
                          size_t entry_size)
 {
-    unsigned int n = (XEN_GUEST_PAGE_SIZE - XEN_GUEST_RING_HDR_SIZE) /
-        entry_size;
-
-    g_assert(entry_size > 0 && n > 0);
-    r->gpa = gpa;
-    r->entry_size = entry_size;
-    r->nr_ents = 1u << (31 - clz32(n));     /* round down to a power of 2 */
-    r->req_prod_pvt = 0;
-    r->rsp_cons = 0;
-    /* SHARED_RING_INIT: indexes 0, events 1, the rest zero */
-    qtest_memset(g->qts, gpa, 0, XEN_GUEST_PAGE_SIZE);
-    qtest_writel(g->qts, gpa + RING_REQ_EVENT, 1);
-    qtest_writel(g->qts, gpa + RING_RSP_EVENT, 1);
+    xen_guest_ring_init_pages(g, r, &gpa, 1, entry_size);
 }
 
 unsigned int xen_guest_ring_free_requests(XenGuestRing *r)
@@ -1112,26 +1180,27 @@ void xen_guest_ring_put_request(XenGuest *g, XenGuestRing *r,
 {
     g_assert(len <= r->entry_size);
     g_assert(xen_guest_ring_free_requests(r) > 0);
-    xen_guest_memwrite(g, ring_entry_gpa(r, r->req_prod_pvt), req, len);
+    ring_copy(g, r, ring_entry_offset(r, r->req_prod_pvt), (void *)req, len,
+              true);
     r->req_prod_pvt++;
 }
 
 bool xen_guest_ring_push_requests(XenGuest *g, XenGuestRing *r)
 {
-    uint32_t old = qtest_readl(g->qts, r->gpa + RING_REQ_PROD);
+    uint32_t old = qtest_readl(g->qts, ring_hdr(r, RING_REQ_PROD));
     uint32_t new = r->req_prod_pvt;
     uint32_t event;
 
     /* qtest accesses are ordered: no barriers needed */
-    qtest_writel(g->qts, r->gpa + RING_REQ_PROD, new);
-    event = qtest_readl(g->qts, r->gpa + RING_REQ_EVENT);
+    qtest_writel(g->qts, ring_hdr(r, RING_REQ_PROD), new);
+    event = qtest_readl(g->qts, ring_hdr(r, RING_REQ_EVENT));
     return (uint32_t)(new - event) < (uint32_t)(new - old);
 }
 
 unsigned int xen_guest_ring_unconsumed_responses(XenGuest *g,
                                                  XenGuestRing *r)
 {
-    uint32_t prod = qtest_readl(g->qts, r->gpa + RING_RSP_PROD);
+    uint32_t prod = qtest_readl(g->qts, ring_hdr(r, RING_RSP_PROD));
 
     g_assert_cmpuint(prod - r->rsp_cons, <=, r->nr_ents);
     return prod - r->rsp_cons;
@@ -1144,7 +1213,7 @@ bool xen_guest_ring_get_response(XenGuest *g, XenGuestRing *r, void *rsp,
     if (!xen_guest_ring_unconsumed_responses(g, r)) {
         return false;
     }
-    xen_guest_memread(g, ring_entry_gpa(r, r->rsp_cons), rsp, len);
+    ring_copy(g, r, ring_entry_offset(r, r->rsp_cons), rsp, len, false);
     r->rsp_cons++;
     return true;
 }
@@ -1154,7 +1223,7 @@ bool xen_guest_ring_final_check_for_responses(XenGuest *g, XenGuestRing *r)
     if (xen_guest_ring_unconsumed_responses(g, r)) {
         return true;
     }
-    qtest_writel(g->qts, r->gpa + RING_RSP_EVENT, r->rsp_cons + 1);
+    qtest_writel(g->qts, ring_hdr(r, RING_RSP_EVENT), r->rsp_cons + 1);
     return xen_guest_ring_unconsumed_responses(g, r) > 0;
 }
 

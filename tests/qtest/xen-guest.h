@@ -55,6 +55,9 @@ typedef struct XenGuest XenGuest;
 /* Grant refs below this are reserved, as in Linux and the toolstack. */
 #define XEN_GUEST_GNTTAB_RESERVED   8
 
+/* The initial size of the grant table (its reserved room). */
+#define XEN_GUEST_GNTTAB_ENTRIES    ((XEN_GUEST_RESERVED_PAGES - 8) * 512)
+
 /* No transaction, for the @tx argument of the xenstore functions. */
 #define XEN_GUEST_XBT_NULL          0u
 
@@ -155,6 +158,15 @@ void xen_guest_grant_free_ref(XenGuest *g, grant_ref_t ref);
 void xen_guest_grant_set_entry(XenGuest *g, grant_ref_t ref, uint16_t flags,
                                domid_t domid, uint32_t frame);
 uint16_t xen_guest_grant_flags(XenGuest *g, grant_ref_t ref);
+/**
+ * xen_guest_grant_table_resize: give the table @entries entries (rounded
+ * up to whole pages), in place while it fits in the reserved pages, else
+ * moved to newly allocated ones; entries below the new size are kept.
+ * Returns 0, -EBUSY if refs at or beyond @entries are in use, or the
+ * platform's refusal.  The table starts with XEN_GUEST_GNTTAB_ENTRIES
+ * entries and doubles by itself when full.
+ */
+int xen_guest_grant_table_resize(XenGuest *g, unsigned int entries);
 /* Number of entries in the table, and of refs in use. */
 unsigned int xen_guest_grant_table_size(XenGuest *g);
 unsigned int xen_guest_grants_in_use(XenGuest *g);
@@ -323,8 +335,12 @@ int xen_guest_device_close(XenGuest *g, XenGuestDevice *dev,
 /* Offset of the entries in a shared ring page (ring.h's header). */
 #define XEN_GUEST_RING_HDR_SIZE     64
 
+/* Multi-page rings (blkif's ring-page-order) up to this many pages. */
+#define XEN_GUEST_RING_MAX_PAGES    16
+
 typedef struct XenGuestRing {
-    uint64_t gpa;               /* the shared ring page */
+    uint64_t gpa[XEN_GUEST_RING_MAX_PAGES];     /* the shared ring's pages */
+    unsigned int nr_pages;
     size_t entry_size;
     unsigned int nr_ents;       /* a power of 2 */
     uint32_t req_prod_pvt;
@@ -334,6 +350,13 @@ typedef struct XenGuestRing {
 /* SHARED_RING_INIT and FRONT_RING_INIT on the page at @gpa. */
 void xen_guest_ring_init(XenGuest *g, XenGuestRing *r, uint64_t gpa,
                          size_t entry_size);
+/*
+ * The same on a ring of @nr_pages pages, which the backend maps side by
+ * side in this order; in guest memory they can be anywhere.
+ */
+void xen_guest_ring_init_pages(XenGuest *g, XenGuestRing *r,
+                               const uint64_t *gpas, unsigned int nr_pages,
+                               size_t entry_size);
 /* Free request slots (RING_FREE_REQUESTS). */
 unsigned int xen_guest_ring_free_requests(XenGuestRing *r);
 /* Write a request at req_prod_pvt and advance it; @len <= entry_size. */
