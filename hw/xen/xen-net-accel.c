@@ -1,9 +1,12 @@
 /*
  * xen-net-accel: accelerated network path for Xen guests
  *
- * A xen-bus device that pairs with a guest's netfront vif and gives the
- * guest's accelerator module virtual interfaces (VIs) on a NIC.  The NIC
- * is selected by the "nic" property; see docs/design.md.
+ * A xen-bus device that gives a guest's accelerator module virtual
+ * interfaces (VIs) on a NIC, next to the guest's netfront vif.  This file
+ * is the QOM device and the xenstore side: properties, the state machine,
+ * and connect/disconnect, where everything the guest shares is validated
+ * and mapped once.  docs/protocol.md is the specification; docs/design.md
+ * explains the structure.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -11,93 +14,464 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/cutils.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/queue.h"
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
-#include "hw/xen/xen-bus.h"
 #include "hw/xen/xen-bus-helper.h"
-#include "hw/xen/xen.h"
-#include "net/net.h"
+#include "xen-net-accel.h"
 #include "trace.h"
-#include "xna-filter-table.h"
 
-#define TYPE_XEN_NET_ACCEL "xen-net-accel"
-OBJECT_DECLARE_SIMPLE_TYPE(XenNetAccel, XEN_NET_ACCEL)
+#define XNA_MAX_FILTERS_PROP    65536
+#define XNA_MIN_MTU             68
+#define XNA_MAX_MTU             9000
+#define XNA_MAX_MAP_BATCH       1024
 
-/* Bounds of the device properties; docs/protocol.md explains them. */
-#define XNA_MAX_VIS             16
-#define XNA_MIN_RING_SIZE       32
-#define XNA_MAX_RING_SIZE       4096
-#define XNA_MAX_FILTERS         65536
-#define XNA_MAX_POOL_PAGES      65536
+/* Devices of this QEMU: their MACs are local to each other's guests. */
+static QLIST_HEAD(, XnaDevEntry) xna_devices =
+    QLIST_HEAD_INITIALIZER(xna_devices);
 
-struct XenNetAccel {
-    XenDevice xendev;
-    NICConf conf;
-    char *nic_kind;
-    int32_t idx;
-    int32_t vif;
-    uint32_t max_vis;
-    uint32_t max_filters;
-    uint32_t tx_ring_size;
-    uint32_t rx_ring_size;
-    uint32_t max_pool_pages;
+typedef struct XnaDevEntry {
+    XenNetAccel *dev;
+    QLIST_ENTRY(XnaDevEntry) next;
+} XnaDevEntry;
 
-    XnaFilterTable *filters;
-};
-
-static bool xna_check_ring_size(const char *name, uint32_t size,
-                                Error **errp)
+static bool check_ring_size(const char *name, uint32_t size, Error **errp)
 {
-    if (size < XNA_MIN_RING_SIZE || size > XNA_MAX_RING_SIZE ||
+    if (size < XNA_MIN_RING_ENTRIES || size > XNA_MAX_RING_ENTRIES ||
         !is_power_of_2(size)) {
         error_setg(errp, "%s=%u: must be a power of two in [%u, %u]",
-                   name, size, XNA_MIN_RING_SIZE, XNA_MAX_RING_SIZE);
+                   name, size, XNA_MIN_RING_ENTRIES, XNA_MAX_RING_ENTRIES);
         return false;
     }
     return true;
 }
 
-static bool xna_check_properties(XenNetAccel *s, Error **errp)
+static bool check_range(const char *name, uint32_t v, uint32_t min,
+                        uint32_t max, Error **errp)
 {
-    if (!s->nic_kind || !*s->nic_kind) {
-        error_setg(errp, "nic must be set (netdev or loopback)");
-        return false;
-    }
-    if (!strcmp(s->nic_kind, "netdev")) {
-        if (!s->conf.peers.ncs[0]) {
-            error_setg(errp, "nic=netdev needs a netdev property");
-            return false;
-        }
-    } else if (!strcmp(s->nic_kind, "loopback")) {
-        if (s->conf.peers.ncs[0]) {
-            error_setg(errp, "nic=loopback does not use a netdev");
-            return false;
-        }
-    } else {
-        error_setg(errp, "nic=%s: unknown NIC kind (use netdev or loopback)",
-                   s->nic_kind);
-        return false;
-    }
-    if (s->max_vis < 1 || s->max_vis > XNA_MAX_VIS) {
-        error_setg(errp, "max-vis=%u: must be in [1, %u]", s->max_vis,
-                   XNA_MAX_VIS);
-        return false;
-    }
-    if (s->max_filters < 1 || s->max_filters > XNA_MAX_FILTERS) {
-        error_setg(errp, "max-filters=%u: must be in [1, %u]",
-                   s->max_filters, XNA_MAX_FILTERS);
-        return false;
-    }
-    if (!xna_check_ring_size("tx-ring-size", s->tx_ring_size, errp) ||
-        !xna_check_ring_size("rx-ring-size", s->rx_ring_size, errp)) {
-        return false;
-    }
-    if (s->max_pool_pages < 1 || s->max_pool_pages > XNA_MAX_POOL_PAGES) {
-        error_setg(errp, "max-pool-pages=%u: must be in [1, %u]",
-                   s->max_pool_pages, XNA_MAX_POOL_PAGES);
+    if (v < min || v > max) {
+        error_setg(errp, "%s=%u: must be in [%u, %u]", name, v, min, max);
         return false;
     }
     return true;
+}
+
+static bool check_properties(XenNetAccel *s, Error **errp)
+{
+    if (!s->nic_kind || !*s->nic_kind) {
+        error_setg(errp, "nic must be set (netdev, loopback)");
+        return false;
+    }
+    if (strcmp(s->nic_kind, "netdev") && s->conf.peers.ncs[0]) {
+        error_setg(errp, "nic=%s does not use a netdev", s->nic_kind);
+        return false;
+    }
+    return check_range("max-vis", s->max_vis, 1, XNA_MAX_VIS, errp) &&
+           check_range("max-filters", s->max_filters, 1,
+                       XNA_MAX_FILTERS_PROP, errp) &&
+           check_ring_size("tx-ring-size", s->tx_ring_size, errp) &&
+           check_ring_size("rx-ring-size", s->rx_ring_size, errp) &&
+           check_range("max-pool-pages", s->max_pool_pages, 1,
+                       XNA_MAX_POOL_PAGES, errp) &&
+           check_range("mtu", s->mtu, XNA_MIN_MTU, XNA_MAX_MTU, errp);
+}
+
+/* Reading the frontend's keys: whole decimal numbers in range only. */
+static bool read_uint(XenNetAccel *s, const char *key, uint32_t min,
+                      uint32_t max, uint32_t *out, Error **errp)
+{
+    g_autofree char *str = xen_device_frontend_read(&s->xendev, key);
+    unsigned int v;
+
+    if (!str) {
+        error_setg(errp, "frontend key %s is missing", key);
+        return false;
+    }
+    if (qemu_strtoui(str, NULL, 10, &v) || v < min || v > max) {
+        error_setg(errp, "frontend key %s: '%.32s' is not a number in "
+                   "[%u, %u]", key, str, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool map_refs(XenNetAccel *s, XnaMapping *m, uint32_t *refs,
+                     uint32_t count, Error **errp)
+{
+    m->addr = xen_device_map_grant_refs(&s->xendev, refs, count,
+                                        PROT_READ | PROT_WRITE, errp);
+    if (!m->addr) {
+        return false;
+    }
+    m->refs = g_memdup2(refs, count * sizeof(uint32_t));
+    m->count = count;
+    return true;
+}
+
+static void unmap_refs(XenNetAccel *s, XnaMapping *m)
+{
+    if (m->addr) {
+        xen_device_unmap_grant_refs(&s->xendev, m->addr, m->refs, m->count,
+                                    &error_warn);
+    }
+    g_free(m->refs);
+    memset(m, 0, sizeof(*m));
+}
+
+static bool map_one(XenNetAccel *s, const char *key, XnaMapping *m,
+                    Error **errp)
+{
+    uint32_t ref;
+
+    return read_uint(s, key, 0, UINT32_MAX, &ref, errp) &&
+           map_refs(s, m, &ref, 1, errp);
+}
+
+/* The pool: directory pages list the refs, mapped in batches if we can. */
+static bool map_pool(XenNetAccel *s, Error **errp)
+{
+    uint32_t dirs = DIV_ROUND_UP(s->pool_pages, XNA_POOL_REFS_PER_DIR_PAGE);
+    g_autofree uint32_t *refs = g_new(uint32_t, s->pool_pages);
+    uint32_t batch = qemu_xen_gnttab_can_map_multi() ? XNA_MAX_MAP_BATCH : 1;
+    uint32_t d, p, i;
+
+    for (d = 0; d < dirs; d++) {
+        g_autofree char *key = g_strdup_printf("pool-dir-ref-%u", d);
+        uint32_t n = MIN(XNA_POOL_REFS_PER_DIR_PAGE,
+                         s->pool_pages - d * XNA_POOL_REFS_PER_DIR_PAGE);
+        XnaMapping dir = { 0 };
+
+        if (!map_one(s, key, &dir, errp)) {
+            return false;
+        }
+        /* Copied once: the guest cannot change a ref after we read it. */
+        for (i = 0; i < n; i++) {
+            refs[d * XNA_POOL_REFS_PER_DIR_PAGE + i] =
+                le32_to_cpu(((uint32_t *)dir.addr)[i]);
+        }
+        unmap_refs(s, &dir);
+    }
+
+    s->pool = g_new0(uint8_t *, s->pool_pages);
+    s->pool_maps = g_new0(XnaMapping, DIV_ROUND_UP(s->pool_pages, batch));
+    for (p = 0; p < s->pool_pages; p += batch) {
+        uint32_t n = MIN(batch, s->pool_pages - p);
+        XnaMapping *m = &s->pool_maps[s->nr_pool_maps];
+
+        if (!map_refs(s, m, &refs[p], n, errp)) {
+            error_prepend(errp, "pool pages %u..%u: ", p, p + n - 1);
+            return false;
+        }
+        s->nr_pool_maps++;
+        for (i = 0; i < n; i++) {
+            s->pool[p + i] = (uint8_t *)m->addr + i * XNA_PAGE_SIZE;
+        }
+    }
+    return true;
+}
+
+static bool map_ring(XenNetAccel *s, uint32_t vi, const char *dir,
+                     uint32_t entries, XnaMapping *maps,
+                     struct xna_desc **pages, Error **errp)
+{
+    uint32_t k;
+
+    for (k = 0; k < entries / XNA_DESCS_PER_PAGE; k++) {
+        g_autofree char *key = g_strdup_printf("vi-%u/%s-ring-ref-%u", vi,
+                                               dir, k);
+
+        if (!map_one(s, key, &maps[k], errp)) {
+            return false;
+        }
+        pages[k] = maps[k].addr;
+    }
+    return true;
+}
+
+static bool connect_vi(XenNetAccel *s, XnaVi *vi, uint32_t tx_entries,
+                       uint32_t rx_entries, Error **errp)
+{
+    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
+    g_autofree char *shared = g_strdup_printf("vi-%u/shared-ref", vi->index);
+    g_autofree char *evtchn = g_strdup_printf("vi-%u/event-channel",
+                                              vi->index);
+    uint32_t port;
+
+    vi->tx_entries = tx_entries;
+    vi->rx_entries = rx_entries;
+    if (!map_one(s, shared, &vi->shared_map, errp) ||
+        !map_ring(s, vi->index, "tx", tx_entries, vi->tx_map, vi->tx_pages,
+                  errp) ||
+        !map_ring(s, vi->index, "rx", rx_entries, vi->rx_map, vi->rx_pages,
+                  errp) ||
+        !read_uint(s, evtchn, 0, UINT32_MAX, &port, errp)) {
+        return false;
+    }
+    vi->shared = vi->shared_map.addr;
+    vi->evtchn = xen_device_bind_event_channel(&s->xendev, port,
+                                               xna_vi_event, vi, errp);
+    if (!vi->evtchn) {
+        return false;
+    }
+    if (nc->vi_alloc(s->nic, vi->index, errp) < 0) {
+        return false;
+    }
+    vi->allocated = true;
+    return true;
+}
+
+static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
+{
+    uint32_t k;
+
+    vi->up = false;
+    xna_filters_remove_vi(s, vi->index);
+    if (vi->allocated) {
+        XNA_NIC_GET_CLASS(s->nic)->vi_free(s->nic, vi->index);
+        vi->allocated = false;
+    }
+    if (vi->evtchn) {
+        xen_device_unbind_event_channel(&s->xendev, vi->evtchn, &error_warn);
+        vi->evtchn = NULL;
+    }
+    for (k = 0; k < XNA_MAX_RING_PAGES; k++) {
+        unmap_refs(s, &vi->tx_map[k]);
+        unmap_refs(s, &vi->rx_map[k]);
+        vi->tx_pages[k] = NULL;
+        vi->rx_pages[k] = NULL;
+    }
+    unmap_refs(s, &vi->shared_map);
+    vi->shared = NULL;
+}
+
+static void xna_disconnect(XenNetAccel *s)
+{
+    uint32_t i;
+
+    if (s->ctrl_evtchn) {
+        xen_device_unbind_event_channel(&s->xendev, s->ctrl_evtchn,
+                                        &error_warn);
+        s->ctrl_evtchn = NULL;
+    }
+    /* No more messages: the guest is going away or misbehaved. */
+    s->ctrl = NULL;
+    unmap_refs(s, &s->ctrl_map);
+    xna_ctrl_reset(s);
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        disconnect_vi(s, &s->vis[i]);
+    }
+    for (i = 0; i < s->nr_pool_maps; i++) {
+        unmap_refs(s, &s->pool_maps[i]);
+    }
+    g_free(s->pool_maps);
+    g_free(s->pool);
+    s->pool_maps = NULL;
+    s->pool = NULL;
+    s->nr_pool_maps = 0;
+    s->pool_pages = 0;
+    s->num_vis = 0;
+    if (s->connected) {
+        s->connected = false;
+        trace_xna_disconnect(s->xendev.name);
+    }
+}
+
+/* A new generation: frontends must not reuse what they gave before. */
+static void new_generation(XenNetAccel *s)
+{
+    s->generation = g_random_int();
+    xen_device_backend_printf(&s->xendev, "generation", "%u", s->generation);
+}
+
+static bool xna_connect(XenNetAccel *s, Error **errp)
+{
+    ERRP_GUARD();
+    uint32_t version, generation, tx_entries, rx_entries, port, i;
+    uint32_t total_refs;
+
+    if (!read_uint(s, "generation", 0, UINT32_MAX, &generation, errp)) {
+        return false;
+    }
+    if (generation != s->generation) {
+        /* Keys of an earlier backend: wait for the frontend to redo them. */
+        trace_xna_stale_generation(s->xendev.name, generation);
+        return true;
+    }
+    if (!read_uint(s, "protocol-version", XNA_PROTOCOL_VERSION,
+                   XNA_PROTOCOL_VERSION, &version, errp) ||
+        !read_uint(s, "num-vis", 1, s->max_vis, &s->num_vis, errp) ||
+        !read_uint(s, "tx-ring-entries", XNA_MIN_RING_ENTRIES,
+                   s->tx_ring_size, &tx_entries, errp) ||
+        !read_uint(s, "rx-ring-entries", XNA_MIN_RING_ENTRIES,
+                   s->rx_ring_size, &rx_entries, errp) ||
+        !read_uint(s, "pool-pages", 1, s->max_pool_pages, &s->pool_pages,
+                   errp) ||
+        !read_uint(s, "event-channel", 0, UINT32_MAX, &port, errp)) {
+        return false;
+    }
+    if (!is_power_of_2(tx_entries) || !is_power_of_2(rx_entries)) {
+        error_setg(errp, "ring entries %u/%u are not powers of two",
+                   tx_entries, rx_entries);
+        return false;
+    }
+    total_refs = 1 + s->pool_pages + s->num_vis *
+        (1 + (tx_entries + rx_entries) / XNA_DESCS_PER_PAGE);
+    xen_device_set_max_grant_refs(&s->xendev, total_refs, errp);
+    if (*errp) {
+        return false;
+    }
+    if (!map_one(s, "ctrl-ring-ref", &s->ctrl_map, errp)) {
+        return false;
+    }
+    s->ctrl = s->ctrl_map.addr;
+    s->ctrl_evtchn = xen_device_bind_event_channel(&s->xendev, port,
+                                                   xna_ctrl_event, s, errp);
+    if (!s->ctrl_evtchn || !map_pool(s, errp)) {
+        return false;
+    }
+    for (i = 0; i < s->num_vis; i++) {
+        if (!connect_vi(s, &s->vis[i], tx_entries, rx_entries, errp)) {
+            error_prepend(errp, "VI %u: ", i);
+            return false;
+        }
+    }
+    s->connected = true;
+    s->failing = false;
+    s->stats.connects++;
+    trace_xna_connect(s->xendev.name, s->num_vis, s->pool_pages);
+    xen_device_backend_set_state(&s->xendev, XenbusStateConnected);
+    /* The guest may have sent HELLO before we bound the channel. */
+    xna_ctrl_event(s);
+    return true;
+}
+
+static void fail_with_error(XenNetAccel *s, const char *msg)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "xen-net-accel %s: %s; disconnecting\n",
+                  s->xendev.name, msg);
+    trace_xna_fail(s->xendev.name, msg);
+    s->stats.guest_errors++;
+    xen_device_backend_printf(&s->xendev, "error", "%s", msg);
+    xna_disconnect(s);
+    xen_device_backend_set_state(&s->xendev, XenbusStateClosing);
+}
+
+/*
+ * Guest errors found while data moves are acted on from a bottom half,
+ * so that no caller finds its mappings gone under it.
+ */
+static void xna_fail_bh(void *opaque)
+{
+    XenNetAccel *s = opaque;
+    struct xna_msg msg = { .type = cpu_to_le16(XNA_MSG_ERROR) };
+    g_autofree char *text = s->fail_msg;
+
+    s->fail_msg = NULL;
+    if (s->ctrl) {
+        msg.u.error.code = cpu_to_le32(s->fail_code);
+        msg.u.error.vi = cpu_to_le32(UINT32_MAX);
+        s->failing = false;
+        g_queue_clear_full(&s->ctrl_backlog, g_free);
+        xna_ctrl_send(s, &msg);
+    }
+    fail_with_error(s, text ? text : "guest error");
+}
+
+void xna_fail(XenNetAccel *s, uint32_t code, const char *fmt, ...)
+{
+    va_list ap;
+    uint32_t i;
+
+    if (s->failing) {
+        return;
+    }
+    s->failing = true;
+    s->fail_code = code;
+    va_start(ap, fmt);
+    s->fail_msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        s->vis[i].up = false;
+    }
+    qemu_bh_schedule(s->fail_bh);
+}
+
+static void local_mac_notify(XenNetAccel *to, const XenNetAccel *about,
+                             uint32_t op)
+{
+    struct xna_msg msg = { .type = cpu_to_le16(XNA_MSG_LOCAL_MAC) };
+
+    msg.u.local_mac.op = cpu_to_le32(op);
+    memcpy(msg.u.local_mac.mac, about->conf.macaddr.a, 6);
+    xna_ctrl_send(to, &msg);
+}
+
+/* Tell connected siblings (and, for a new guest, it) about local MACs. */
+static void local_macs_announce(XenNetAccel *s, uint32_t op)
+{
+    XnaDevEntry *e;
+
+    QLIST_FOREACH(e, &xna_devices, next) {
+        if (e->dev == s) {
+            continue;
+        }
+        if (e->dev->hello_done) {
+            local_mac_notify(e->dev, s, op);
+        }
+        if (op == XNA_OP_ADD && s->hello_done) {
+            local_mac_notify(s, e->dev, op);
+        }
+    }
+}
+
+void xna_hello_done(XenNetAccel *s)
+{
+    local_macs_announce(s, XNA_OP_ADD);
+}
+
+static void xen_net_accel_frontend_changed(XenDevice *xendev,
+                                           enum xenbus_state frontend_state,
+                                           Error **errp)
+{
+    XenNetAccel *s = XEN_NET_ACCEL(xendev);
+    enum xenbus_state backend_state = xen_device_backend_get_state(xendev);
+    Error *local_err = NULL;
+
+    trace_xen_net_accel_frontend_changed(xendev->name, frontend_state);
+
+    switch (frontend_state) {
+    case XenbusStateInitialised:
+    case XenbusStateConnected:
+        if (s->connected || backend_state != XenbusStateInitWait) {
+            break;
+        }
+        if (!xna_connect(s, &local_err)) {
+            g_autofree char *msg = g_strdup(error_get_pretty(local_err));
+
+            error_free(local_err);
+            fail_with_error(s, msg);
+        }
+        break;
+
+    case XenbusStateClosing:
+        xna_disconnect(s);
+        xen_device_backend_set_state(xendev, XenbusStateClosing);
+        break;
+
+    case XenbusStateClosed:
+    case XenbusStateUnknown:
+        xna_disconnect(s);
+        /* xen-bus moves us to InitWait when the frontend starts over. */
+        new_generation(s);
+        xen_device_backend_set_state(xendev, XenbusStateClosed);
+        break;
+
+    default:
+        break;
+    }
 }
 
 /* The first free index under the guest's netaccel device directory. */
@@ -105,7 +479,6 @@ static char *xen_net_accel_get_name(XenDevice *xendev, Error **errp)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
     XenBus *xenbus = XEN_BUS(qdev_get_parent_bus(DEVICE(xendev)));
-    XenDeviceClass *xdc = XEN_DEVICE_GET_CLASS(xendev);
     Error *local_err = NULL;
     char *value;
     int idx;
@@ -116,7 +489,7 @@ static char *xen_net_accel_get_name(XenDevice *xendev, Error **errp)
     for (idx = 0; idx < 256; idx++) {
         value = xs_node_read(xenbus->xsh, XBT_NULL, NULL, &local_err,
                              "/local/domain/%u/device/%s/%d",
-                             xendev->frontend_id, xdc->device, idx);
+                             xendev->frontend_id, XNA_XS_DEVICE_TYPE, idx);
         if (!value) {
             if (errno == ENOENT) {
                 error_free(local_err);
@@ -128,37 +501,153 @@ static char *xen_net_accel_get_name(XenDevice *xendev, Error **errp)
         }
         free(value);
     }
-    error_setg(errp, "no free %s index for domain %u", xdc->device,
+    error_setg(errp, "no free %s index for domain %u", XNA_XS_DEVICE_TYPE,
                xendev->frontend_id);
     return NULL;
+}
+
+static void add_stat(Object *obj, const char *name, uint64_t *v)
+{
+    object_property_add_uint64_ptr(obj, name, v, OBJ_PROP_FLAG_READ);
+}
+
+static void add_vi_stats(XenNetAccel *s, XnaVi *vi)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } fields[] = {
+        { "tx-packets", offsetof(XnaViStats, tx_packets) },
+        { "tx-bytes", offsetof(XnaViStats, tx_bytes) },
+        { "rx-packets", offsetof(XnaViStats, rx_packets) },
+        { "rx-bytes", offsetof(XnaViStats, rx_bytes) },
+        { "rx-slow-packets", offsetof(XnaViStats, rx_slow_packets) },
+        { "rx-slow-bytes", offsetof(XnaViStats, rx_slow_bytes) },
+        { "drop-rx-no-buffer", offsetof(XnaViStats, drop_rx_no_buffer) },
+        { "guest-errors", offsetof(XnaViStats, guest_errors) },
+        { "kicks", offsetof(XnaViStats, kicks) },
+        { "notifies", offsetof(XnaViStats, notifies) },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(fields); i++) {
+        g_autofree char *name = g_strdup_printf("vi%u-%s", vi->index,
+                                                fields[i].name);
+
+        add_stat(OBJECT(s), name,
+                 (uint64_t *)((uint8_t *)&vi->stats + fields[i].offset));
+    }
+}
+
+static void add_dev_stats(XenNetAccel *s)
+{
+    Object *obj = OBJECT(s);
+
+    add_stat(obj, "filters-inserted", &s->stats.filters_inserted);
+    add_stat(obj, "filters-evicted", &s->stats.filters_evicted);
+    add_stat(obj, "filters-removed", &s->stats.filters_removed);
+    add_stat(obj, "drop-rx-not-for-guest", &s->stats.drop_rx_not_for_guest);
+    add_stat(obj, "drop-tx-nic", &s->stats.drop_tx_nic);
+    add_stat(obj, "guest-errors", &s->stats.guest_errors);
+    add_stat(obj, "ctrl-msgs-in", &s->stats.ctrl_msgs_in);
+    add_stat(obj, "ctrl-msgs-out", &s->stats.ctrl_msgs_out);
+    add_stat(obj, "connects", &s->stats.connects);
 }
 
 static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
+    const uint8_t *mac;
+    XnaNicConfig cfg;
+    XnaDevEntry *e;
+    uint32_t i;
 
-    if (!xna_check_properties(s, errp)) {
+    if (!check_properties(s, errp)) {
         return;
     }
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
-    s->filters = xna_filter_table_new(s->max_filters);
+    cfg = (XnaNicConfig) {
+        .conf = &s->conf,
+        .id = DEVICE(s)->id ? DEVICE(s)->id : xendev->name,
+        .max_vis = s->max_vis,
+        .max_filters = s->max_filters,
+        .mtu = s->mtu,
+        .host = {
+            .opaque = s,
+            .rx_ready = xna_rx_ready,
+            .tx_ready = xna_tx_ready,
+        },
+        .owner = DEVICE(s),
+    };
+    s->nic = xna_nic_new(s->nic_kind, &cfg, errp);
+    if (!s->nic) {
+        return;
+    }
+    XNA_NIC_GET_CLASS(s->nic)->get_caps(s->nic, &s->caps);
+    s->filters = xna_filter_table_new(MIN(s->max_filters,
+                                          s->caps.max_filters));
+    s->rx_bh = qemu_bh_new_guarded(xna_rx_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
+    s->fail_bh = qemu_bh_new(xna_fail_bh, s);
+    g_queue_init(&s->ctrl_backlog);
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        s->vis[i].dev = s;
+        s->vis[i].index = i;
+        if (i < s->max_vis) {
+            add_vi_stats(s, &s->vis[i]);
+        }
+    }
+    add_dev_stats(s);
+
+    mac = s->conf.macaddr.a;
+    xen_device_backend_printf(xendev, "protocol-version", "%u",
+                              XNA_PROTOCOL_VERSION);
+    xen_device_backend_printf(xendev, "max-vis", "%u", s->max_vis);
+    xen_device_backend_printf(xendev, "max-filters", "%u",
+                              xna_filter_table_capacity(s->filters));
+    xen_device_backend_printf(xendev, "max-tx-ring-entries", "%u",
+                              s->tx_ring_size);
+    xen_device_backend_printf(xendev, "max-rx-ring-entries", "%u",
+                              s->rx_ring_size);
+    xen_device_backend_printf(xendev, "max-pool-pages", "%u",
+                              s->max_pool_pages);
+    xen_device_backend_printf(xendev, "mac", "%02x:%02x:%02x:%02x:%02x:%02x",
+                              mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    xen_device_backend_printf(xendev, "vif", "%d", s->vif);
+    xen_device_backend_printf(xendev, "nic", "%s", s->nic_kind);
+    xen_device_backend_printf(xendev, "mtu", "%u", s->mtu);
+    xen_device_backend_printf(xendev, "feature-csum-offload", "%u", 1);
+    xen_device_backend_printf(xendev, "feature-sg", "%u", 1);
+    new_generation(s);
+
+    e = g_new0(XnaDevEntry, 1);
+    e->dev = s;
+    QLIST_INSERT_HEAD(&xna_devices, e, next);
 
     trace_xen_net_accel_realize(xendev->name, s->nic_kind, s->max_vis,
                                 s->max_filters);
 }
 
-static void xen_net_accel_frontend_changed(XenDevice *xendev,
-                                           enum xenbus_state frontend_state,
-                                           Error **errp)
-{
-    trace_xen_net_accel_frontend_changed(xendev->name, frontend_state);
-}
-
 static void xen_net_accel_unrealize(XenDevice *xendev)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
+    XnaDevEntry *e, *next;
 
     trace_xen_net_accel_unrealize(xendev->name);
+    QLIST_FOREACH_SAFE(e, &xna_devices, next, next) {
+        if (e->dev == s) {
+            QLIST_REMOVE(e, next);
+            g_free(e);
+        }
+    }
+    local_macs_announce(s, XNA_OP_REMOVE);
+    xna_disconnect(s);
+    g_clear_pointer(&s->rx_bh, qemu_bh_delete);
+    g_clear_pointer(&s->fail_bh, qemu_bh_delete);
+    g_free(s->fail_msg);
+    s->fail_msg = NULL;
+    xna_nic_free(s->nic);
+    s->nic = NULL;
     xna_filter_table_free(s->filters);
     s->filters = NULL;
 }
@@ -172,16 +661,33 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("max-filters", XenNetAccel, max_filters, 256),
     DEFINE_PROP_UINT32("tx-ring-size", XenNetAccel, tx_ring_size, 256),
     DEFINE_PROP_UINT32("rx-ring-size", XenNetAccel, rx_ring_size, 256),
-    DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 1024),
+    DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 4096),
+    DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
+};
+
+static const struct {
+    const char *name;
+    const char *desc;
+} xen_net_accel_prop_desc[] = {
+    { "nic", "NIC kind: netdev (needs netdev=) or loopback" },
+    { "idx", "index under device/netaccel/ (default: first free)" },
+    { "vif", "index of the netfront vif to pair with (device/vif/<vif>)" },
+    { "max-vis", "virtual interfaces (queue pairs) a guest may use, 1..16" },
+    { "max-filters", "size of the NIC filter table (LRU beyond it)" },
+    { "tx-ring-size", "largest TX ring, entries: power of two 256..4096" },
+    { "rx-ring-size", "largest RX ring, entries: power of two 256..4096" },
+    { "max-pool-pages", "largest buffer pool the guest may grant, pages" },
+    { "mtu", "MTU announced to the guest, 68..9000" },
 };
 
 static void xen_net_accel_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     XenDeviceClass *xdc = XEN_DEVICE_CLASS(klass);
+    size_t i;
 
     xdc->backend = "qnetaccel";
-    xdc->device = "netaccel";
+    xdc->device = XNA_XS_DEVICE_TYPE;
     xdc->get_name = xen_net_accel_get_name;
     xdc->realize = xen_net_accel_realize;
     xdc->frontend_changed = xen_net_accel_frontend_changed;
@@ -190,6 +696,11 @@ static void xen_net_accel_class_init(ObjectClass *klass, void *data)
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
     dc->user_creatable = true;
     device_class_set_props(dc, xen_net_accel_properties);
+    for (i = 0; i < ARRAY_SIZE(xen_net_accel_prop_desc); i++) {
+        object_class_property_set_description(klass,
+                                              xen_net_accel_prop_desc[i].name,
+                                              xen_net_accel_prop_desc[i].desc);
+    }
 }
 
 static const TypeInfo xen_net_accel_type_info = {

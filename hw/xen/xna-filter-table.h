@@ -17,15 +17,10 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "xen-net-accel/protocol.h"
 
-typedef enum XnaFilterKind {
-    XNA_FILTER_MAC = 1,      /* destination MAC */
-    XNA_FILTER_IPV4_TCP,     /* destination IPv4 address + TCP port */
-    XNA_FILTER_IPV4_UDP,
-    XNA_FILTER_IPV6_TCP,
-    XNA_FILTER_IPV6_UDP,
-    XNA_FILTER_KIND_MAX,
-} XnaFilterKind;
+/* Filter kinds are the protocol's XNA_FILTER_* values. */
+#define XNA_FILTER_KIND_MAX     (XNA_FILTER_IPV6_UDP + 1)
 
 /*
  * A filter matches received frames by destination.  Addresses and ports
@@ -34,7 +29,7 @@ typedef enum XnaFilterKind {
  * the key is hashed and compared as a whole.
  */
 typedef struct XnaFilterKey {
-    uint8_t kind;            /* XnaFilterKind */
+    uint8_t kind;            /* XNA_FILTER_* */
     uint8_t reserved;
     uint16_t dst_port;       /* network order; 0 for XNA_FILTER_MAC */
     uint8_t dst_addr[16];    /* MAC (6), IPv4 (4) or IPv6 (16) */

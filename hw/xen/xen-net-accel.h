@@ -1,0 +1,150 @@
+/*
+ * xen-net-accel: device state shared by the device's files
+ *
+ * xen-net-accel.c   QOM device, xenstore negotiation, connect/disconnect
+ * xna-ctrl.c        control channel (messages)
+ * xna-vi.c          VI data path: TX ring -> NIC, NIC -> RX ring, filters
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_XEN_XEN_NET_ACCEL_H
+#define HW_XEN_XEN_NET_ACCEL_H
+
+#include "hw/xen/xen-bus.h"
+#include "net/net.h"
+#include "xen-net-accel/protocol.h"
+#include "xna-filter-table.h"
+#include "xna-nic.h"
+
+#define TYPE_XEN_NET_ACCEL "xen-net-accel"
+OBJECT_DECLARE_SIMPLE_TYPE(XenNetAccel, XEN_NET_ACCEL)
+
+/* Per-VI counters, also readable as QOM properties "vi<N>-<name>". */
+typedef struct XnaViStats {
+    uint64_t tx_packets;         /* fast path: guest VI -> NIC */
+    uint64_t tx_bytes;
+    uint64_t rx_packets;         /* fast path: filter matched */
+    uint64_t rx_bytes;
+    uint64_t rx_slow_packets;    /* delivered with XNA_DESC_SLOW_PATH */
+    uint64_t rx_slow_bytes;
+    uint64_t drop_rx_no_buffer;  /* no posted buffer for the frame */
+    uint64_t guest_errors;       /* ring/descriptor errors: VI stopped */
+    uint64_t kicks;              /* events from the guest */
+    uint64_t notifies;           /* events to the guest */
+} XnaViStats;
+
+typedef struct XnaDevStats {
+    uint64_t filters_inserted;
+    uint64_t filters_evicted;
+    uint64_t filters_removed;
+    uint64_t drop_rx_not_for_guest;
+    uint64_t drop_tx_nic;
+    uint64_t guest_errors;       /* xenstore/control errors: disconnect */
+    uint64_t ctrl_msgs_in;
+    uint64_t ctrl_msgs_out;
+    uint64_t connects;
+} XnaDevStats;
+
+/* A batch of grant refs mapped with one call. */
+typedef struct XnaMapping {
+    void *addr;
+    uint32_t *refs;
+    uint32_t count;
+} XnaMapping;
+
+typedef struct XnaVi {
+    XenNetAccel *dev;
+    uint32_t index;
+    bool allocated;              /* in the NIC */
+    bool up;                     /* processing traffic */
+
+    XnaMapping shared_map;
+    struct xna_vi_shared *shared;
+    XnaMapping tx_map[XNA_MAX_RING_PAGES];
+    XnaMapping rx_map[XNA_MAX_RING_PAGES];
+    struct xna_desc *tx_pages[XNA_MAX_RING_PAGES];
+    struct xna_desc *rx_pages[XNA_MAX_RING_PAGES];
+    uint32_t tx_entries;
+    uint32_t rx_entries;
+    XenEventChannel *evtchn;
+
+    /* Our copies of the indices; the shared page is only written. */
+    uint32_t tx_cons;
+    uint32_t rx_cons;
+    bool tx_blocked;             /* the NIC refused frames: wait */
+
+    XnaViStats stats;
+} XnaVi;
+
+struct XenNetAccel {
+    XenDevice xendev;
+
+    /* properties */
+    NICConf conf;
+    char *nic_kind;
+    int32_t idx;
+    int32_t vif;
+    uint32_t max_vis;
+    uint32_t max_filters;
+    uint32_t tx_ring_size;
+    uint32_t rx_ring_size;
+    uint32_t max_pool_pages;
+    uint32_t mtu;
+
+    XnaNic *nic;
+    XnaNicCaps caps;
+    XnaFilterTable *filters;
+    QEMUBH *rx_bh;
+    uint32_t generation;
+    bool connected;
+    bool failing;                /* a guest error waits for fail_bh */
+    uint32_t fail_code;
+    char *fail_msg;
+    QEMUBH *fail_bh;
+
+    /* connection: what the frontend gave us, mapped once */
+    uint32_t num_vis;
+    uint32_t pool_pages;
+    uint8_t **pool;              /* host address of each pool page */
+    XnaMapping *pool_maps;
+    uint32_t nr_pool_maps;
+    XnaMapping ctrl_map;
+    struct xna_ctrl_page *ctrl;
+    XenEventChannel *ctrl_evtchn;
+    bool hello_done;
+    uint32_t ctrl_to_backend_cons;
+    uint32_t ctrl_to_guest_prod;
+    uint32_t msg_id;
+    GQueue ctrl_backlog;         /* struct xna_msg * waiting for room */
+
+    XnaVi vis[XNA_MAX_VIS];
+    XnaDevStats stats;
+    uint8_t frame_buf[XNA_MAX_FRAME_LEN];
+};
+
+/* xen-net-accel.c */
+void xna_hello_done(XenNetAccel *s);
+void xna_fail(XenNetAccel *s, uint32_t code, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* xna-ctrl.c */
+bool xna_ctrl_event(void *opaque);
+void xna_ctrl_send(XenNetAccel *s, const struct xna_msg *msg);
+void xna_ctrl_send_vi(XenNetAccel *s, uint16_t type, uint32_t vi,
+                      uint32_t reason);
+void xna_ctrl_send_filter(XenNetAccel *s, uint32_t op,
+                          const XnaFilterKey *key, uint32_t vi);
+void xna_ctrl_reset(XenNetAccel *s);
+
+/* xna-vi.c */
+bool xna_vi_event(void *opaque);
+void xna_vi_start(XnaVi *vi);
+void xna_vi_stop(XnaVi *vi, uint32_t reason);
+void xna_rx_ready(void *opaque, uint32_t queue);
+void xna_tx_ready(void *opaque);
+void xna_rx_bh(void *opaque);
+void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
+void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
+
+#endif /* HW_XEN_XEN_NET_ACCEL_H */

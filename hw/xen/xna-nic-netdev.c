@@ -1,0 +1,137 @@
+/*
+ * xen-net-accel: software NIC over a QEMU -netdev
+ *
+ * Transmits to the netdev peer (tap, socket, dgram, stream, af-xdp, ...)
+ * and classifies what the peer sends with the software filter table.
+ * When a receive queue is full it tells QEMU's net layer to hold frames
+ * back, and flushes them when the owner has drained the queue.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "net/net.h"
+#include "xna-nic-soft.h"
+
+#define TYPE_XNA_NETDEV_NIC "xna-nic-netdev"
+
+typedef struct XnaNetdevNic {
+    XnaSoftNic parent_obj;
+    NICState *nic;
+} XnaNetdevNic;
+
+OBJECT_DECLARE_SIMPLE_TYPE(XnaNetdevNic, XNA_NETDEV_NIC)
+
+static bool netdev_can_receive(NetClientState *nc)
+{
+    XnaNetdevNic *n = qemu_get_nic_opaque(nc);
+
+    return xna_soft_nic_can_receive(XNA_SOFT_NIC(n));
+}
+
+static ssize_t netdev_receive(NetClientState *nc, const uint8_t *buf,
+                              size_t size)
+{
+    XnaNetdevNic *n = qemu_get_nic_opaque(nc);
+
+    /* 0 makes the net layer queue the frame until we flush. */
+    return xna_soft_nic_receive(XNA_SOFT_NIC(n), buf, size) ? size : 0;
+}
+
+/*
+ * At exit QEMU's net_cleanup() deletes every NIC before xen-bus unrealizes
+ * its devices: forget ours then, so that close does not delete it twice
+ * (the crash of QEMU's stock xen-net-device on exit).
+ */
+static void netdev_cleanup(NetClientState *nc)
+{
+    XnaNetdevNic *n = qemu_get_nic_opaque(nc);
+
+    n->nic = NULL;
+}
+
+static NetClientInfo netdev_nic_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = netdev_can_receive,
+    .receive = netdev_receive,
+    .cleanup = netdev_cleanup,
+};
+
+static bool netdev_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
+{
+    XnaNetdevNic *n = XNA_NETDEV_NIC(nic);
+
+    if (!cfg->conf->peers.ncs[0]) {
+        error_setg(errp, "nic=netdev needs a netdev property");
+        return false;
+    }
+    xna_soft_nic_open(XNA_SOFT_NIC(nic), cfg);
+    n->nic = qemu_new_nic(&netdev_nic_info, cfg->conf, "xen-net-accel",
+                          cfg->id, &cfg->owner->mem_reentrancy_guard, n);
+    qemu_format_nic_info_str(qemu_get_queue(n->nic), cfg->conf->macaddr.a);
+    return true;
+}
+
+static void netdev_close(XnaNic *nic)
+{
+    XnaNetdevNic *n = XNA_NETDEV_NIC(nic);
+
+    if (n->nic) {
+        qemu_del_nic(n->nic);   /* runs netdev_cleanup */
+    }
+}
+
+static uint32_t netdev_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
+                                uint32_t n)
+{
+    XnaNetdevNic *nn = XNA_NETDEV_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    NetClientState *nc;
+    uint32_t i;
+
+    if (!nn->nic) {
+        s->stats.tx_dropped += n;
+        return n;
+    }
+    nc = qemu_get_queue(nn->nic);
+    for (i = 0; i < n; i++) {
+        qemu_send_packet(nc, frames[i].data, frames[i].len);
+        s->stats.tx_frames++;
+    }
+    return n;
+}
+
+static void netdev_rx_resume(XnaNic *nic)
+{
+    XnaNetdevNic *n = XNA_NETDEV_NIC(nic);
+
+    if (n->nic && xna_soft_nic_can_receive(XNA_SOFT_NIC(nic))) {
+        qemu_flush_queued_packets(qemu_get_queue(n->nic));
+    }
+}
+
+static void netdev_class_init(ObjectClass *oc, void *data)
+{
+    XnaNicClass *nc = XNA_NIC_CLASS(oc);
+
+    nc->open = netdev_open;
+    nc->close = netdev_close;
+    nc->tx_burst = netdev_tx_burst;
+    nc->rx_resume = netdev_rx_resume;
+}
+
+static const TypeInfo netdev_type_info = {
+    .name = TYPE_XNA_NETDEV_NIC,
+    .parent = TYPE_XNA_SOFT_NIC,
+    .instance_size = sizeof(XnaNetdevNic),
+    .class_init = netdev_class_init,
+};
+
+static void netdev_register_types(void)
+{
+    type_register_static(&netdev_type_info);
+}
+
+type_init(netdev_register_types)

@@ -1,0 +1,273 @@
+/*
+ * xen-net-accel: software NIC base class
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "xna-nic-soft.h"
+#include "xna-classify.h"
+
+static guint key_hash(gconstpointer p)
+{
+    const uint8_t *b = p;
+    guint h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < sizeof(XnaFilterKey); i++) {
+        h = (h ^ b[i]) * 16777619u;
+    }
+    return h;
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+    return !memcmp(a, b, sizeof(XnaFilterKey));
+}
+
+void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
+{
+    uint32_t i;
+
+    s->max_vis = cfg->max_vis;
+    s->max_filters = cfg->max_filters;
+    s->filters = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
+    s->queues = g_new0(XnaSoftQueue, s->max_vis + 1);
+    for (i = 0; i <= s->max_vis; i++) {
+        g_queue_init(&s->queues[i].frames);
+        s->queues[i].taken = g_new0(XnaFrame *, XNA_SOFT_NIC_QUEUE_LEN);
+    }
+    s->vi_active = g_new0(bool, s->max_vis);
+}
+
+static XnaSoftQueue *soft_queue(XnaSoftNic *s, uint32_t queue)
+{
+    if (queue == XNA_NIC_DEFAULT_QUEUE) {
+        return &s->queues[s->max_vis];
+    }
+    return queue < s->max_vis ? &s->queues[queue] : NULL;
+}
+
+static void frame_free(XnaFrame *f)
+{
+    g_free(f->data);
+    g_free(f);
+}
+
+static void soft_queue_release_taken(XnaSoftQueue *q)
+{
+    uint32_t i;
+
+    for (i = 0; i < q->nr_taken; i++) {
+        frame_free(q->taken[i]);
+    }
+    q->nr_taken = 0;
+}
+
+static void soft_queue_clear(XnaSoftQueue *q)
+{
+    soft_queue_release_taken(q);
+    g_queue_clear_full(&q->frames, (GDestroyNotify)frame_free);
+}
+
+/* The queue a frame belongs to: its filter's VI, else the default one. */
+static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len)
+{
+    XnaFlowInfo info;
+    gpointer vi_plus_1 = NULL;
+
+    if (!xna_classify(buf, len, &info)) {
+        return XNA_NIC_DEFAULT_QUEUE;
+    }
+    if (info.has_flow) {
+        vi_plus_1 = g_hash_table_lookup(s->filters, &info.dst_flow);
+    }
+    if (!vi_plus_1) {
+        vi_plus_1 = g_hash_table_lookup(s->filters, &info.dst_mac);
+    }
+    if (vi_plus_1) {
+        uint32_t vi = GPOINTER_TO_UINT(vi_plus_1) - 1;
+
+        if (vi < s->max_vis && s->vi_active[vi]) {
+            return vi;
+        }
+    }
+    return XNA_NIC_DEFAULT_QUEUE;
+}
+
+bool xna_soft_nic_can_receive(XnaSoftNic *s)
+{
+    uint32_t i;
+
+    for (i = 0; i <= s->max_vis; i++) {
+        if (g_queue_get_length(&s->queues[i].frames) >=
+            XNA_SOFT_NIC_QUEUE_LEN) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
+{
+    uint32_t queue = soft_classify(s, buf, len);
+    XnaSoftQueue *q = soft_queue(s, queue);
+    XnaFrame *f;
+
+    if (g_queue_get_length(&q->frames) >= XNA_SOFT_NIC_QUEUE_LEN) {
+        return false;
+    }
+    f = g_new0(XnaFrame, 1);
+    f->data = g_memdup2(buf, len);
+    f->len = len;
+    g_queue_push_tail(&q->frames, f);
+    s->stats.rx_frames++;
+    if (g_queue_get_length(&q->frames) == 1) {
+        XnaNicHost *host = &XNA_NIC(s)->host;
+
+        host->rx_ready(host->opaque, queue);
+    }
+    return true;
+}
+
+static void soft_get_caps(XnaNic *nic, XnaNicCaps *caps)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+
+    memset(caps, 0, sizeof(*caps));
+    caps->filter_kinds = (1u << XNA_FILTER_MAC) |
+                         (1u << XNA_FILTER_IPV4_TCP) |
+                         (1u << XNA_FILTER_IPV4_UDP) |
+                         (1u << XNA_FILTER_IPV6_TCP) |
+                         (1u << XNA_FILTER_IPV6_UDP);
+    caps->max_filters = s->max_filters;
+    caps->max_vis = s->max_vis;
+    caps->tx_csum = false;   /* the device fills checksums in software */
+    caps->rx_csum = false;
+}
+
+static int soft_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+
+    if (vi >= s->max_vis || s->vi_active[vi]) {
+        error_setg(errp, "VI %u cannot be allocated", vi);
+        return -EINVAL;
+    }
+    s->vi_active[vi] = true;
+    return 0;
+}
+
+static void soft_vi_free(XnaNic *nic, uint32_t vi)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+
+    if (vi < s->max_vis) {
+        s->vi_active[vi] = false;
+        soft_queue_clear(&s->queues[vi]);
+    }
+}
+
+static int soft_filter_insert(XnaNic *nic, const XnaFilterKey *key,
+                              uint32_t vi)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+
+    if (vi >= s->max_vis || !xna_filter_key_valid(key)) {
+        return -EINVAL;
+    }
+    if (!g_hash_table_contains(s->filters, key) &&
+        g_hash_table_size(s->filters) >= s->max_filters) {
+        return -ENOSPC;
+    }
+    g_hash_table_insert(s->filters, g_memdup2(key, sizeof(*key)),
+                        GUINT_TO_POINTER(vi + 1));
+    s->stats.filters = g_hash_table_size(s->filters);
+    return 0;
+}
+
+static int soft_filter_remove(XnaNic *nic, const XnaFilterKey *key)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    bool found = g_hash_table_remove(s->filters, key);
+
+    s->stats.filters = g_hash_table_size(s->filters);
+    return found ? 0 : -ENOENT;
+}
+
+static uint32_t soft_rx_burst(XnaNic *nic, uint32_t queue, XnaFrame *frames,
+                              uint32_t n)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    XnaSoftQueue *q = soft_queue(s, queue);
+    uint32_t i;
+
+    if (!q) {
+        return 0;
+    }
+    soft_queue_release_taken(q);
+    n = MIN(n, XNA_SOFT_NIC_QUEUE_LEN);
+    for (i = 0; i < n; i++) {
+        XnaFrame *f = g_queue_pop_head(&q->frames);
+
+        if (!f) {
+            break;
+        }
+        q->taken[q->nr_taken++] = f;
+        frames[i] = *f;
+    }
+    return i;
+}
+
+static void soft_get_stats(XnaNic *nic, XnaNicStats *stats)
+{
+    *stats = XNA_SOFT_NIC(nic)->stats;
+}
+
+static void soft_finalize(Object *obj)
+{
+    XnaSoftNic *s = XNA_SOFT_NIC(obj);
+    uint32_t i;
+
+    if (s->queues) {
+        for (i = 0; i <= s->max_vis; i++) {
+            soft_queue_clear(&s->queues[i]);
+            g_free(s->queues[i].taken);
+        }
+    }
+    g_free(s->queues);
+    g_free(s->vi_active);
+    if (s->filters) {
+        g_hash_table_destroy(s->filters);
+    }
+}
+
+static void soft_class_init(ObjectClass *oc, void *data)
+{
+    XnaNicClass *nc = XNA_NIC_CLASS(oc);
+
+    nc->get_caps = soft_get_caps;
+    nc->vi_alloc = soft_vi_alloc;
+    nc->vi_free = soft_vi_free;
+    nc->filter_insert = soft_filter_insert;
+    nc->filter_remove = soft_filter_remove;
+    nc->rx_burst = soft_rx_burst;
+    nc->get_stats = soft_get_stats;
+}
+
+static const TypeInfo soft_type_info = {
+    .name = TYPE_XNA_SOFT_NIC,
+    .parent = TYPE_XNA_NIC,
+    .abstract = true,
+    .instance_size = sizeof(XnaSoftNic),
+    .instance_finalize = soft_finalize,
+    .class_init = soft_class_init,
+};
+
+static void soft_register_types(void)
+{
+    type_register_static(&soft_type_info);
+}
+
+type_init(soft_register_types)

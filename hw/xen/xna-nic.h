@@ -1,0 +1,119 @@
+/*
+ * xen-net-accel: the NIC-ops table
+ *
+ * A NIC kind (software NIC over a -netdev, loopback, AF_XDP) is a QOM
+ * class derived from TYPE_XNA_NIC, named "xna-nic-<kind>", that fills in
+ * XnaNicClass.  The device finds it by name from its "nic" property, so a
+ * new kind is one new file and no change to the device.
+ *
+ * The model is a NIC with virtual interfaces (VIs, queue pairs) and a
+ * receive filter table: received frames that match a filter go to that
+ * filter's VI queue, the others to the default queue (the slow path).
+ * Calls are burst-oriented; a NIC tells the device that a queue has
+ * frames through XnaNicHost.rx_ready (from QEMU's main loop).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_XEN_XNA_NIC_H
+#define HW_XEN_XNA_NIC_H
+
+#include "qom/object.h"
+#include "net/net.h"
+#include "xna-filter-table.h"
+
+#define TYPE_XNA_NIC "xna-nic"
+OBJECT_DECLARE_TYPE(XnaNic, XnaNicClass, XNA_NIC)
+
+/* Queue number of the default queue: frames that matched no filter. */
+#define XNA_NIC_DEFAULT_QUEUE   UINT32_MAX
+
+/* Frame flags */
+#define XNA_FRAME_CSUM_PARTIAL  (1u << 0)  /* TX: checksum to be filled */
+#define XNA_FRAME_CSUM_VALID    (1u << 1)  /* RX: checksum verified */
+
+typedef struct XnaFrame {
+    uint8_t *data;
+    uint32_t len;
+    uint32_t flags;          /* XNA_FRAME_* */
+    uint16_t csum_start;     /* with XNA_FRAME_CSUM_PARTIAL */
+    uint16_t csum_offset;
+} XnaFrame;
+
+typedef struct XnaNicCaps {
+    uint32_t filter_kinds;   /* bit (1 << XnaFilterKind) per kind */
+    uint32_t max_filters;    /* size of the NIC's filter table */
+    uint32_t max_vis;
+    bool tx_csum;            /* fills XNA_FRAME_CSUM_PARTIAL checksums */
+    bool rx_csum;            /* reports XNA_FRAME_CSUM_VALID */
+    bool zero_copy;
+} XnaNicCaps;
+
+typedef struct XnaNicStats {
+    uint64_t tx_frames;
+    uint64_t tx_dropped;
+    uint64_t rx_frames;
+    uint64_t rx_dropped;     /* queue full or no room */
+    uint64_t filters;        /* filters in the NIC now */
+} XnaNicStats;
+
+/* What the NIC may call back into its owner. */
+typedef struct XnaNicHost {
+    void *opaque;
+    /* Frames are waiting on @queue: the owner will call rx_burst. */
+    void (*rx_ready)(void *opaque, uint32_t queue);
+    /* tx_burst took fewer frames than offered earlier, and has room now. */
+    void (*tx_ready)(void *opaque);
+} XnaNicHost;
+
+typedef struct XnaNicConfig {
+    NICConf *conf;           /* the device's mac and netdev properties */
+    const char *id;          /* for messages and the net client name */
+    uint32_t max_vis;
+    uint32_t max_filters;
+    uint32_t mtu;
+    XnaNicHost host;
+    DeviceState *owner;
+} XnaNicConfig;
+
+struct XnaNic {
+    Object parent_obj;
+    XnaNicHost host;
+};
+
+struct XnaNicClass {
+    ObjectClass parent_class;
+
+    bool (*open)(XnaNic *nic, const XnaNicConfig *cfg, Error **errp);
+    void (*close)(XnaNic *nic);
+    void (*get_caps)(XnaNic *nic, XnaNicCaps *caps);
+
+    int (*vi_alloc)(XnaNic *nic, uint32_t vi, Error **errp);
+    void (*vi_free)(XnaNic *nic, uint32_t vi);
+
+    /* 0, or -ENOSPC when the table is full, -EINVAL for a bad key. */
+    int (*filter_insert)(XnaNic *nic, const XnaFilterKey *key, uint32_t vi);
+    int (*filter_remove)(XnaNic *nic, const XnaFilterKey *key);
+
+    /*
+     * Send up to @n frames of @vi; returns how many were taken.  The NIC
+     * copies what it keeps: frames belong to the caller on return.
+     */
+    uint32_t (*tx_burst)(XnaNic *nic, uint32_t vi, XnaFrame *frames,
+                         uint32_t n);
+    /*
+     * Take up to @n received frames of @queue (a VI or the default
+     * queue).  Their data stays valid until the next call on the queue.
+     */
+    uint32_t (*rx_burst)(XnaNic *nic, uint32_t queue, XnaFrame *frames,
+                         uint32_t n);
+    /* The NIC may accept frames again (after an rx_burst made room). */
+    void (*rx_resume)(XnaNic *nic);
+
+    void (*get_stats)(XnaNic *nic, XnaNicStats *stats);
+};
+
+XnaNic *xna_nic_new(const char *kind, const XnaNicConfig *cfg, Error **errp);
+void xna_nic_free(XnaNic *nic);
+
+#endif /* HW_XEN_XNA_NIC_H */
