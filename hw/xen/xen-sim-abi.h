@@ -46,7 +46,9 @@ enum {
     /*
      * arg[0] = guest-physical address of the grant table (page aligned),
      * arg[1] = number of v1 entries (grant_entry_v1_t, 8 bytes each).
-     * The table can be moved or resized at any time.
+     * The table can be moved or resized at any time, as long as every
+     * mapped grant stays inside it (else -EBUSY); the guest copies the
+     * entries it keeps.
      */
     XEN_SIM_OP_GNTTAB_SETUP = 1,
     /*

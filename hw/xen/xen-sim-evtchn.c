@@ -27,19 +27,30 @@ typedef enum XenSimPortState {
     PORT_INTERDOMAIN,        /* bound by a backend */
 } XenSimPortState;
 
+typedef struct XenSimBePort XenSimBePort;
+
 struct XenSimPort {
     XenSimPortState state;
     uint16_t remote_dom;
     uint32_t guest_port;
-    uint32_t backend_port;   /* valid when PORT_INTERDOMAIN */
-    xenevtchn_handle *be;    /* valid when PORT_INTERDOMAIN */
-    bool be_pending;         /* queued on be->pending */
+    XenSimBePort *be;        /* valid when PORT_INTERDOMAIN */
+};
+
+/*
+ * A backend's port.  It lives until the backend unbinds it, even when the
+ * guest closes its end first (then, as in Xen, events go nowhere).
+ */
+struct XenSimBePort {
+    uint32_t port;
+    xenevtchn_handle *xc;
+    XenSimPort *peer;        /* NULL once the guest closed its end */
+    bool pending;            /* queued on xc->pending */
 };
 
 struct xenevtchn_handle {
     int fd;                  /* eventfd: readable while events are queued */
-    GQueue pending;          /* XenSimPort * with events for the backend */
-    GList *ports;            /* XenSimPort * bound through this handle */
+    GQueue pending;          /* XenSimBePort * with events */
+    GList *ports;            /* XenSimBePort * of this handle */
 };
 
 static XenSimPort *guest_port(XenSimState *s, uint64_t port)
@@ -110,19 +121,11 @@ int xen_sim_evtchn_alloc_unbound(XenSimState *s, uint64_t remote_dom,
     return -ENOSPC;
 }
 
-/* Break the interdomain binding of @p; the guest end stays allocated. */
-static void evtchn_unbind_backend(XenSimState *s, XenSimPort *p)
+/* Break the binding between a guest port and a backend port. */
+static void evtchn_disconnect(XenSimState *s, XenSimPort *p)
 {
-    xenevtchn_handle *xc = p->be;
-
-    if (p->be_pending) {
-        g_queue_remove(&xc->pending, p);
-        p->be_pending = false;
-    }
-    xc->ports = g_list_remove(xc->ports, p);
-    g_hash_table_remove(s->backend_ports, GUINT_TO_POINTER(p->backend_port));
+    p->be->peer = NULL;
     p->be = NULL;
-    p->backend_port = 0;
     p->state = PORT_UNBOUND;
     s->stats.evtchn_bound--;
 }
@@ -135,7 +138,7 @@ int xen_sim_evtchn_close(XenSimState *s, uint64_t port)
         return -EINVAL;
     }
     if (p->state == PORT_INTERDOMAIN) {
-        evtchn_unbind_backend(s, p);
+        evtchn_disconnect(s, p);
     }
     p->state = PORT_FREE;
     trace_xen_sim_evtchn_close(port);
@@ -156,10 +159,10 @@ int xen_sim_evtchn_send(XenSimState *s, uint64_t port)
         return 0;                /* as Xen: nobody listens yet */
     }
     s->stats.evtchn_notify_backend++;
-    if (!p->be_pending) {
-        p->be_pending = true;
-        g_queue_push_tail(&p->be->pending, p);
-        if (write(p->be->fd, &one, sizeof(one)) != sizeof(one)) {
+    if (!p->be->pending) {
+        p->be->pending = true;
+        g_queue_push_tail(&p->be->xc->pending, p->be);
+        if (write(p->be->xc->fd, &one, sizeof(one)) != sizeof(one)) {
             return -errno;
         }
     }
@@ -187,6 +190,7 @@ static int xen_sim_evtchn_bind_interdomain(xenevtchn_handle *xc,
 {
     XenSimState *s = xen_sim;
     XenSimPort *p = guest_port(s, gport);
+    XenSimBePort *be;
     uint32_t bport;
 
     if (domid != s->domid) {
@@ -199,7 +203,7 @@ static int xen_sim_evtchn_bind_interdomain(xenevtchn_handle *xc,
         errno = EINVAL;
         return -1;
     }
-    if (g_hash_table_size(s->backend_ports) >= XEN_SIM_MAX_BE_PORTS) {
+    if (g_hash_table_size(s->backend_ports) >= XEN_SIM_MAX_BE_PORTS - 1) {
         errno = ENOSPC;
         return -1;
     }
@@ -211,40 +215,58 @@ static int xen_sim_evtchn_bind_interdomain(xenevtchn_handle *xc,
     } while (g_hash_table_contains(s->backend_ports,
                                    GUINT_TO_POINTER(bport)));
 
+    be = g_new0(XenSimBePort, 1);
+    be->port = bport;
+    be->xc = xc;
+    be->peer = p;
     p->state = PORT_INTERDOMAIN;
-    p->be = xc;
-    p->backend_port = bport;
-    g_hash_table_insert(s->backend_ports, GUINT_TO_POINTER(bport), p);
-    xc->ports = g_list_prepend(xc->ports, p);
+    p->be = be;
+    g_hash_table_insert(s->backend_ports, GUINT_TO_POINTER(bport), be);
+    xc->ports = g_list_prepend(xc->ports, be);
     s->stats.evtchn_bound++;
     trace_xen_sim_evtchn_bind(gport, bport);
     return bport;
 }
 
-static XenSimPort *backend_port(xenevtchn_handle *xc, evtchn_port_t port)
+static XenSimBePort *backend_port(xenevtchn_handle *xc, evtchn_port_t port)
 {
-    XenSimPort *p = g_hash_table_lookup(xen_sim->backend_ports,
-                                        GUINT_TO_POINTER(port));
+    XenSimBePort *be = g_hash_table_lookup(xen_sim->backend_ports,
+                                           GUINT_TO_POINTER(port));
 
-    return (p && p->be == xc) ? p : NULL;
+    return (be && be->xc == xc) ? be : NULL;
+}
+
+static void backend_port_free(XenSimState *s, XenSimBePort *be)
+{
+    xenevtchn_handle *xc = be->xc;
+
+    if (be->peer) {
+        evtchn_disconnect(s, be->peer);
+    }
+    if (be->pending) {
+        g_queue_remove(&xc->pending, be);
+    }
+    xc->ports = g_list_remove(xc->ports, be);
+    g_hash_table_remove(s->backend_ports, GUINT_TO_POINTER(be->port));
+    g_free(be);
 }
 
 static int xen_sim_evtchn_unbind(xenevtchn_handle *xc, evtchn_port_t port)
 {
-    XenSimPort *p = backend_port(xc, port);
+    XenSimBePort *be = backend_port(xc, port);
 
-    if (!p) {
+    if (!be) {
         errno = EINVAL;
         return -1;
     }
-    evtchn_unbind_backend(xen_sim, p);
+    backend_port_free(xen_sim, be);
     return 0;
 }
 
 static int xen_sim_evtchn_close_handle(xenevtchn_handle *xc)
 {
     while (xc->ports) {
-        evtchn_unbind_backend(xen_sim, xc->ports->data);
+        backend_port_free(xen_sim, xc->ports->data);
     }
     close(xc->fd);
     g_free(xc);
@@ -259,14 +281,17 @@ static int xen_sim_evtchn_fd(xenevtchn_handle *xc)
 static int xen_sim_evtchn_notify(xenevtchn_handle *xc, evtchn_port_t port)
 {
     XenSimState *s = xen_sim;
-    XenSimPort *p = backend_port(xc, port);
+    XenSimBePort *be = backend_port(xc, port);
 
-    if (!p) {
+    if (!be) {
         errno = EINVAL;
         return -1;
     }
+    if (!be->peer) {
+        return 0;            /* as Xen: the other end is gone */
+    }
     s->stats.evtchn_notify_guest++;
-    set_bit_atomic(p->guest_port, s->pending);
+    set_bit_atomic(be->peer->guest_port, s->pending);
     xen_sim_raise_irq(s);
     return 0;
 }
@@ -279,7 +304,7 @@ static int xen_sim_evtchn_unmask(xenevtchn_handle *xc, evtchn_port_t port)
 /* The next backend port with an event, or -1; drains the fd when idle. */
 static int xen_sim_evtchn_pending(xenevtchn_handle *xc)
 {
-    XenSimPort *p = g_queue_pop_head(&xc->pending);
+    XenSimBePort *be = g_queue_pop_head(&xc->pending);
     uint64_t val;
 
     if (g_queue_is_empty(&xc->pending)) {
@@ -287,11 +312,11 @@ static int xen_sim_evtchn_pending(xenevtchn_handle *xc)
             return -1;
         }
     }
-    if (!p) {
+    if (!be) {
         return -1;
     }
-    p->be_pending = false;
-    return p->backend_port;
+    be->pending = false;
+    return be->port;
 }
 
 struct evtchn_backend_ops xen_sim_evtchn_ops = {

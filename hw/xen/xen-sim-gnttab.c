@@ -50,7 +50,20 @@ int xen_sim_gnttab_setup(XenSimState *s, uint64_t gpa, uint64_t entries)
         return -EINVAL;
     }
     if (g_hash_table_size(s->ref_maps)) {
-        return -EBUSY;       /* grants are mapped from the current table */
+        GHashTableIter it;
+        gpointer ref;
+
+        /*
+         * As Xen's table grows: mapped entries must stay in the table.  The
+         * guest copies them when it moves the table; unmaps then clear
+         * GTF_reading/GTF_writing in the new place.
+         */
+        g_hash_table_iter_init(&it, s->ref_maps);
+        while (g_hash_table_iter_next(&it, &ref, NULL)) {
+            if (GPOINTER_TO_UINT(ref) >= entries) {
+                return -EBUSY;
+            }
+        }
     }
     table = xen_sim_map_ram(gpa, entries * sizeof(grant_entry_v1_t), &mrs);
     if (!table) {
@@ -356,8 +369,8 @@ static int xen_sim_gnttab_copy(xengnttab_handle *xgt, bool to_domain,
     return 0;
 }
 
+/* .features is set at realize from the grant-map property. */
 struct gnttab_backend_ops xen_sim_gnttab_ops = {
-    .features = XEN_GNTTAB_OP_FEATURE_MAP_MULTIPLE,
     .open = xen_sim_gnttab_open,
     .close = xen_sim_gnttab_close,
     .grant_copy = xen_sim_gnttab_copy,

@@ -264,6 +264,9 @@ static void xen_sim_realize(DeviceState *dev, Error **errp)
     xen_sim_xenstore_init(s);
 
     xen_xenstore_ops = &xen_sim_xenstore_ops;
+    /* Backends read the map semantics from the table's features. */
+    xen_sim_gnttab_ops.features =
+        s->map_multi ? XEN_GNTTAB_OP_FEATURE_MAP_MULTIPLE : 0;
     xen_gnttab_ops = &xen_sim_gnttab_ops;
     xen_evtchn_ops = &xen_sim_evtchn_ops;
     xen_foreignmem_ops = &xen_sim_foreignmem_ops;
