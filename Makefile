@@ -28,6 +28,7 @@ UNIT_LIBS = $(shell pkg-config --libs glib-2.0)
 # Pure-logic sources shared with the device, by unit test.
 test-filter-table_SRCS = hw/xen/xna-filter-table.c
 test-front-core_SRCS = guest/core/xna-front.c
+test-classify_SRCS = hw/xen/xna-classify.c hw/xen/xna-filter-table.c
 
 CHECKPATCH_FILES = $(wildcard hw/xen/*.c hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
 
