@@ -55,8 +55,8 @@ typedef struct XenGuest XenGuest;
 /* Grant refs below this are reserved, as in Linux and the toolstack. */
 #define XEN_GUEST_GNTTAB_RESERVED   8
 
-/* The initial size of the grant table (its reserved room). */
-#define XEN_GUEST_GNTTAB_ENTRIES    ((XEN_GUEST_RESERVED_PAGES - 8) * 512)
+/* The initial size of the grant table (one page). */
+#define XEN_GUEST_GNTTAB_ENTRIES    512
 
 /* No transaction, for the @tx argument of the xenstore functions. */
 #define XEN_GUEST_XBT_NULL          0u

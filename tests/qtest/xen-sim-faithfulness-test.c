@@ -59,36 +59,6 @@ static void env_stop(TestEnv *e)
     }
 }
 
-/*
- * A known divergence of the platform from Xen, seen by a case: the case
- * fails when XEN_SIM_STRICT is set in the environment (use that to
- * reproduce it), else it is skipped with the reason.  Returns true when
- * the caller must stop checking the behaviour (and just clean up).
- */
-static bool known_sim_bug(bool diverges, const char *what)
-{
-    if (!diverges) {
-        return false;
-    }
-    if (g_getenv("XEN_SIM_STRICT")) {
-        g_test_message("xen-sim differs from Xen: %s", what);
-        g_test_fail();
-    } else {
-        g_autofree char *msg = g_strdup_printf("known xen-sim bug: %s "
-                                               "(XEN_SIM_STRICT=1 fails)",
-                                               what);
-
-        g_test_skip(msg);
-    }
-    return true;
-}
-
-static int bug_timeout_ms(void)
-{
-    /* Long enough to be sure in strict mode, short otherwise. */
-    return g_getenv("XEN_SIM_STRICT") ? XEN_GUEST_TIMEOUT_MS : 1000;
-}
-
 static char *home_path(TestEnv *e, const char *rel)
 {
     return g_strdup_printf("%s/%s", xen_guest_home(e->g), rel);
@@ -307,6 +277,29 @@ static void test_xs_watch_path_token(void)
     env_stop(&e);
 }
 
+/* As xenstored: a watch set with a relative path fires relative paths. */
+static void test_xs_watch_relative_path(void)
+{
+    TestEnv e;
+    g_autofree char *abs = NULL;
+    char *path;
+
+    env_start(&e, false);
+    abs = home_path(&e, "rel/node");
+    g_assert_cmpint(xen_guest_xs_watch(e.g, "rel", "tok"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "tok", &path,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(path, ==, "rel");
+    g_free(path);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, abs, "1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_wait_watch_token(e.g, "tok", &path,
+                                                  XEN_GUEST_TIMEOUT_MS), ==, 0);
+    g_assert_cmpstr(path, ==, "rel/node");
+    g_free(path);
+    g_assert_cmpint(xen_guest_xs_unwatch(e.g, "rel", "tok"), ==, 0);
+    env_stop(&e);
+}
+
 /*
  * Two watches of the guest on one path: each can be removed alone.  (A
  * path that a backend also watches is the common case: see xen-guest.c.)
@@ -329,13 +322,6 @@ static void test_xs_unwatch_second_on_path(void)
                     0);
 
     ret = xen_guest_xs_unwatch(e.g, path, "second");
-    if (known_sim_bug(ret == -ENOENT, "a watch that is not the first on "
-                      "its path cannot be removed (xs_impl_unwatch in "
-                      "hw/i386/kvm/xenstore_impl.c compares "
-                      "opaque != w->cb_opaque)")) {
-        env_stop(&e);
-        return;
-    }
     g_assert_cmpint(ret, ==, 0);
     g_assert_cmpint(xen_guest_xs_write(e.g, 0, path, "1"), ==, 0);
     g_assert_cmpint(xen_guest_xs_wait_watch(e.g, NULL, &token,
@@ -587,14 +573,14 @@ static void test_grant_table_grows_while_mapped(void)
     g_assert_cmpint(xen_netfront_connect(&nf, XEN_GUEST_TIMEOUT_MS), ==, 0);
     size = xen_guest_grant_table_size(e.g);
     ret = xen_guest_grant_table_resize(e.g, size * 2);
-    if (!known_sim_bug(ret == -EBUSY, "XEN_SIM_OP_GNTTAB_SETUP refuses "
-                       "to resize the table (even in place) while grants "
-                       "are mapped, though the ABI says 'at any time'")) {
-        g_assert_cmpint(ret, ==, 0);
-        g_assert_cmpuint(xen_guest_grant_table_size(e.g), ==, size * 2);
-        /* The mapped entries are still marked in the grown table. */
-        g_assert_cmpint(xen_guest_end_grant(e.g, nf.tx_ring_ref), ==, -EBUSY);
-    }
+    g_assert_cmpint(ret, ==, 0);
+    g_assert_cmpuint(xen_guest_grant_table_size(e.g), ==, size * 2);
+    /* The mapped entries are still marked in the grown table. */
+    g_assert_cmpint(xen_guest_end_grant(e.g, nf.tx_ring_ref), ==, -EBUSY);
+    /* Moved out of its reserved room too, the table still works. */
+    ret = xen_guest_grant_table_resize(e.g, XEN_GUEST_RESERVED_PAGES * 512);
+    g_assert_cmpint(ret, ==, 0);
+    g_assert_cmpint(xen_guest_end_grant(e.g, nf.rx_ring_ref), ==, -EBUSY);
     xen_netfront_close(&nf);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
     env_stop(&e);
@@ -990,17 +976,9 @@ static void test_grant_single_offers_no_multi_map(void)
     blk_env_start(&e, "grant-map=single");
     blk_init(&e, &b);
     ret = blk_backend_uint(&e, &b, "max-ring-page-order", &max_order);
-    if (known_sim_bug(ret == 0, "grant-map=single still advertises "
-                      "XEN_GNTTAB_OP_FEATURE_MAP_MULTIPLE, so xen-disk "
-                      "offers multi-page rings that it then cannot map")) {
-        /* Show the consequence: a frontend that takes the offer fails. */
-        g_assert_cmpint(blk_connect(&e, &b, 1), !=, XenbusStateConnected);
-        g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
-    } else {
-        g_assert_cmpint(ret, ==, -ENOENT);
-        g_assert_cmpint(blk_connect(&e, &b, 0), ==, XenbusStateConnected);
-        blk_write_read(&e, &b, 8, 4);
-    }
+    g_assert_cmpint(ret, ==, -ENOENT);
+    g_assert_cmpint(blk_connect(&e, &b, 0), ==, XenbusStateConnected);
+    blk_write_read(&e, &b, 8, 4);
     blk_close(&e, &b);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
     env_stop(&e);
@@ -1126,17 +1104,8 @@ static void test_evtchn_guest_close_unbinds(void)
     assert_qemu_alive(&e);
 
     /* The device closes; its unbind of the dead channel must succeed. */
-    ret = xen_guest_device_close(e.g, &nf.dev, bug_timeout_ms());
-    if (!known_sim_bug(ret == -ETIMEDOUT, "after the guest closes its end, "
-                       "the backend's port is gone: the backend's unbind "
-                       "fails with EINVAL and xen-net-device never reaches "
-                       "Closed")) {
-        g_assert_cmpint(ret, ==, 0);
-        g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
-    }
-    /* Unplugging the device unmaps the rings in any case. */
-    qtest_qmp_device_del(e.qts, "vif0");
-    e.unplug = NULL;
+    ret = xen_guest_device_close(e.g, &nf.dev, XEN_GUEST_TIMEOUT_MS);
+    g_assert_cmpint(ret, ==, 0);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
     g_assert_cmpint(xen_guest_end_grant(e.g, nf.tx_ring_ref), ==, 0);
     g_assert_cmpint(xen_guest_end_grant(e.g, nf.rx_ring_ref), ==, 0);
@@ -1180,6 +1149,8 @@ int main(int argc, char **argv)
                    test_xs_transaction_conflict_eagain);
     qtest_add_func("/xen-sim/xenstore/watch-path-token",
                    test_xs_watch_path_token);
+    qtest_add_func("/xen-sim/xenstore/watch-relative-path",
+                   test_xs_watch_relative_path);
     qtest_add_func("/xen-sim/xenstore/unwatch-second-watch-on-path",
                    test_xs_unwatch_second_on_path);
     qtest_add_func("/xen-sim/xenstore/watch-fires-on-commit",
