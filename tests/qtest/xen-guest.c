@@ -41,6 +41,8 @@ typedef struct XenGuestWatchEvent {
 
 struct XenGuest {
     QTestState *qts;
+    uint8_t *ram;               /* guest RAM mapped here too, or NULL */
+    size_t ram_size;
     char *sim_path;
     uint64_t mmio;
     domid_t domid;
@@ -204,10 +206,26 @@ unsigned int xen_guest_free_page_count(XenGuest *g)
     return g->nr_free_pages;
 }
 
-/* Large transfers go base64-encoded, small ones hex-encoded. */
+void *xen_guest_ram_ptr(XenGuest *g, uint64_t gpa, size_t len)
+{
+    if (!g->ram || gpa > g->ram_size || len > g->ram_size - gpa) {
+        return NULL;
+    }
+    return g->ram + gpa;
+}
+
+/*
+ * Through the shared mapping when there is one; else over qtest, large
+ * transfers base64-encoded, small ones hex-encoded.
+ */
 void xen_guest_memread(XenGuest *g, uint64_t gpa, void *buf, size_t len)
 {
-    if (len >= 64) {
+    void *p = xen_guest_ram_ptr(g, gpa, len);
+
+    if (p) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        memcpy(buf, p, len);
+    } else if (len >= 64) {
         qtest_bufread(g->qts, gpa, buf, len);
     } else {
         qtest_memread(g->qts, gpa, buf, len);
@@ -217,7 +235,12 @@ void xen_guest_memread(XenGuest *g, uint64_t gpa, void *buf, size_t len)
 void xen_guest_memwrite(XenGuest *g, uint64_t gpa, const void *buf,
                         size_t len)
 {
-    if (len >= 64) {
+    void *p = xen_guest_ram_ptr(g, gpa, len);
+
+    if (p) {
+        memcpy(p, buf, len);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } else if (len >= 64) {
         qtest_bufwrite(g->qts, gpa, buf, len);
     } else {
         qtest_memwrite(g->qts, gpa, buf, len);
@@ -226,7 +249,14 @@ void xen_guest_memwrite(XenGuest *g, uint64_t gpa, const void *buf,
 
 void xen_guest_memset(XenGuest *g, uint64_t gpa, uint8_t c, size_t len)
 {
-    qtest_memset(g->qts, gpa, c, len);
+    void *p = xen_guest_ram_ptr(g, gpa, len);
+
+    if (p) {
+        memset(p, c, len);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } else {
+        qtest_memset(g->qts, gpa, c, len);
+    }
 }
 
 /*
@@ -457,13 +487,37 @@ int xen_guest_evtchn_send(XenGuest *g, evtchn_port_t port)
  * after the writes, every allocated port of the bytes we wrote is marked
  * pending: a possible spurious event instead of a lost one.
  */
+static void collect_pending_shared(XenGuest *g, uint64_t *bitmap)
+{
+    size_t words = g->max_port / 64 + 1, i;
+
+    /* The platform sets bits atomically; take them the same way. */
+    for (i = 0; i < words; i++) {
+        uint64_t w = __atomic_exchange_n(&bitmap[i], 0, __ATOMIC_SEQ_CST);
+
+        while (w) {
+            int bit = __builtin_ctzll(w);
+
+            set_bit(i * 64 + bit, g->port_pending);
+            w &= w - 1;
+        }
+    }
+}
+
 static void collect_pending(XenGuest *g)
 {
     size_t nbytes = g->max_port / 8 + 1, i;
     g_autofree uint8_t *bytes = g_malloc(nbytes);
     g_autofree bool *written = g_new0(bool, nbytes);
+    uint64_t *shared = xen_guest_ram_ptr(g, page_gpa(XG_PAGE_PENDING),
+                                         XEN_GUEST_PAGE_SIZE);
     bool any = false;
     int bit;
+
+    if (shared) {
+        collect_pending_shared(g, shared);
+        return;
+    }
 
     xen_guest_memread(g, page_gpa(XG_PAGE_PENDING), bytes, nbytes);
     for (i = 0; i < nbytes; i++) {
@@ -1223,11 +1277,17 @@ bool xen_guest_ring_final_check_for_responses(XenGuest *g, XenGuestRing *r)
  * Life cycle
  */
 
+/* Guest RAM of the QEMUs xen_guest_qemu_init() started: qts -> mapping. */
+static GHashTable *shared_rams;
+
 QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
 {
     g_autofree char *extra = NULL;
+    char path[] = "/dev/shm/xen-guest-ram-XXXXXX";
     QTestState *qts;
+    void *ram;
     va_list ap;
+    int fd;
 
     va_start(ap, fmt);
     extra = g_strdup_vprintf(fmt, ap);
@@ -1237,13 +1297,27 @@ QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
      * space, so the machine needs one; "none" accepts one if it is told
      * its APIC id.
      */
+    fd = mkstemp(path);
+    g_assert(fd >= 0);
+    g_assert(ftruncate(fd, XEN_GUEST_RAM_SIZE) == 0);
     qts = qtest_initf("-nodefaults -display none "
-                      "-object memory-backend-memfd,id=ram,size=%u,share=on "
+                      "-object memory-backend-file,id=ram,size=%u,share=on,"
+                      "mem-path=%s "
                       "-machine none,memory-backend=ram "
                       "-cpu qemu64,apic-id=0 "
                       "-device xen-sim,id=xensim%s%s %s",
-                      XEN_GUEST_RAM_SIZE, sim_props ? "," : "",
+                      XEN_GUEST_RAM_SIZE, path, sim_props ? "," : "",
                       sim_props ? sim_props : "", extra);
+    /* QEMU has it open now; the test maps it and shares guest RAM. */
+    unlink(path);
+    ram = mmap(NULL, XEN_GUEST_RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+               fd, 0);
+    g_assert(ram != MAP_FAILED);
+    close(fd);
+    if (!shared_rams) {
+        shared_rams = g_hash_table_new(NULL, NULL);
+    }
+    g_hash_table_insert(shared_rams, qts, ram);
     return qts;
 }
 
@@ -1256,6 +1330,10 @@ XenGuest *xen_guest_new(QTestState *qts, const char *sim_path,
 
     g->qts = qts;
     g->sim_path = g_strdup(sim_path ? sim_path : XEN_GUEST_SIM_PATH);
+    if (shared_rams && g_hash_table_contains(shared_rams, qts)) {
+        g->ram = g_hash_table_lookup(shared_rams, qts);
+        g->ram_size = XEN_GUEST_RAM_SIZE;
+    }
     g->mmio = sim_prop_uint(g, "addr");
     g_assert_cmphex(qtest_readl(qts, g->mmio + XEN_SIM_REG_MAGIC), ==,
                     XEN_SIM_MAGIC);
@@ -1273,8 +1351,8 @@ XenGuest *xen_guest_new(QTestState *qts, const char *sim_path,
     g->page_used = bitmap_new(g->nr_pages);
     g->nr_free_pages = g->nr_pages;
     page_mark(g, 0, XEN_GUEST_RESERVED_PAGES, true);
-    qtest_memset(qts, 0, 0,
-                 (size_t)XEN_GUEST_RESERVED_PAGES * XEN_GUEST_PAGE_SIZE);
+    xen_guest_memset(g, 0, 0,
+                     (size_t)XEN_GUEST_RESERVED_PAGES * XEN_GUEST_PAGE_SIZE);
 
     qtest_irq_intercept_out(qts, g->sim_path);
 
@@ -1301,6 +1379,9 @@ void xen_guest_free(XenGuest *g)
         return;
     }
     g_queue_clear_full(&g->watch_events, (GDestroyNotify)watch_event_free);
+    if (g->ram && g_hash_table_remove(shared_rams, g->qts)) {
+        munmap(g->ram, g->ram_size);
+    }
     g_free(g->port_pending);
     g_free(g->port_alloc);
     g_free(g->gnt_used);

@@ -76,7 +76,7 @@ typedef struct XenGuest XenGuest;
 #define XEN_GUEST_RAM_SIZE          (64 * 1024 * 1024)
 
 /**
- * xen_guest_qemu_init: start QEMU with guest RAM on a shared memfd, the
+ * xen_guest_qemu_init: start QEMU with guest RAM shared with the test, the
  * xen-sim platform (id "xensim") and whatever else @fmt says.
  * @sim_props: more xen-sim properties ("grant-map=single"), or NULL
  * @fmt: more command line: netdevs and xen-bus devices
@@ -126,6 +126,18 @@ uint64_t xen_guest_alloc_pages(XenGuest *g, unsigned int n);
 void xen_guest_free_pages(XenGuest *g, uint64_t gpa, unsigned int n);
 unsigned int xen_guest_free_page_count(XenGuest *g);
 
+/*
+ * Guest RAM is shared with the test when QEMU was started by
+ * xen_guest_qemu_init() (a memory-backend-file on /dev/shm that the test
+ * maps too): then this returns where @len bytes at @gpa are in the test's
+ * address space, so that a driver (the frontend core, a benchmark) works
+ * on guest memory at native speed, with only notifications going through
+ * qtest.  NULL when RAM is not shared or the range is outside it.  The
+ * mapping goes away with xen_guest_free().
+ */
+void *xen_guest_ram_ptr(XenGuest *g, uint64_t gpa, size_t len);
+
+/* Through the shared mapping when there is one, else over qtest. */
 void xen_guest_memread(XenGuest *g, uint64_t gpa, void *buf, size_t len);
 void xen_guest_memwrite(XenGuest *g, uint64_t gpa, const void *buf,
                         size_t len);
