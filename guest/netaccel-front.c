@@ -3,22 +3,273 @@
  * xen-netaccel: guest half of the xen-net-accel accelerated network path.
  *
  * A xenbus frontend for the "netaccel" device type.  The backend (QEMU's
- * xen-net-accel device) offers virtual interfaces on a NIC; this module
- * pairs them with the guest's netfront interface.  See docs/guest.md and
- * docs/protocol.md.
+ * xen-net-accel device) offers virtual interfaces (VIs) on a NIC; this
+ * module pairs them with the guest's netfront interface: packets of the
+ * flows the backend steers to a VI are sent and received through the VI,
+ * everything else through netfront.  See docs/guest.md for what it does
+ * to the guest and docs/protocol.md for the contract with the backend.
+ *
+ * This file: module parameters, the xenbus driver and its XenbusState
+ * machine.  Every state change runs on the front's ordered workqueue.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
-struct netaccel_front {
-	struct xenbus_device *xbdev;
-	unsigned int backend_max_vis;
-};
+#include "netaccel.h"
+
+bool netaccel_enable = true;
+module_param_named(enable, netaccel_enable, bool, 0644);
+MODULE_PARM_DESC(enable,
+		 "Offer packets to the accelerator (0: netfront sends everything; the VIs stay connected)");
+
+bool netaccel_gso = true;
+module_param_named(gso, netaccel_gso, bool, 0644);
+MODULE_PARM_DESC(gso,
+		 "Segment GSO packets of fast flows into the VI (0: leave them to netfront)");
+
+unsigned int netaccel_num_vis;
+module_param_named(num_vis, netaccel_num_vis, uint, 0644);
+MODULE_PARM_DESC(num_vis,
+		 "VIs per device, at most the backend's max-vis and 16 (0: one per online CPU); next connection");
+
+unsigned int netaccel_tx_ring_entries = 256;
+module_param_named(tx_ring_entries, netaccel_tx_ring_entries, uint, 0644);
+MODULE_PARM_DESC(tx_ring_entries,
+		 "TX ring entries per VI, rounded down to a power of two in 256..4096 and the backend's limit; next connection");
+
+unsigned int netaccel_rx_ring_entries = 256;
+module_param_named(rx_ring_entries, netaccel_rx_ring_entries, uint, 0644);
+MODULE_PARM_DESC(rx_ring_entries,
+		 "RX ring entries per VI, as tx_ring_entries; each entry owns a 2 KiB buffer");
+
+unsigned int netaccel_max_flows = XNA_DEFAULT_MAX_FLOWS;
+module_param_named(max_flows, netaccel_max_flows, uint, 0644);
+MODULE_PARM_DESC(max_flows,
+		 "Fast flows remembered per device (up to 65536); next connection");
+
+unsigned int netaccel_vi_reset_limit = 16;
+module_param_named(vi_reset_limit, netaccel_vi_reset_limit, uint, 0644);
+MODULE_PARM_DESC(vi_reset_limit,
+		 "Restarts of a VI stopped by the backend, per connection");
+
+/* Connections in a row that failed before we stop trying. */
+#define NETACCEL_MAX_FAILURES	3
+/* How long an unloading module waits for the backend (ms). */
+#define NETACCEL_CLOSE_TIMEOUT	2000
+
+static int netaccel_read_backend_key(void *opaque, const char *key,
+				     char *buf, size_t len)
+{
+	struct xenbus_device *xbdev = opaque;
+	char *val;
+	ssize_t n;
+
+	val = xenbus_read(XBT_NIL, xbdev->otherend, key, NULL);
+	if (IS_ERR(val))
+		return PTR_ERR(val);
+	n = strscpy(buf, val, len);
+	kfree(val);
+	return n < 0 ? -EINVAL : 0;
+}
+
+/*
+ * Ends the connection: the hook stops offering packets to it, frames the
+ * backend did not send go to netfront, everything is freed.  @graceful
+ * (module unload): give the live backend time to send what it has, and
+ * to unmap, first.
+ */
+static void netaccel_teardown(struct netaccel_front *nf, bool graceful)
+{
+	struct netaccel_conn *conn = nf->conn;
+	struct xenbus_device *xbdev = nf->xbdev;
+	struct netaccel_resend rs;
+	unsigned int n, t;
+
+	if (!conn)
+		return;
+	netaccel_detach(nf);
+
+	if (graceful) {
+		if (conn->connected)
+			netaccel_tx_quiesce(conn, 100);
+		xenbus_switch_state(xbdev, XenbusStateClosing);
+		for (t = 0; t < NETACCEL_CLOSE_TIMEOUT; t += 20) {
+			enum xenbus_state s =
+				xenbus_read_driver_state(xbdev->otherend);
+
+			if (s == XenbusStateClosed || s == XenbusStateUnknown ||
+			    s == XenbusStateInitialising)
+				break;
+			msleep(20);
+		}
+	}
+
+	netaccel_conn_stop_irqs(conn);
+	netaccel_resend_init(&rs, nf);
+	for (n = 0; n < conn->num_vis; n++) {
+		struct netaccel_vi *vi = &conn->vis[n];
+
+		spin_lock_bh(&vi->tx_lock);
+		xna_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
+		spin_unlock_bh(&vi->tx_lock);
+	}
+	netaccel_resend(&rs);
+
+	if (conn->connected)
+		nf->nstats.disconnects++;
+	netaccel_stats_set_conn(nf, NULL);
+	nf->conn = NULL;
+	netaccel_conn_destroy(conn);
+	dev_info(&xbdev->dev, "disconnected\n");
+}
+
+static void netaccel_fail(struct netaccel_front *nf, int err, const char *what)
+{
+	nf->failures++;
+	nf->nstats.setup_errors++;
+	xenbus_dev_fatal(nf->xbdev, err, "%s", what);
+}
+
+/* The backend is waiting for our keys (first time, or restarted). */
+static void netaccel_backend_initwait(struct netaccel_front *nf)
+{
+	struct xenbus_device *xbdev = nf->xbdev;
+	struct xna_backend_info bi;
+	struct netaccel_conn *conn;
+	int err;
+
+	err = xna_backend_info_parse(&bi, netaccel_read_backend_key, xbdev);
+	if (err) {
+		netaccel_fail(nf, err, "reading the backend keys");
+		return;
+	}
+	if (nf->conn) {
+		if (nf->conn->bi.generation == bi.generation)
+			return;		/* the backend we are set up for */
+		dev_info(&xbdev->dev,
+			 "backend restarted (generation %llu, was %llu)\n",
+			 (unsigned long long)bi.generation,
+			 (unsigned long long)nf->conn->bi.generation);
+		netaccel_teardown(nf, false);
+	}
+	if (nf->gave_up)
+		return;
+
+	netaccel_set_pairing(nf, &bi);
+	err = netaccel_conn_create(nf, &bi, &conn);
+	if (err) {
+		netaccel_fail(nf, err, "setting up shared memory");
+		return;
+	}
+	nf->conn = conn;
+	netaccel_stats_set_conn(nf, conn);
+	err = netaccel_conn_write_keys(conn);
+	if (err) {
+		netaccel_teardown(nf, false);
+		netaccel_fail(nf, err, "writing the frontend keys");
+		return;
+	}
+	xenbus_switch_state(xbdev, XenbusStateInitialised);
+}
+
+/* The backend mapped everything: say HELLO. */
+static void netaccel_backend_connected(struct netaccel_front *nf)
+{
+	struct netaccel_conn *conn = nf->conn;
+	int err;
+
+	if (!conn || conn->hello_sent ||
+	    nf->xbdev->state != XenbusStateInitialised)
+		return;
+	err = netaccel_ctrl_send_hello(conn);
+	if (err) {
+		netaccel_fail(nf, err, "sending HELLO");
+		return;
+	}
+	queue_work(nf->wq, &nf->ctrl_work);
+}
+
+static void netaccel_state_work(struct work_struct *work)
+{
+	struct netaccel_front *nf = container_of(work, struct netaccel_front,
+						 state_work);
+	struct xenbus_device *xbdev = nf->xbdev;
+	enum xenbus_state bstate;
+
+	if (READ_ONCE(nf->removing))
+		return;
+	bstate = xenbus_read_driver_state(xbdev->otherend);
+	dev_dbg(&xbdev->dev, "backend %s, frontend %s\n",
+		xenbus_strstate(bstate), xenbus_strstate(xbdev->state));
+
+	switch (bstate) {
+	case XenbusStateInitWait:
+		netaccel_backend_initwait(nf);
+		break;
+	case XenbusStateConnected:
+		netaccel_backend_connected(nf);
+		break;
+	case XenbusStateClosing:
+		netaccel_teardown(nf, false);
+		if (xbdev->state != XenbusStateClosed)
+			xenbus_frontend_closed(xbdev);
+		break;
+	case XenbusStateClosed:
+		netaccel_teardown(nf, false);
+		if (nf->failures >= NETACCEL_MAX_FAILURES) {
+			if (!nf->gave_up)
+				dev_err(&xbdev->dev,
+					"%u failed connections in a row: giving up until the module is reloaded\n",
+					nf->failures);
+			nf->gave_up = true;
+			if (xbdev->state != XenbusStateClosed)
+				xenbus_frontend_closed(xbdev);
+			break;
+		}
+		/* Ready for the backend's next InitWait. */
+		if (xbdev->state != XenbusStateInitialising)
+			xenbus_switch_state(xbdev, XenbusStateInitialising);
+		break;
+	case XenbusStateUnknown:
+		/* The backend directory is gone (device removed). */
+		netaccel_teardown(nf, false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* After a restore: the old backend and our grants are gone. */
+static void netaccel_resume_work(struct work_struct *work)
+{
+	struct netaccel_front *nf = container_of(work, struct netaccel_front,
+						 resume_work);
+
+	if (READ_ONCE(nf->removing))
+		return;
+	netaccel_teardown(nf, false);
+	nf->failures = 0;
+	nf->gave_up = false;
+	queue_work(nf->wq, &nf->state_work);
+}
+
+static void netaccel_backend_changed(struct xenbus_device *xbdev,
+				     enum xenbus_state backend_state)
+{
+	struct netaccel_front *nf = dev_get_drvdata(&xbdev->dev);
+
+	if (nf && !READ_ONCE(nf->removing))
+		queue_work(nf->wq, &nf->state_work);
+}
 
 static int netaccel_probe(struct xenbus_device *xbdev,
 			  const struct xenbus_device_id *id)
@@ -29,40 +280,83 @@ static int netaccel_probe(struct xenbus_device *xbdev,
 	if (!nf)
 		return -ENOMEM;
 	nf->xbdev = xbdev;
+	INIT_LIST_HEAD(&nf->list);
+	INIT_WORK(&nf->state_work, netaccel_state_work);
+	INIT_WORK(&nf->ctrl_work, netaccel_ctrl_work);
+	INIT_WORK(&nf->resume_work, netaccel_resume_work);
+	spin_lock_init(&nf->stats_lock);
+	seqcount_spinlock_init(&nf->stats_seq, &nf->stats_lock);
+	nf->pair_vif = -1;
+	nf->wq = alloc_ordered_workqueue("netaccel-%s", 0,
+					 dev_name(&xbdev->dev));
+	if (!nf->wq) {
+		kfree(nf);
+		return -ENOMEM;
+	}
 	dev_set_drvdata(&xbdev->dev, nf);
+	rtnl_lock();
+	list_add_tail(&nf->list, &netaccel_fronts);
+	rtnl_unlock();
+
+	/*
+	 * A reloaded module finds its node Closed (we left it so): announce
+	 * Initialising again, so that the backend offers a new generation.
+	 */
+	if (xenbus_read_driver_state(xbdev->nodename) !=
+	    XenbusStateInitialising)
+		xenbus_printf(XBT_NIL, xbdev->nodename, "state", "%d",
+			      XenbusStateInitialising);
 	dev_info(&xbdev->dev, "probed, backend %s\n", xbdev->otherend);
 	return 0;
 }
 
-static void netaccel_backend_changed(struct xenbus_device *xbdev,
-				     enum xenbus_state backend_state)
+static void netaccel_remove(struct xenbus_device *xbdev)
 {
 	struct netaccel_front *nf = dev_get_drvdata(&xbdev->dev);
 
-	dev_dbg(&xbdev->dev, "backend state %s\n",
-		xenbus_strstate(backend_state));
-
-	switch (backend_state) {
-	case XenbusStateInitWait:
-		nf->backend_max_vis =
-			xenbus_read_unsigned(xbdev->otherend, "max-vis", 1);
-		break;
-	case XenbusStateClosing:
-		xenbus_frontend_closed(xbdev);
-		break;
-	default:
-		break;
-	}
+	WRITE_ONCE(nf->removing, true);
+	/*
+	 * Running work items finish, queued ones see ->removing; so does
+	 * every control interrupt after synchronize_irq(): nothing queues
+	 * work on the workqueue once it is being destroyed.
+	 */
+	flush_workqueue(nf->wq);
+	if (nf->conn && nf->conn->ctrl_irq >= 0)
+		synchronize_irq(nf->conn->ctrl_irq);
+	destroy_workqueue(nf->wq);
+	netaccel_teardown(nf, true);
+	netaccel_unpair(nf);
+	rtnl_lock();
+	list_del(&nf->list);
+	rtnl_unlock();
+	dev_set_drvdata(&xbdev->dev, NULL);
+	kfree(nf);
 }
 
-static void netaccel_remove(struct xenbus_device *xbdev)
+/*
+ * Save/restore and migration.  Nothing is detached at suspend: Xen gives
+ * a cancelled suspend (checkpoint) no callback to reattach with, and
+ * frames queued meanwhile are not lost anyway: on resume, the frames the
+ * old backend had not sent go to netfront, the connection is dropped, and
+ * the new backend's InitWait starts a new one.
+ */
+static int netaccel_suspend(struct xenbus_device *xbdev)
 {
-	kfree(dev_get_drvdata(&xbdev->dev));
-	dev_set_drvdata(&xbdev->dev, NULL);
+	dev_dbg(&xbdev->dev, "suspend\n");
+	return 0;
+}
+
+static int netaccel_resume(struct xenbus_device *xbdev)
+{
+	struct netaccel_front *nf = dev_get_drvdata(&xbdev->dev);
+
+	dev_dbg(&xbdev->dev, "resume\n");
+	queue_work(nf->wq, &nf->resume_work);
+	return 0;
 }
 
 static const struct xenbus_device_id netaccel_ids[] = {
-	{ "netaccel" },
+	{ XNA_XS_DEVICE_TYPE },
 	{ "" }
 };
 
@@ -71,23 +365,51 @@ static struct xenbus_driver netaccel_driver = {
 	.probe = netaccel_probe,
 	.remove = netaccel_remove,
 	.otherend_changed = netaccel_backend_changed,
+	.suspend = netaccel_suspend,
+	.resume = netaccel_resume,
 	.not_essential = true,
+	.driver = {
+		.dev_groups = netaccel_dev_groups,
+	},
 };
 
 static int __init netaccel_init(void)
 {
+	int err;
+
 	if (!xen_domain())
 		return -ENODEV;
-	return xenbus_register_frontend(&netaccel_driver);
+	if (PAGE_SIZE != XNA_PAGE_SIZE) {
+		pr_err("needs 4 KiB pages\n");
+		return -ENODEV;
+	}
+	err = netaccel_stats_init();
+	if (err)
+		return err;
+	err = netaccel_pair_init();
+	if (err)
+		goto out_stats;
+	err = xenbus_register_frontend(&netaccel_driver);
+	if (err)
+		goto out_pair;
+	return 0;
+
+out_pair:
+	netaccel_pair_exit();
+out_stats:
+	netaccel_stats_exit();
+	return err;
 }
 module_init(netaccel_init);
 
 static void __exit netaccel_exit(void)
 {
 	xenbus_unregister_driver(&netaccel_driver);
+	netaccel_pair_exit();
+	netaccel_stats_exit();
 }
 module_exit(netaccel_exit);
 
 MODULE_DESCRIPTION("Xen accelerated network path (xen-net-accel) frontend");
 MODULE_LICENSE("GPL");
-MODULE_ALIAS("xen:netaccel");
+MODULE_ALIAS("xen:" XNA_XS_DEVICE_TYPE);

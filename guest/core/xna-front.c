@@ -785,52 +785,76 @@ static int write_key_u64(xna_write_key_fn write, void *opaque,
 	return write(opaque, key, val);
 }
 
+/* Writes @n keys "<prefix><k><suffix>" = refs of pages @first + k. */
+static int write_ref_keys(const struct xna_front *f, xna_write_key_fn write,
+			  void *opaque, const char *prefix, unsigned int n,
+			  uint32_t first)
+{
+	char key[48];
+	unsigned int k;
+	int err;
+
+	for (k = 0; k < n; k++) {
+		xna_snprintf(key, sizeof(key), "%s%u", prefix, k);
+		err = write_key_u64(write, opaque, key, f->refs[first + k]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int xna_front_write_keys(const struct xna_front *f, uint64_t generation,
 			 xna_write_key_fn write, void *opaque)
 {
 	const struct xna_layout *l = &f->l;
+	const struct {
+		const char *key;
+		uint64_t val;
+	} dev_keys[] = {
+		{ "protocol-version", XNA_PROTOCOL_VERSION },
+		{ "generation", generation },
+		{ "ctrl-ring-ref", f->refs[XNA_LAYOUT_CTRL_PAGE] },
+		{ "event-channel", f->ctrl_port },
+		{ "num-vis", l->num_vis },
+		{ "tx-ring-entries", l->tx_entries },
+		{ "rx-ring-entries", l->rx_entries },
+		{ "pool-pages", l->pool_pages },
+	};
 	char key[48];
-	unsigned int n, k;
+	unsigned int n, i;
 	int err;
 
-#define WRITE_U64(k, v)						\
-	do {							\
-		err = write_key_u64(write, opaque, (k), (v));	\
-		if (err)					\
-			return err;				\
-	} while (0)
-
-	WRITE_U64("protocol-version", XNA_PROTOCOL_VERSION);
-	WRITE_U64("generation", generation);
-	WRITE_U64("ctrl-ring-ref", f->refs[XNA_LAYOUT_CTRL_PAGE]);
-	WRITE_U64("event-channel", f->ctrl_port);
-	WRITE_U64("num-vis", l->num_vis);
-	WRITE_U64("tx-ring-entries", l->tx_entries);
-	WRITE_U64("rx-ring-entries", l->rx_entries);
-	WRITE_U64("pool-pages", l->pool_pages);
-	for (k = 0; k < l->pool_dir_pages; k++) {
-		xna_snprintf(key, sizeof(key), "pool-dir-ref-%u", k);
-		WRITE_U64(key, f->refs[xna_layout_dir_page(l, k)]);
+	for (i = 0; i < sizeof(dev_keys) / sizeof(dev_keys[0]); i++) {
+		err = write_key_u64(write, opaque, dev_keys[i].key,
+				    dev_keys[i].val);
+		if (err)
+			return err;
 	}
+	err = write_ref_keys(f, write, opaque, "pool-dir-ref-",
+			     l->pool_dir_pages, xna_layout_dir_page(l, 0));
+	if (err)
+		return err;
 	for (n = 0; n < l->num_vis; n++) {
 		xna_snprintf(key, sizeof(key), "vi-%u/shared-ref", n);
-		WRITE_U64(key, f->refs[xna_layout_vi_shared_page(l, n)]);
-		for (k = 0; k < l->tx_ring_pages; k++) {
-			xna_snprintf(key, sizeof(key), "vi-%u/tx-ring-ref-%u",
-				     n, k);
-			WRITE_U64(key, f->refs[xna_layout_tx_ring_page(l, n,
-								       k)]);
-		}
-		for (k = 0; k < l->rx_ring_pages; k++) {
-			xna_snprintf(key, sizeof(key), "vi-%u/rx-ring-ref-%u",
-				     n, k);
-			WRITE_U64(key, f->refs[xna_layout_rx_ring_page(l, n,
-								       k)]);
-		}
+		err = write_key_u64(write, opaque, key,
+				    f->refs[xna_layout_vi_shared_page(l, n)]);
+		if (err)
+			return err;
+		xna_snprintf(key, sizeof(key), "vi-%u/tx-ring-ref-", n);
+		err = write_ref_keys(f, write, opaque, key, l->tx_ring_pages,
+				     xna_layout_tx_ring_page(l, n, 0));
+		if (err)
+			return err;
+		xna_snprintf(key, sizeof(key), "vi-%u/rx-ring-ref-", n);
+		err = write_ref_keys(f, write, opaque, key, l->rx_ring_pages,
+				     xna_layout_rx_ring_page(l, n, 0));
+		if (err)
+			return err;
 		xna_snprintf(key, sizeof(key), "vi-%u/event-channel", n);
-		WRITE_U64(key, f->vis[n].port);
+		err = write_key_u64(write, opaque, key, f->vis[n].port);
+		if (err)
+			return err;
 	}
-#undef WRITE_U64
 	return 0;
 }
 
