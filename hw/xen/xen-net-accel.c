@@ -20,6 +20,8 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/xen/xen-bus-helper.h"
+#include "hw/xen/xen-backend.h"
+#include "qobject/qdict.h"
 #include "xen-net-accel.h"
 #include "trace.h"
 
@@ -716,3 +718,69 @@ static void xen_net_accel_register_types(void)
 }
 
 type_init(xen_net_accel_register_types)
+
+/*
+ * Backends the toolstack creates by writing backend/qnetaccel/<domid>/<idx>
+ * (with "mac", and optionally "nic", "netdev", "max-vis", "vif").
+ * Registering the type also makes xen-bus watch that directory, which is
+ * how it removes devices after device_del.
+ */
+static void xen_net_accel_backend_create(XenBackendInstance *backend,
+                                         QDict *opts, Error **errp)
+{
+    XenBus *xenbus = xen_backend_get_bus(backend);
+    const char *name = xen_backend_get_name(backend);
+    const char *mac = qdict_get_try_str(opts, "mac");
+    const char *nic = qdict_get_try_str(opts, "nic");
+    const char *netdev = qdict_get_try_str(opts, "netdev");
+    const char *vis = qdict_get_try_str(opts, "max-vis");
+    const char *vif = qdict_get_try_str(opts, "vif");
+    unsigned int idx;
+    DeviceState *dev;
+    Object *obj;
+
+    if (qemu_strtoui(name, NULL, 10, &idx) || idx > INT32_MAX) {
+        error_setg(errp, "xen-net-accel: bad device name '%s'", name);
+        return;
+    }
+    if (!mac) {
+        error_setg(errp, "xen-net-accel %s: no mac", name);
+        return;
+    }
+    if (!nic) {
+        nic = netdev ? "netdev" : "loopback";
+    }
+    dev = qdev_new(TYPE_XEN_NET_ACCEL);
+    obj = OBJECT(dev);
+    qdev_prop_set_int32(dev, "idx", idx);
+    if (!object_property_parse(obj, "mac", mac, errp) ||
+        !object_property_parse(obj, "nic", nic, errp) ||
+        (netdev && !object_property_parse(obj, "netdev", netdev, errp)) ||
+        (vis && !object_property_parse(obj, "max-vis", vis, errp)) ||
+        (vif && !object_property_parse(obj, "vif", vif, errp)) ||
+        !qdev_realize_and_unref(dev, BUS(xenbus), errp)) {
+        error_prepend(errp, "xen-net-accel %s: ", name);
+        object_unparent(obj);
+        return;
+    }
+    xen_backend_set_device(backend, XEN_DEVICE(dev));
+}
+
+static void xen_net_accel_backend_destroy(XenBackendInstance *backend,
+                                          Error **errp)
+{
+    object_unparent(OBJECT(xen_backend_get_device(backend)));
+}
+
+static const XenBackendInfo xen_net_accel_backend_info = {
+    .type = "qnetaccel",
+    .create = xen_net_accel_backend_create,
+    .destroy = xen_net_accel_backend_destroy,
+};
+
+static void xen_net_accel_register_backend(void)
+{
+    xen_backend_register(&xen_net_accel_backend_info);
+}
+
+xen_backend_init(xen_net_accel_register_backend);

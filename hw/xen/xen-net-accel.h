@@ -28,7 +28,7 @@ typedef struct XnaViStats {
     uint64_t rx_bytes;
     uint64_t rx_slow_packets;    /* delivered with XNA_DESC_SLOW_PATH */
     uint64_t rx_slow_bytes;
-    uint64_t drop_rx_no_buffer;  /* no posted buffer for the frame */
+    uint64_t drop_rx_no_buffer;  /* frame waiting for buffers when VI stopped */
     uint64_t guest_errors;       /* ring/descriptor errors: VI stopped */
     uint64_t kicks;              /* events from the guest */
     uint64_t notifies;           /* events to the guest */
@@ -72,7 +72,12 @@ typedef struct XnaVi {
     /* Our copies of the indices; the shared page is only written. */
     uint32_t tx_cons;
     uint32_t rx_cons;
+    uint32_t rx_old_cons;        /* rx_cons when the RX round started */
     bool tx_blocked;             /* the NIC refused frames: wait */
+    /* A received frame waiting for the guest to post enough buffers. */
+    uint8_t held[XNA_MAX_FRAME_LEN];
+    uint32_t held_len;
+    uint16_t held_flags;
 
     XnaViStats stats;
 } XnaVi;

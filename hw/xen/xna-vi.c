@@ -198,7 +198,8 @@ static int64_t rx_posted(XnaVi *vi)
 
 /*
  * Copy @frame into posted buffers from rx_cons on.  Returns false when it
- * did not fit (dropped) or the VI stopped.
+ * does not fit in the @posted buffers (nothing is published then) or the
+ * VI stopped.
  */
 static bool rx_place(XnaVi *vi, const XnaFrame *frame, uint32_t posted,
                      uint16_t flags)
@@ -213,7 +214,6 @@ static bool rx_place(XnaVi *vi, const XnaFrame *frame, uint32_t posted,
         uint16_t dflags = flags;
 
         if (idx - vi->rx_cons == posted) {
-            vi->stats.drop_rx_no_buffer++;
             return false;
         }
         if (!desc_fetch(vi, vi->rx_pages, vi->rx_entries, idx, &d) ||
@@ -259,37 +259,106 @@ static uint16_t rx_csum_flags(const XnaFrame *frame)
     return 0;
 }
 
-/* Frames that matched a filter of @vi. */
-static void rx_vi_queue(XnaVi *vi)
+/*
+ * Frames are taken from the NIC only as many as surely fit in the posted
+ * buffers (a frame uses at most XNA_MAX_FRAGS of them), and at least one.
+ * One that does not fit waits in the VI's held frame until the guest posts
+ * more buffers: receive loses nothing while the VI is up.
+ */
+static uint32_t rx_burst_size(int64_t posted)
+{
+    return MAX(1, MIN(XNA_RX_BURST, posted / XNA_MAX_FRAGS));
+}
+
+static void rx_hold(XnaVi *vi, const XnaFrame *frame, uint16_t flags)
+{
+    memcpy(vi->held, frame->data, frame->len);
+    vi->held_len = frame->len;
+    vi->held_flags = flags;
+}
+
+/* Place the held frame; false while it still does not fit. */
+static bool rx_place_held(XnaVi *vi)
+{
+    XnaFrame frame = { .data = vi->held, .len = vi->held_len };
+    int64_t posted;
+
+    if (!vi->held_len) {
+        return true;
+    }
+    posted = rx_posted(vi);
+    if (posted <= 0 || !rx_place(vi, &frame, posted, vi->held_flags)) {
+        return false;
+    }
+    if (vi->held_flags & XNA_DESC_SLOW_PATH) {
+        vi->stats.rx_slow_packets++;
+        vi->stats.rx_slow_bytes += frame.len;
+    } else {
+        vi->stats.rx_packets++;
+        vi->stats.rx_bytes += frame.len;
+    }
+    vi->held_len = 0;
+    return true;
+}
+
+/* Deliver @frame or hold it; false when it is held (stop for now). */
+static bool rx_deliver(XnaVi *vi, const XnaFrame *frame, uint32_t room,
+                       uint16_t flags)
+{
+    if (!rx_place(vi, frame, room, flags)) {
+        if (vi->up) {
+            rx_hold(vi, frame, flags);
+        }
+        return false;
+    }
+    if (flags & XNA_DESC_SLOW_PATH) {
+        vi->stats.rx_slow_packets++;
+        vi->stats.rx_slow_bytes += frame->len;
+    } else {
+        vi->stats.rx_packets++;
+        vi->stats.rx_bytes += frame->len;
+    }
+    return true;
+}
+
+/*
+ * Frames that matched a filter of @vi.  Returns true when it stopped for
+ * want of posted buffers (not because the NIC had nothing more).
+ */
+static bool rx_vi_queue(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
     XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
     XnaFrame frames[XNA_RX_BURST];
-    uint32_t old_cons = vi->rx_cons, n, i;
+    uint32_t n, i;
 
     while (vi->up) {
-        int64_t posted = rx_posted(vi);
+        int64_t posted;
         uint32_t batch_start = vi->rx_cons;
 
-        if (posted <= 0) {
-            break;
+        if (!rx_place_held(vi)) {
+            return true;
         }
-        n = nc->rx_burst(s->nic, vi->index, frames, MIN(posted, XNA_RX_BURST));
+        posted = rx_posted(vi);
+        if (posted <= 0) {
+            return true;
+        }
+        n = nc->rx_burst(s->nic, vi->index, frames, rx_burst_size(posted));
         if (n == 0) {
-            break;
+            return false;
         }
         for (i = 0; i < n && vi->up; i++) {
             uint32_t room = posted - (vi->rx_cons - batch_start);
 
-            if (rx_place(vi, &frames[i], room, rx_csum_flags(&frames[i]))) {
-                vi->stats.rx_packets++;
-                vi->stats.rx_bytes += frames[i].len;
+            if (!rx_deliver(vi, &frames[i], room,
+                            rx_csum_flags(&frames[i]))) {
+                break;
             }
         }
+        /* rx_burst_size() made sure that only the last one can wait. */
+        assert(i >= n - 1 || !vi->up);
     }
-    if (vi->up) {
-        rx_publish(vi, old_cons);
-    }
+    return false;
 }
 
 static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
@@ -309,24 +378,28 @@ static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
  * backend a flow; they and group-addressed frames reach the guest through
  * VI 0, flagged XNA_DESC_SLOW_PATH.
  */
-static void rx_default_queue(XenNetAccel *s)
+static bool rx_default_queue(XenNetAccel *s)
 {
     XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
     XnaVi *vi = &s->vis[0];
     XnaFrame frames[XNA_RX_BURST];
-    uint32_t old_cons = vi->rx_cons, n, i;
+    uint32_t n, i;
 
     while (vi->up) {
-        int64_t posted = rx_posted(vi);
+        int64_t posted;
         uint32_t batch_start = vi->rx_cons;
 
+        if (!rx_place_held(vi)) {
+            return true;
+        }
+        posted = rx_posted(vi);
         if (posted <= 0) {
-            break;
+            return true;
         }
         n = nc->rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
-                         MIN(posted, XNA_RX_BURST));
+                         rx_burst_size(posted));
         if (n == 0) {
-            break;
+            return false;
         }
         for (i = 0; i < n && vi->up; i++) {
             uint32_t room = posted - (vi->rx_cons - batch_start);
@@ -344,27 +417,31 @@ static void rx_default_queue(XenNetAccel *s)
                 xna_filter_learn(s, &info.dst_flow,
                                  flow_vi(s, &info.dst_flow));
             }
-            if (rx_place(vi, &frames[i], room,
-                         XNA_DESC_SLOW_PATH | rx_csum_flags(&frames[i]))) {
-                vi->stats.rx_slow_packets++;
-                vi->stats.rx_slow_bytes += frames[i].len;
+            if (!rx_deliver(vi, &frames[i], room,
+                            XNA_DESC_SLOW_PATH | rx_csum_flags(&frames[i]))) {
+                break;
             }
         }
     }
-    if (vi->up) {
-        rx_publish(vi, old_cons);
-    }
+    return false;
 }
 
-static void rx_ask_for_buffers(XnaVi *vi)
+/*
+ * Ask for a kick when the guest posts more buffers, then look again: the
+ * guest may have posted just before it saw the new event index.
+ */
+static bool rx_ask_for_buffers(XnaVi *vi)
 {
-    /* Kick us when the guest posts past what we have consumed. */
     qatomic_set(&vi->shared->rx_prod_event, cpu_to_le32(vi->rx_cons));
+    smp_mb();   /* publish the event index before re-reading rx_prod */
+    return rx_posted(vi) > 0;
 }
 
 void xna_rx_bh(void *opaque)
 {
     XenNetAccel *s = opaque;
+    bool starved[XNA_MAX_VIS] = { false };
+    bool again = false;
     XnaNicClass *nc;
     uint32_t i;
 
@@ -373,14 +450,29 @@ void xna_rx_bh(void *opaque)
     }
     nc = XNA_NIC_GET_CLASS(s->nic);
     for (i = 0; i < s->num_vis; i++) {
+        s->vis[i].rx_old_cons = s->vis[i].rx_cons;
+    }
+    for (i = 0; i < s->num_vis; i++) {
         if (s->vis[i].up) {
-            rx_vi_queue(&s->vis[i]);
-            rx_ask_for_buffers(&s->vis[i]);
+            starved[i] = rx_vi_queue(&s->vis[i]);
         }
     }
-    rx_default_queue(s);
+    starved[0] |= rx_default_queue(s);
+    for (i = 0; i < s->num_vis; i++) {
+        XnaVi *vi = &s->vis[i];
+
+        if (vi->up) {
+            rx_publish(vi, vi->rx_old_cons);
+            if (rx_ask_for_buffers(vi) && starved[i]) {
+                again = true;
+            }
+        }
+    }
     if (nc->rx_resume) {
         nc->rx_resume(s->nic);
+    }
+    if (again) {
+        qemu_bh_schedule(s->rx_bh);
     }
 }
 
@@ -425,6 +517,7 @@ void xna_vi_start(XnaVi *vi)
 {
     vi->tx_cons = 0;
     vi->rx_cons = 0;
+    vi->held_len = 0;
     vi->tx_blocked = false;
     qatomic_set(&vi->shared->tx_cons, 0);
     qatomic_set(&vi->shared->rx_cons, 0);
@@ -445,6 +538,10 @@ void xna_vi_stop(XnaVi *vi, uint32_t reason)
         return;
     }
     vi->up = false;
+    if (vi->held_len) {
+        vi->stats.drop_rx_no_buffer++;
+        vi->held_len = 0;
+    }
     trace_xna_vi_down(vi->dev->xendev.name, vi->index, reason);
     xna_filters_remove_vi(vi->dev, vi->index);
     xna_ctrl_send_vi(vi->dev, XNA_MSG_VI_DOWN, vi->index, reason);

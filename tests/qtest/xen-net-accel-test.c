@@ -1,0 +1,855 @@
+/*
+ * qtest: the xen-net-accel backend, driven by the guest module's frontend
+ * core on the xen-sim platform
+ *
+ * The NIC is the loopback NIC: what a VI sends comes back in.  The test
+ * guest talks to itself from UDP port A to port B of its own address:
+ * the first frame of a flow takes the slow path (and teaches the backend
+ * the flow), the next ones the fast path.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qobject/qdict.h"
+#include "xna-test-front.h"
+
+#define DEV_ID          "xna0"
+#define GUEST_MAC       "00:16:3e:00:00:01"
+#define PORT_A          4000
+
+static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
+static const uint8_t guest_ip[4] = { 10, 0, 0, 1 };
+
+typedef struct TestEnv {
+    QTestState *qts;
+    XenGuest *g;
+    XnaTestFront tf;
+    GPtrArray *rx;          /* GByteArray * frames received */
+    GArray *rx_flags;       /* unsigned int per frame */
+    bool closed;
+} TestEnv;
+
+static const char *grant_mode(const void *data)
+{
+    return data ? "grant-map=single" : "grant-map=multi";
+}
+
+static void env_start_dev(TestEnv *e, const void *mode, const char *dev)
+{
+    memset(e, 0, sizeof(*e));
+    e->qts = xen_guest_qemu_init(grant_mode(mode), "%s", dev);
+    e->g = xen_guest_new(e->qts, NULL, 0);
+    e->rx = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
+    e->rx_flags = g_array_new(false, false, sizeof(unsigned int));
+}
+
+static void env_start(TestEnv *e, const void *mode, const char *props)
+{
+    g_autofree char *dev = g_strdup_printf(
+        "-device xen-net-accel,id=" DEV_ID ",nic=loopback,mac=" GUEST_MAC
+        ",mtu=9000,max-vis=4%s%s", props ? "," : "", props ? props : "");
+
+    env_start_dev(e, mode, dev);
+}
+
+static void assert_alive(TestEnv *e)
+{
+    QDict *rsp = qtest_qmp(e->qts, "{ 'execute': 'query-status' }");
+
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+static void env_stop(TestEnv *e)
+{
+    if (e->tf.f && !e->closed) {
+        xna_test_front_close(&e->tf);
+    }
+    /* Nothing of the guest stays mapped or bound. */
+    g_assert_cmpuint(xen_guest_sim_stat(e->g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e->g, "evtchn-bound"), ==, 0);
+    g_ptr_array_unref(e->rx);
+    g_array_unref(e->rx_flags);
+    xen_guest_free(e->g);
+    qtest_quit(e->qts);      /* asserts that QEMU exits without a crash */
+}
+
+static uint64_t dev_stat(TestEnv *e, const char *name)
+{
+    return xna_test_dev_stat(e->qts, DEV_ID, name);
+}
+
+/* A UDP/IPv4 frame of @len bytes (>= 42) from port @sport to @dport. */
+static size_t build_frame(uint8_t *f, size_t len, uint16_t sport,
+                          uint16_t dport, uint32_t seq)
+{
+    size_t ip_len = len - 14, i;
+
+    memset(f, 0, len);
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, guest_mac, 6);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    f[16] = ip_len >> 8;
+    f[17] = ip_len & 0xff;
+    f[22] = 64;
+    f[23] = 17;
+    memcpy(f + 26, guest_ip, 4);
+    memcpy(f + 30, guest_ip, 4);
+    f[34] = sport >> 8;
+    f[35] = sport & 0xff;
+    f[36] = dport >> 8;
+    f[37] = dport & 0xff;
+    f[38] = (ip_len - 20) >> 8;
+    f[39] = (ip_len - 20) & 0xff;
+    for (i = 42; i < len; i++) {
+        f[i] = (uint8_t)(seq * 131 + i * 7);
+    }
+    if (len >= 46) {
+        memcpy(f + 42, &seq, 4);
+    }
+    return len;
+}
+
+static int collect_rx(void *opaque, struct xna_vi *vi,
+                      const struct xna_frag *frags, unsigned int nfrags,
+                      unsigned int len, unsigned int flags)
+{
+    TestEnv *e = opaque;
+    GByteArray *b = g_byte_array_sized_new(len);
+    unsigned int i;
+
+    for (i = 0; i < nfrags; i++) {
+        g_byte_array_append(b, frags[i].data, frags[i].len);
+    }
+    g_assert_cmpuint(b->len, ==, len);
+    g_ptr_array_add(e->rx, b);
+    g_array_append_val(e->rx_flags, flags);
+    return 0;
+}
+
+static void poll_rx(TestEnv *e)
+{
+    unsigned int i;
+
+    for (i = 0; i < xna_front_num_vis(e->tf.f); i++) {
+        struct xna_vi *vi = xna_front_vi(e->tf.f, i);
+
+        if (xna_vi_state(vi) != XNA_VI_UP) {
+            continue;
+        }
+        do {
+            while (xna_rx_poll(vi, 64, collect_rx, e) > 0) {
+                /* more */
+            }
+        } while (xna_rx_arm(vi));
+    }
+}
+
+typedef struct RxWait {
+    TestEnv *e;
+    guint want;
+} RxWait;
+
+static bool rx_reached(void *opaque)
+{
+    RxWait *w = opaque;
+
+    poll_rx(w->e);
+    return w->e->rx->len >= w->want;
+}
+
+static bool wait_rx(TestEnv *e, guint n)
+{
+    RxWait w = { e, n };
+
+    return xna_test_front_wait(&e->tf, rx_reached, &w, XEN_GUEST_TIMEOUT_MS);
+}
+
+static unsigned int rx_flags(TestEnv *e, guint i)
+{
+    return g_array_index(e->rx_flags, unsigned int, i);
+}
+
+static void start_front(TestEnv *e, unsigned int vis)
+{
+    XnaTestFrontOpts o = { .vis = vis };
+
+    g_assert_cmpint(xna_test_front_start(&e->tf, e->g, &o), ==, 0);
+    g_assert_true(xna_front_ready(e->tf.f));
+    g_assert_cmpuint(xna_front_num_vis(e->tf.f), ==, vis);
+}
+
+/* Send a frame, retrying while the ring is full (draining RX meanwhile). */
+static void send_frame(TestEnv *e, unsigned int vi, const uint8_t *f,
+                       size_t len)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      XEN_GUEST_TIMEOUT_MS * 1000LL;
+    int ret;
+
+    while ((ret = xna_test_front_send(&e->tf, vi, f, len)) == -ENOSPC) {
+        g_assert(g_get_monotonic_time() < deadline);
+        poll_rx(e);
+        xen_guest_wait_event(e->g, e->tf.vi_ports[vi], 10);
+    }
+    g_assert_cmpint(ret, ==, 0);
+}
+
+/* Tests */
+
+static void test_handshake(const void *mode)
+{
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
+    g_assert_true(xna_front_link_up(e.tf.f));
+    g_assert_cmpuint(xna_front_mtu(e.tf.f), ==, 9000);
+    g_assert_cmpuint(e.tf.bi.max_filters, ==, 256);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==,
+                     e.tf.layout.total_pages - e.tf.layout.pool_dir_pages);
+    env_stop(&e);
+}
+
+/*
+ * Traffic both ways, byte-exact, at every size from 60 to 9000 bytes on
+ * @vis VIs: each VI sends from its own port A+vi to port B+vi.
+ */
+static void run_traffic(const void *mode, unsigned int vis)
+{
+    static const size_t sizes[] = { 60, 61, 64, 128, 511, 1024, 1514, 2047,
+                                    2048, 2049, 4000, 4096, 6000, 9000 };
+    enum { ROUNDS = 20 };
+    g_autofree uint8_t *f = g_malloc(XNA_MAX_FRAME_LEN);
+    GHashTable *sent = g_hash_table_new_full(NULL, NULL, NULL,
+                                             (GDestroyNotify)
+                                             g_byte_array_unref);
+    uint64_t fast = 0, slow = 0;
+    unsigned int vi, r, i, n = 0;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, vis);
+    /*
+     * One frame per flow first: it takes the slow path and teaches the
+     * backend the flow (frames sent before that is learned would take the
+     * slow path too, as on a NIC).
+     */
+    for (vi = 0; vi < vis; vi++) {
+        size_t len = build_frame(f, 60, PORT_A + vi, PORT_A + 100 + vi, n);
+        GByteArray *copy = g_byte_array_new();
+
+        g_byte_array_append(copy, f, len);
+        g_hash_table_insert(sent, GUINT_TO_POINTER(n), copy);
+        send_frame(&e, vi, f, len);
+        n++;
+        g_assert_true(wait_rx(&e, n));
+    }
+    for (r = 0; r < ROUNDS; r++) {
+        for (i = 0; i < G_N_ELEMENTS(sizes); i++) {
+            for (vi = 0; vi < vis; vi++) {
+                size_t len = build_frame(f, sizes[i], PORT_A + vi,
+                                         PORT_A + 100 + vi, n);
+                GByteArray *copy = g_byte_array_new();
+
+                g_byte_array_append(copy, f, len);
+                g_hash_table_insert(sent, GUINT_TO_POINTER(n), copy);
+                send_frame(&e, vi, f, len);
+                n++;
+            }
+        }
+    }
+    if (!wait_rx(&e, n)) {
+        g_test_message("received %u of %u frames; backend: tx %" PRIu64
+                       " rx %" PRIu64 " slow %" PRIu64 " no-buffer %" PRIu64
+                       " errors %" PRIu64, e.rx->len, n,
+                       dev_stat(&e, "vi0-tx-packets"),
+                       dev_stat(&e, "vi0-rx-packets"),
+                       dev_stat(&e, "vi0-rx-slow-packets"),
+                       dev_stat(&e, "vi0-drop-rx-no-buffer"),
+                       dev_stat(&e, "vi0-guest-errors"));
+    }
+    g_assert_cmpuint(e.rx->len, ==, n);
+    for (i = 0; i < e.rx->len; i++) {
+        GByteArray *got = g_ptr_array_index(e.rx, i);
+        GByteArray *want;
+        uint32_t seq;
+
+        g_assert_cmpuint(got->len, >=, 46);
+        memcpy(&seq, got->data + 42, 4);
+        want = g_hash_table_lookup(sent, GUINT_TO_POINTER(seq));
+        g_assert_nonnull(want);
+        g_assert_cmpmem(got->data, got->len, want->data, want->len);
+        g_hash_table_remove(sent, GUINT_TO_POINTER(seq));
+        if (rx_flags(&e, i) & XNA_DESC_SLOW_PATH) {
+            slow++;
+        } else {
+            fast++;
+        }
+    }
+    g_assert_cmpuint(g_hash_table_size(sent), ==, 0);
+    /* The first frame of each flow took the slow path, all others fast. */
+    g_assert_cmpuint(slow, ==, vis);
+    g_assert_cmpuint(fast, ==, n - vis);
+    g_assert_cmpuint(dev_stat(&e, "vi0-drop-rx-no-buffer"), ==, 0);
+    for (vi = 0; vi < vis; vi++) {
+        g_autofree char *name = g_strdup_printf("vi%u-tx-packets", vi);
+
+        g_assert_cmpuint(dev_stat(&e, name), ==, n / vis);
+        g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                          guest_ip, GUINT16_TO_BE(PORT_A + 100 + vi)));
+    }
+    g_assert_cmpuint(dev_stat(&e, "guest-errors"), ==, 0);
+    g_hash_table_unref(sent);
+    env_stop(&e);
+}
+
+static void test_traffic_1vi(const void *mode)
+{
+    run_traffic(mode, 1);
+}
+
+static void test_traffic_4vi(const void *mode)
+{
+    run_traffic(mode, 4);
+}
+
+/*
+ * Learning: the first frame of a flow arrives on the slow path and
+ * teaches the backend the flow; the guest hears of the filter and from
+ * then on accepts to send that flow's replies through the VI.
+ */
+static void test_learning(const void *mode)
+{
+    uint8_t f[128];
+    struct xna_frag frag = { .data = f, .len = sizeof(f) };
+    const uint16_t port_b = PORT_A + 1;
+    TestEnv e;
+    uint16_t be_b = GUINT16_TO_BE(port_b);
+    uint16_t be_a = GUINT16_TO_BE(PORT_A);
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+
+    /* B -> A is not a fast flow yet: the guest declines it. */
+    build_frame(f, sizeof(f), port_b, PORT_A, 0);
+    g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
+                                  sizeof(f), 0), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+
+    /* A -> B: first frame slow, and a filter for B is learned. */
+    build_frame(f, sizeof(f), PORT_A, port_b, 1);
+    send_frame(&e, 0, f, sizeof(f));
+    g_assert_true(wait_rx(&e, 1));
+    g_assert_true(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 1);
+    g_assert_cmpuint(dev_stat(&e, "filters-inserted"), >=, 1);
+    g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                                         guest_ip, be_b));
+    /* The VI's own transmit from A was learned too. */
+    g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                                         guest_ip, be_a));
+
+    /* Later frames of the flow: fast path. */
+    build_frame(f, sizeof(f), PORT_A, port_b, 2);
+    send_frame(&e, 0, f, sizeof(f));
+    g_assert_true(wait_rx(&e, 2));
+    g_assert_false(rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 1);
+
+    /* Now B -> A is accepted by the guest's TX decision. */
+    build_frame(f, sizeof(f), port_b, PORT_A, 3);
+    g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
+                                  sizeof(f), 0), ==, XNA_TX_ACCEPT);
+    env_stop(&e);
+}
+
+/* The filter table holds max-filters flows; the least recently used go. */
+static void test_eviction(const void *mode)
+{
+    enum { FILTERS = 4, FLOWS = 7 };
+    uint8_t f[100];
+    unsigned int i;
+    TestEnv e;
+
+    env_start(&e, mode, "max-filters=4");
+    start_front(&e, 1);
+    g_assert_cmpuint(e.tf.bi.max_filters, ==, FILTERS);
+    for (i = 0; i < FLOWS; i++) {
+        /* From one port to new ports: one learned flow per frame. */
+        build_frame(f, sizeof(f), PORT_A, PORT_A + 10 + i, i);
+        send_frame(&e, 0, f, sizeof(f));
+        g_assert_true(wait_rx(&e, i + 1));
+    }
+    /* Flows: the source port A, and FLOWS destinations. */
+    g_assert_cmpuint(dev_stat(&e, "filters-inserted"), ==, FLOWS + 1);
+    g_assert_cmpuint(dev_stat(&e, "filters-evicted"), ==, FLOWS + 1 - FILTERS);
+    xna_test_front_poll_ctrl(&e.tf, NULL, NULL);
+    g_assert_cmpuint(xna_front_flow_count(e.tf.f), ==, FILTERS);
+    /* The most recent destinations are fast, the oldest are not. */
+    g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                    guest_ip, GUINT16_TO_BE(PORT_A + 10 + FLOWS - 1)));
+    g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                    guest_ip, GUINT16_TO_BE(PORT_A + 10)));
+    env_stop(&e);
+}
+
+/*
+ * Another xen-net-accel device of this QEMU serves a co-resident guest:
+ * its MAC is announced as local, and frames to it, like broadcast and
+ * multicast, stay on the slow path.
+ */
+static void test_local_mac(const void *mode)
+{
+    static const uint8_t other[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
+    uint8_t f[100];
+    struct xna_frag frag = { .data = f, .len = sizeof(f) };
+    struct xna_vi *vi;
+    TestEnv e;
+
+    env_start_dev(&e, mode,
+                  "-device xen-net-accel,id=" DEV_ID ",nic=loopback,"
+                  "mac=" GUEST_MAC " "
+                  "-device xen-net-accel,id=xna1,nic=loopback,"
+                  "mac=00:16:3e:00:00:02");
+    start_front(&e, 1);
+    g_assert_true(xna_front_mac_is_local(e.tf.f, other));
+    g_assert_false(xna_front_mac_is_local(e.tf.f, guest_mac));
+    vi = xna_front_vi(e.tf.f, 0);
+
+    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    memcpy(f, other, 6);
+    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+                    XNA_TX_DECLINE_LOCAL_MAC);
+    memset(f, 0xff, 6);
+    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+                    XNA_TX_DECLINE_BROADCAST);
+    f[0] = 0x01;
+    f[1] = 0x00;
+    f[2] = 0x5e;
+    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+                    XNA_TX_DECLINE_MULTICAST);
+
+    /* Broadcast frames reach the guest on the slow path, unlearned. */
+    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    memset(f, 0xff, 6);
+    send_frame(&e, 0, f, sizeof(f));
+    g_assert_true(wait_rx(&e, 1));
+    g_assert_true(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                                          guest_ip,
+                                          GUINT16_TO_BE(PORT_A + 1)));
+    env_stop(&e);
+}
+
+/* The guest module is unloaded and loaded again: a fresh connection. */
+static void test_reconnect(const void *mode)
+{
+    uint8_t f[200];
+    TestEnv e;
+    int round;
+
+    env_start(&e, mode, NULL);
+    for (round = 0; round < 3; round++) {
+        start_front(&e, round == 1 ? 2 : 1);
+        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, round);
+        send_frame(&e, 0, f, sizeof(f));
+        g_assert_true(wait_rx(&e, round + 1));
+        xna_test_front_close(&e.tf);
+        g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+        g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
+        /* What the kernel does when the driver comes back. */
+        g_assert_cmpint(xen_guest_find_device(e.g, XNA_XS_DEVICE_TYPE, 0,
+                                              &e.tf.dev), ==, 0);
+        xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialising);
+        xen_guest_device_cleanup(&e.tf.dev);
+    }
+    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 3);
+    e.closed = true;
+    env_stop(&e);
+}
+
+/*
+ * Keys of an earlier backend generation (a backend that restarted while
+ * the frontend was connected) are never used: the backend waits for keys
+ * written for its own generation.
+ */
+static void test_stale_generation(const void *mode)
+{
+    XnaTestFrontOpts o = { .generation_delta = 1 };
+    g_autofree char *path = NULL;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
+    g_assert_cmpint(xen_guest_wait_state(e.g, e.tf.dev.backend,
+                                         XenbusStateConnected, 500), ==,
+                    -ETIMEDOUT);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 0);
+
+    /* Keys for the backend's own generation connect. */
+    path = g_strdup_printf("%s/generation", e.tf.dev.frontend);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialising);
+    xen_guest_xs_printf(e.g, XEN_GUEST_XBT_NULL, path, "%" PRIu64,
+                        e.tf.bi.generation);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
+    g_assert_cmpint(xna_test_front_connect(&e.tf, XEN_GUEST_TIMEOUT_MS), ==,
+                    0);
+    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
+    env_stop(&e);
+}
+
+/* device_del while frames flow: QEMU goes on, nothing stays mapped. */
+static void test_device_del_under_traffic(const void *mode)
+{
+    uint8_t f[1500];
+    unsigned int i;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    for (i = 0; i < 100; i++) {
+        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, i);
+        if (xna_test_front_send(&e.tf, 0, f, sizeof(f)) < 0) {
+            break;
+        }
+    }
+    qtest_qmp_device_del_send(e.qts, DEV_ID);
+    /* The backend asks the guest to let go, and the guest does. */
+    g_assert_cmpint(xen_guest_wait_state_mask(e.g, e.tf.dev.backend,
+                        XEN_GUEST_STATE_BIT(XenbusStateClosing) |
+                        XEN_GUEST_STATE_BIT(XenbusStateClosed),
+                        NULL, XEN_GUEST_TIMEOUT_MS), >=, 0);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateClosing);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateClosed);
+    qtest_qmp_eventwait(e.qts, "DEVICE_DELETED");
+    assert_alive(&e);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
+    xna_front_destroy(e.tf.f);
+    e.tf.f = NULL;
+    e.closed = true;
+    env_stop(&e);
+}
+
+/* Malformed input.  Each case names what it breaks. */
+
+static struct xna_vi_shared *vi_shared(TestEnv *e, unsigned int vi)
+{
+    return e->tf.pages[xna_layout_vi_shared_page(&e->tf.layout, vi)];
+}
+
+static struct xna_desc *tx_desc(TestEnv *e, unsigned int vi,
+                                unsigned int slot)
+{
+    struct xna_desc *page = e->tf.pages[xna_layout_tx_ring_page(
+                                &e->tf.layout, vi, slot / 256)];
+
+    return &page[slot % 256];
+}
+
+static bool vi0_down(void *opaque)
+{
+    TestEnv *e = opaque;
+
+    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN;
+}
+
+/* Publish @n raw descriptors from slot 0 and expect VI 0 to stop. */
+static void expect_vi_down(TestEnv *e, uint32_t prod, uint32_t reason)
+{
+    vi_shared(e, 0)->tx_prod = prod;
+    xen_guest_evtchn_notify(e->g, e->tf.vi_ports[0]);
+    g_assert_true(xna_test_front_wait(&e->tf, vi0_down, e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(xna_vi_down_reason(xna_front_vi(e->tf.f, 0)), ==,
+                     reason);
+    g_assert_cmpuint(dev_stat(e, "vi0-guest-errors"), ==, 1);
+    assert_alive(e);
+}
+
+static bool vi0_up(void *opaque)
+{
+    TestEnv *e = opaque;
+
+    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_UP;
+}
+
+/* After an error, VI_RESET brings the VI back and traffic flows. */
+static void expect_recovery(TestEnv *e)
+{
+    uint8_t f[100];
+    struct xna_vi *vi = xna_front_vi(e->tf.f, 0);
+    guint before = e->rx->len;
+
+    g_assert_cmpint(xna_vi_reset(vi, NULL, NULL), ==, 0);
+    g_assert_true(xna_test_front_wait(&e->tf, vi0_up, e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_UP);
+    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 77);
+    send_frame(e, 0, f, sizeof(f));
+    g_assert_true(wait_rx(e, before + 1));
+}
+
+static void test_bad_tx_index(const void *mode)
+{
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    expect_vi_down(&e, 257, XNA_ERR_BAD_INDEX);   /* ring of 256 */
+    expect_recovery(&e);
+    env_stop(&e);
+}
+
+static void bad_desc_case(const void *mode, void (*spoil)(struct xna_desc *),
+                          uint32_t reason)
+{
+    TestEnv e;
+    struct xna_desc *d;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    d = tx_desc(&e, 0, 0);
+    xna_layout_tx_buf(&e.tf.layout, 0, 0, &d->page, &d->offset);
+    d->len = 100;
+    d->flags = 0;
+    spoil(d);
+    expect_vi_down(&e, 1, reason);
+    expect_recovery(&e);
+    env_stop(&e);
+}
+
+static void spoil_pool_page(struct xna_desc *d)
+{
+    d->page = 1000000;
+}
+
+static void spoil_offset_len(struct xna_desc *d)
+{
+    d->offset = 4000;
+    d->len = 200;
+}
+
+static void spoil_flags(struct xna_desc *d)
+{
+    d->flags = 0x80;
+}
+
+static void spoil_unterminated(struct xna_desc *d)
+{
+    d->flags = XNA_DESC_MORE;
+}
+
+static void spoil_too_short(struct xna_desc *d)
+{
+    d->len = 10;
+}
+
+static void test_bad_desc_pool_page(const void *mode)
+{
+    bad_desc_case(mode, spoil_pool_page, XNA_ERR_BAD_DESC);
+}
+
+static void test_bad_desc_offset_len(const void *mode)
+{
+    bad_desc_case(mode, spoil_offset_len, XNA_ERR_BAD_DESC);
+}
+
+static void test_bad_desc_flags(const void *mode)
+{
+    bad_desc_case(mode, spoil_flags, XNA_ERR_BAD_DESC);
+}
+
+static void test_bad_frame_unterminated(const void *mode)
+{
+    bad_desc_case(mode, spoil_unterminated, XNA_ERR_BAD_FRAME);
+}
+
+static void test_bad_frame_too_short(const void *mode)
+{
+    bad_desc_case(mode, spoil_too_short, XNA_ERR_BAD_FRAME);
+}
+
+/* A chain of 19 descriptors (more than a frame may have) is refused. */
+static void test_bad_frame_oversized(const void *mode)
+{
+    TestEnv e;
+    unsigned int i;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    for (i = 0; i < XNA_MAX_FRAGS + 1; i++) {
+        struct xna_desc *d = tx_desc(&e, 0, i);
+
+        xna_layout_tx_buf(&e.tf.layout, 0, i, &d->page, &d->offset);
+        d->len = 2048;
+        d->flags = i < XNA_MAX_FRAGS ? XNA_DESC_MORE : 0;
+    }
+    expect_vi_down(&e, XNA_MAX_FRAGS + 1, XNA_ERR_BAD_FRAME);
+    expect_recovery(&e);
+    env_stop(&e);
+}
+
+static bool backend_closing(TestEnv *e)
+{
+    int state = xen_guest_wait_state_mask(e->g, e->tf.dev.backend,
+                    XEN_GUEST_STATE_BIT(XenbusStateClosing) |
+                    XEN_GUEST_STATE_BIT(XenbusStateClosed),
+                    NULL, XEN_GUEST_TIMEOUT_MS);
+
+    return state >= 0;
+}
+
+/* Garbage in the control channel disconnects the device, nothing else. */
+static void test_bad_ctrl_unknown_message(const void *mode)
+{
+    struct xna_msg msg = { .type = 200 };
+    g_autofree char *err = NULL;
+    g_autofree char *err_path = NULL;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    g_assert_cmpint(xna_ctrl_send(e.tf.f, &msg), ==, 0);
+    g_assert_true(backend_closing(&e));
+    err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
+    err = xen_guest_xs_read_str(e.g, err_path);
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "unknown control message"));
+    g_assert_cmpuint(dev_stat(&e, "guest-errors"), ==, 1);
+    assert_alive(&e);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    env_stop(&e);
+}
+
+static void test_bad_ctrl_index(const void *mode)
+{
+    struct xna_ctrl_page *ctrl;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    ctrl = e.tf.pages[XNA_LAYOUT_CTRL_PAGE];
+    ctrl->to_backend.prod += 100;
+    xen_guest_evtchn_notify(e.g, e.tf.ctrl_port);
+    g_assert_true(backend_closing(&e));
+    assert_alive(&e);
+    env_stop(&e);
+}
+
+/* A frontend key with a bad value: the backend refuses to connect. */
+static void bad_key_case(const void *mode, const char *key, const char *val,
+                         const char *expect_in_error)
+{
+    XnaTestFrontOpts o = { .keys_only = true };
+    g_autofree char *path = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *err_path = NULL;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
+    path = g_strdup_printf("%s/%s", e.tf.dev.frontend, key);
+    g_assert_cmpint(xen_guest_xs_write(e.g, XEN_GUEST_XBT_NULL, path, val),
+                    ==, 0);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
+    g_assert_true(backend_closing(&e));
+    err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
+    err = xen_guest_xs_read_str(e.g, err_path);
+    g_assert_nonnull(err);
+    if (!strstr(err, expect_in_error)) {
+        g_test_message("error node: %s", err);
+        g_test_fail();
+    }
+    assert_alive(&e);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
+    env_stop(&e);
+}
+
+static void test_bad_key_version(const void *mode)
+{
+    bad_key_case(mode, "protocol-version", "2", "protocol-version");
+}
+
+static void test_bad_key_garbage(const void *mode)
+{
+    bad_key_case(mode, "num-vis", "1x", "num-vis");
+}
+
+static void test_bad_key_too_many_vis(const void *mode)
+{
+    bad_key_case(mode, "num-vis", "5", "num-vis");
+}
+
+static void test_bad_key_ring_size(const void *mode)
+{
+    bad_key_case(mode, "tx-ring-entries", "300", "tx-ring-entries");
+}
+
+static void test_bad_key_pool_pages(const void *mode)
+{
+    bad_key_case(mode, "pool-pages", "0", "pool-pages");
+}
+
+static void test_bad_grant_ref(const void *mode)
+{
+    bad_key_case(mode, "ctrl-ring-ref", "7", "failed");
+}
+
+static void test_bad_grant_pool_dir(const void *mode)
+{
+    bad_key_case(mode, "pool-dir-ref-0", "99999", "failed");
+}
+
+static void test_bad_event_channel(const void *mode)
+{
+    bad_key_case(mode, "vi-0/event-channel", "999", "failed");
+}
+
+static void add(const char *name, void (*fn)(const void *))
+{
+    g_autofree char *multi = g_strdup_printf("/xen-net-accel/multi/%s", name);
+    g_autofree char *single = g_strdup_printf("/xen-net-accel/single/%s",
+                                              name);
+
+    qtest_add_data_func(multi, NULL, fn);
+    qtest_add_data_func(single, (void *)1, fn);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    add("handshake", test_handshake);
+    add("traffic-1vi", test_traffic_1vi);
+    add("traffic-4vi", test_traffic_4vi);
+    add("learning", test_learning);
+    add("eviction", test_eviction);
+    add("local-mac-broadcast", test_local_mac);
+    add("reconnect", test_reconnect);
+    add("stale-generation", test_stale_generation);
+    add("device-del-under-traffic", test_device_del_under_traffic);
+    add("bad/tx-ring-index", test_bad_tx_index);
+    add("bad/desc-pool-page", test_bad_desc_pool_page);
+    add("bad/desc-offset-length", test_bad_desc_offset_len);
+    add("bad/desc-flags", test_bad_desc_flags);
+    add("bad/frame-unterminated", test_bad_frame_unterminated);
+    add("bad/frame-too-short", test_bad_frame_too_short);
+    add("bad/frame-oversized", test_bad_frame_oversized);
+    add("bad/ctrl-unknown-message", test_bad_ctrl_unknown_message);
+    add("bad/ctrl-ring-index", test_bad_ctrl_index);
+    add("bad/xenstore-version", test_bad_key_version);
+    add("bad/xenstore-garbage-number", test_bad_key_garbage);
+    add("bad/xenstore-too-many-vis", test_bad_key_too_many_vis);
+    add("bad/xenstore-ring-size", test_bad_key_ring_size);
+    add("bad/xenstore-pool-pages", test_bad_key_pool_pages);
+    add("bad/grant-ref-ctrl", test_bad_grant_ref);
+    add("bad/grant-ref-pool-dir", test_bad_grant_pool_dir);
+    add("bad/event-channel", test_bad_event_channel);
+    return g_test_run();
+}
