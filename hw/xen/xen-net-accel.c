@@ -77,7 +77,9 @@ static bool check_properties(XenNetAccel *s, Error **errp)
            check_ring_size("rx-ring-size", s->rx_ring_size, errp) &&
            check_range("max-pool-pages", s->max_pool_pages, 1,
                        XNA_MAX_POOL_PAGES, errp) &&
-           check_range("mtu", s->mtu, XNA_MIN_MTU, XNA_MAX_MTU, errp);
+           check_range("mtu", s->mtu, XNA_MIN_MTU, XNA_MAX_MTU, errp) &&
+           check_range("max-filters", s->max_filters, s->mac_filter ? 2 : 1,
+                       XNA_MAX_FILTERS_PROP, errp);
 }
 
 /* Reading the frontend's keys: whole decimal numbers in range only. */
@@ -586,8 +588,10 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
         return;
     }
     XNA_NIC_GET_CLASS(s->nic)->get_caps(s->nic, &s->caps);
+    /* With mac-filter, one NIC filter is the guest's MAC, outside the LRU. */
     s->filters = xna_filter_table_new(MIN(s->max_filters,
-                                          s->caps.max_filters));
+                                          s->caps.max_filters) -
+                                      (s->mac_filter ? 1 : 0));
     s->rx_bh = qemu_bh_new_guarded(xna_rx_bh, s,
                                    &DEVICE(s)->mem_reentrancy_guard);
     s->fail_bh = qemu_bh_new(xna_fail_bh, s);
@@ -665,6 +669,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("rx-ring-size", XenNetAccel, rx_ring_size, 256),
     DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 4096),
     DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
+    DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
 };
 
 static const struct {
@@ -680,6 +685,8 @@ static const struct {
     { "rx-ring-size", "largest RX ring, entries: power of two 256..4096" },
     { "max-pool-pages", "largest buffer pool the guest may grant, pages" },
     { "mtu", "MTU announced to the guest, 68..9000" },
+    { "mac-filter", "steer all unicast traffic to the guest's MAC to VI 0 "
+      "(a NIC dedicated to the guest), not only learned flows" },
 };
 
 static void xen_net_accel_class_init(ObjectClass *klass, void *data)

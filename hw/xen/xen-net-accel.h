@@ -96,6 +96,8 @@ struct XenNetAccel {
     uint32_t rx_ring_size;
     uint32_t max_pool_pages;
     uint32_t mtu;
+    bool mac_filter;
+    bool mac_filter_on;          /* the guest MAC filter is in the NIC */
 
     XnaNic *nic;
     XnaNicCaps caps;
@@ -151,5 +153,6 @@ void xna_tx_ready(void *opaque);
 void xna_rx_bh(void *opaque);
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
+void xna_mac_filter_insert(XenNetAccel *s);
 
 #endif /* HW_XEN_XEN_NET_ACCEL_H */

@@ -599,4 +599,35 @@ static void filter_drop_one(const XnaFilterKey *key, unsigned int vi,
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
 {
     xna_filter_table_remove_vi(s->filters, vi, filter_drop_one, s);
+    if (vi == 0 && s->mac_filter_on) {
+        XnaFilterKey key;
+
+        xna_filter_key_mac(&key, s->conf.macaddr.a);
+        XNA_NIC_GET_CLASS(s->nic)->filter_remove(s->nic, &key);
+        s->mac_filter_on = false;
+        s->stats.filters_removed++;
+        xna_ctrl_send_filter(s, XNA_OP_REMOVE, &key, 0);
+    }
+}
+
+/*
+ * mac-filter: all unicast frames to the guest's MAC go to VI 0, flows
+ * learned or not.  It is kept out of the LRU table: it is never evicted.
+ */
+void xna_mac_filter_insert(XenNetAccel *s)
+{
+    XnaFilterKey key;
+
+    if (!s->mac_filter || s->mac_filter_on || !s->vis[0].up ||
+        !nic_has_kind(s, XNA_FILTER_MAC)) {
+        return;
+    }
+    xna_filter_key_mac(&key, s->conf.macaddr.a);
+    if (XNA_NIC_GET_CLASS(s->nic)->filter_insert(s->nic, &key, 0) < 0) {
+        return;
+    }
+    s->mac_filter_on = true;
+    s->stats.filters_inserted++;
+    trace_xna_filter(s->xendev.name, "insert", key.kind, 0);
+    xna_ctrl_send_filter(s, XNA_OP_ADD, &key, 0);
 }

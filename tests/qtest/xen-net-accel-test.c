@@ -199,6 +199,10 @@ static void send_frame(TestEnv *e, unsigned int vi, const uint8_t *f,
 
 /* Tests */
 
+static struct xna_vi_shared *vi_shared(TestEnv *e, unsigned int vi);
+static bool vi0_down(void *opaque);
+static void expect_recovery(TestEnv *e);
+
 static void test_handshake(const void *mode)
 {
     TestEnv e;
@@ -451,6 +455,30 @@ static void test_local_mac(const void *mode)
     g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
                                           guest_ip,
                                           GUINT16_TO_BE(PORT_A + 1)));
+    env_stop(&e);
+}
+
+/* mac-filter: a NIC dedicated to the guest; no slow path for unicast. */
+static void test_mac_filter(const void *mode)
+{
+    uint8_t f[300];
+    TestEnv e;
+
+    env_start(&e, mode, "mac-filter=on");
+    start_front(&e, 1);
+    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    send_frame(&e, 0, f, sizeof(f));
+    g_assert_true(wait_rx(&e, 1));
+    g_assert_false(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 1);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 0);
+    /* It survives a VI reset. */
+    vi_shared(&e, 0)->tx_prod = 1000;
+    xen_guest_evtchn_notify(e.g, e.tf.vi_ports[0]);
+    g_assert_true(xna_test_front_wait(&e.tf, vi0_down, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    expect_recovery(&e);
+    g_assert_false(rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
     env_stop(&e);
 }
 
@@ -840,6 +868,7 @@ int main(int argc, char **argv)
     add("learning", test_learning);
     add("eviction", test_eviction);
     add("local-mac-broadcast", test_local_mac);
+    add("mac-filter", test_mac_filter);
     add("reconnect", test_reconnect);
     add("stale-generation", test_stale_generation);
     add("device-del-under-traffic", test_device_del_under_traffic);
