@@ -135,7 +135,6 @@ static bool ctrl_hello(XenNetAccel *s, const struct xna_msg *in)
     for (i = 0; i < s->num_vis; i++) {
         xna_vi_start(&s->vis[i]);
     }
-    xna_mac_filter_insert(s);
     return true;
 }
 
@@ -150,7 +149,6 @@ static bool ctrl_vi_reset(XenNetAccel *s, const struct xna_msg *in)
     }
     xna_vi_stop(&s->vis[vi], XNA_ERR_NONE);
     xna_vi_start(&s->vis[vi]);
-    xna_mac_filter_insert(s);
     return true;
 }
 

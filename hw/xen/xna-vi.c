@@ -526,6 +526,10 @@ void xna_vi_start(XnaVi *vi)
     smp_wmb();  /* indices reset before the VI goes up */
     vi->up = true;
     trace_xna_vi_up(vi->dev->xendev.name, vi->index);
+    /* Before VI_UP: the guest may send as soon as it reads that. */
+    if (vi->index == 0) {
+        xna_mac_filter_insert(vi->dev);
+    }
     xna_ctrl_send_vi(vi->dev, XNA_MSG_VI_UP, vi->index, 0);
     /* Traffic may already wait: the guest posted and kicked earlier. */
     vi_process_tx(vi);
