@@ -321,46 +321,6 @@ static bool rx_deliver(XnaVi *vi, const XnaFrame *frame, uint32_t room,
     return true;
 }
 
-/*
- * Frames that matched a filter of @vi.  Returns true when it stopped for
- * want of posted buffers (not because the NIC had nothing more).
- */
-static bool rx_vi_queue(XnaVi *vi)
-{
-    XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
-    XnaFrame frames[XNA_RX_BURST];
-    uint32_t n, i;
-
-    while (vi->up) {
-        int64_t posted;
-        uint32_t batch_start = vi->rx_cons;
-
-        if (!rx_place_held(vi)) {
-            return true;
-        }
-        posted = rx_posted(vi);
-        if (posted <= 0) {
-            return true;
-        }
-        n = nc->rx_burst(s->nic, vi->index, frames, rx_burst_size(posted));
-        if (n == 0) {
-            return false;
-        }
-        for (i = 0; i < n && vi->up; i++) {
-            uint32_t room = posted - (vi->rx_cons - batch_start);
-
-            if (!rx_deliver(vi, &frames[i], room,
-                            rx_csum_flags(&frames[i]))) {
-                break;
-            }
-        }
-        /* rx_burst_size() made sure that only the last one can wait. */
-        assert(i >= n - 1 || !vi->up);
-    }
-    return false;
-}
-
 static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
 {
     const uint8_t *b = (const uint8_t *)key;
@@ -374,20 +334,43 @@ static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
 }
 
 /*
- * The default queue: the slow path.  Frames for the guest's MAC teach the
- * backend a flow; they and group-addressed frames reach the guest through
- * VI 0, flagged XNA_DESC_SLOW_PATH.
+ * A frame of the default queue, the slow path: frames for the guest's MAC
+ * teach the backend a flow; they and group-addressed frames reach the
+ * guest (through VI 0, flagged XNA_DESC_SLOW_PATH); others are dropped.
  */
-static bool rx_default_queue(XenNetAccel *s)
+static bool rx_slow_path_accept(XenNetAccel *s, const XnaFrame *frame)
 {
+    XnaFlowInfo info;
+
+    if (!xna_classify(frame->data, frame->len, &info)) {
+        return false;
+    }
+    if (!xna_mac_is_group(frame->data) &&
+        memcmp(frame->data, s->conf.macaddr.a, 6)) {
+        s->stats.drop_rx_not_for_guest++;
+        return false;
+    }
+    if (info.has_flow) {
+        xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
+    }
+    return true;
+}
+
+/*
+ * Move the frames of NIC queue @queue (the VI's own, or the default queue
+ * for VI 0) into @vi's posted buffers.  Returns true when it stopped for
+ * want of buffers (not because the NIC had nothing more).
+ */
+static bool rx_from_queue(XnaVi *vi, uint32_t queue)
+{
+    XenNetAccel *s = vi->dev;
     XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
-    XnaVi *vi = &s->vis[0];
     XnaFrame frames[XNA_RX_BURST];
     uint32_t n, i;
 
     while (vi->up) {
-        int64_t posted;
         uint32_t batch_start = vi->rx_cons;
+        int64_t posted;
 
         if (!rx_place_held(vi)) {
             return true;
@@ -396,32 +379,26 @@ static bool rx_default_queue(XenNetAccel *s)
         if (posted <= 0) {
             return true;
         }
-        n = nc->rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
-                         rx_burst_size(posted));
+        n = nc->rx_burst(s->nic, queue, frames, rx_burst_size(posted));
         if (n == 0) {
             return false;
         }
         for (i = 0; i < n && vi->up; i++) {
             uint32_t room = posted - (vi->rx_cons - batch_start);
-            XnaFlowInfo info;
+            uint16_t flags = rx_csum_flags(&frames[i]);
 
-            if (!xna_classify(frames[i].data, frames[i].len, &info)) {
-                continue;
+            if (queue == XNA_NIC_DEFAULT_QUEUE) {
+                if (!rx_slow_path_accept(s, &frames[i])) {
+                    continue;
+                }
+                flags |= XNA_DESC_SLOW_PATH;
             }
-            if (!xna_mac_is_group(frames[i].data) &&
-                memcmp(frames[i].data, s->conf.macaddr.a, 6)) {
-                s->stats.drop_rx_not_for_guest++;
-                continue;
-            }
-            if (info.has_flow) {
-                xna_filter_learn(s, &info.dst_flow,
-                                 flow_vi(s, &info.dst_flow));
-            }
-            if (!rx_deliver(vi, &frames[i], room,
-                            XNA_DESC_SLOW_PATH | rx_csum_flags(&frames[i]))) {
+            if (!rx_deliver(vi, &frames[i], room, flags)) {
                 break;
             }
         }
+        /* rx_burst_size() made sure that only the last one can wait. */
+        assert(i >= n - 1 || !vi->up);
     }
     return false;
 }
@@ -454,10 +431,10 @@ void xna_rx_bh(void *opaque)
     }
     for (i = 0; i < s->num_vis; i++) {
         if (s->vis[i].up) {
-            starved[i] = rx_vi_queue(&s->vis[i]);
+            starved[i] = rx_from_queue(&s->vis[i], i);
         }
     }
-    starved[0] |= rx_default_queue(s);
+    starved[0] |= rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
     for (i = 0; i < s->num_vis; i++) {
         XnaVi *vi = &s->vis[i];
 
