@@ -24,7 +24,7 @@ struct XnaFilterTable {
     GQueue lru;              /* head: least recently used */
 };
 
-static guint filter_key_hash(gconstpointer p)
+guint xna_filter_key_hash(gconstpointer p)
 {
     const uint8_t *b = p;
     guint h = 2166136261u;   /* FNV-1a over the whole key */
@@ -36,7 +36,7 @@ static guint filter_key_hash(gconstpointer p)
     return h;
 }
 
-static gboolean filter_key_equal(gconstpointer a, gconstpointer b)
+gboolean xna_filter_key_equal(gconstpointer a, gconstpointer b)
 {
     return memcmp(a, b, sizeof(XnaFilterKey)) == 0;
 }
@@ -46,7 +46,7 @@ XnaFilterTable *xna_filter_table_new(unsigned int capacity)
     XnaFilterTable *t = g_new0(XnaFilterTable, 1);
 
     t->capacity = capacity;
-    t->by_key = g_hash_table_new_full(filter_key_hash, filter_key_equal,
+    t->by_key = g_hash_table_new_full(xna_filter_key_hash, xna_filter_key_equal,
                                       NULL, g_free);
     g_queue_init(&t->lru);
     return t;

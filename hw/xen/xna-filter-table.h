@@ -51,6 +51,9 @@ unsigned int xna_filter_table_capacity(const XnaFilterTable *t);
 unsigned int xna_filter_table_count(const XnaFilterTable *t);
 
 bool xna_filter_key_valid(const XnaFilterKey *key);
+/* GHashTable functions for XnaFilterKey * keys (whole-key compare). */
+guint xna_filter_key_hash(gconstpointer key);
+gboolean xna_filter_key_equal(gconstpointer a, gconstpointer b);
 void xna_filter_key_mac(XnaFilterKey *key, const uint8_t mac[6]);
 void xna_filter_key_ipv4(XnaFilterKey *key, bool tcp, const uint8_t addr[4],
                          uint16_t port_be);

@@ -9,30 +9,14 @@
 #include "xna-nic-soft.h"
 #include "xna-classify.h"
 
-static guint key_hash(gconstpointer p)
-{
-    const uint8_t *b = p;
-    guint h = 2166136261u;
-    size_t i;
-
-    for (i = 0; i < sizeof(XnaFilterKey); i++) {
-        h = (h ^ b[i]) * 16777619u;
-    }
-    return h;
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-    return !memcmp(a, b, sizeof(XnaFilterKey));
-}
-
 void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
 {
     uint32_t i;
 
     s->max_vis = cfg->max_vis;
     s->max_filters = cfg->max_filters;
-    s->filters = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
+    s->filters = g_hash_table_new_full(xna_filter_key_hash,
+                                       xna_filter_key_equal, g_free, NULL);
     s->queues = g_new0(XnaSoftQueue, s->max_vis + 1);
     for (i = 0; i <= s->max_vis; i++) {
         g_queue_init(&s->queues[i].frames);
