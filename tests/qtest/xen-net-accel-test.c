@@ -833,6 +833,80 @@ static void test_bad_frame_oversized(const void *mode)
     env_stop(&e);
 }
 
+static bool vi0_settled(void *opaque)
+{
+    TestEnv *e = opaque;
+    struct xna_vi_shared *sh = vi_shared(e, 0);
+
+    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN ||
+           sh->tx_cons == sh->tx_prod;
+}
+
+/*
+ * A hostile guest: random descriptors and producer indices, many times.
+ * Whatever the backend makes of them (frames sent, VI stopped), QEMU
+ * stays up, the VI can be restarted, and nothing leaks.
+ */
+static void test_bad_random_rings(const void *mode)
+{
+    GRand *r = g_rand_new_with_seed(20261125);
+    struct xna_vi *vi;
+    unsigned int round, i;
+    TestEnv e;
+
+    env_start(&e, mode, NULL);
+    start_front(&e, 1);
+    vi = xna_front_vi(e.tf.f, 0);
+    for (round = 0; round < 40; round++) {
+        struct xna_vi_shared *sh = vi_shared(&e, 0);
+        uint32_t n = g_rand_int_range(r, 1, 40);
+
+        for (i = 0; i < n; i++) {
+            struct xna_desc *d = tx_desc(&e, 0, sh->tx_prod + i);
+            uint32_t *w = (uint32_t *)d;
+            unsigned int k;
+
+            for (k = 0; k < sizeof(*d) / 4; k++) {
+                w[k] = g_rand_int(r);
+            }
+            /* Half the time, something nearly plausible. */
+            if (g_rand_boolean(r)) {
+                d->page %= e.tf.layout.pool_pages + 2;
+                d->offset %= 4200;
+                d->len %= 3000;
+                d->flags &= 0x3;
+                d->reserved = 0;
+            }
+        }
+        sh->tx_prod += g_rand_boolean(r) ? n : g_rand_int(r);
+        xen_guest_evtchn_notify(e.g, e.tf.vi_ports[0]);
+        g_assert_true(xna_test_front_wait(&e.tf, vi0_settled, &e,
+                                          XEN_GUEST_TIMEOUT_MS));
+        assert_alive(&e);
+        if (xna_vi_state(vi) == XNA_VI_DOWN) {
+            g_assert_cmpint(xna_vi_reset(vi, NULL, NULL), ==, 0);
+            g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
+                                              XEN_GUEST_TIMEOUT_MS));
+        }
+    }
+    g_assert_cmpuint(dev_stat(&e, "vi0-guest-errors"), >, 0);
+    /* A well-formed frame still goes through. */
+    {
+        uint8_t f[100];
+        guint before;
+
+        poll_rx(&e);
+        before = e.rx->len;
+        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 5);
+        send_frame(&e, 0, f, sizeof(f));
+        g_assert_true(wait_rx(&e, before + 1));
+        g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, before))->data,
+                        sizeof(f), f, sizeof(f));
+    }
+    g_rand_free(r);
+    env_stop(&e);
+}
+
 static bool backend_closing(TestEnv *e)
 {
     int state = xen_guest_wait_state_mask(e->g, e->tf.dev.backend,
@@ -982,6 +1056,7 @@ int main(int argc, char **argv)
     add("bad/frame-unterminated", test_bad_frame_unterminated);
     add("bad/frame-too-short", test_bad_frame_too_short);
     add("bad/frame-oversized", test_bad_frame_oversized);
+    add("bad/random-rings", test_bad_random_rings);
     add("bad/ctrl-unknown-message", test_bad_ctrl_unknown_message);
     add("bad/ctrl-ring-index", test_bad_ctrl_index);
     add("bad/xenstore-version", test_bad_key_version);
