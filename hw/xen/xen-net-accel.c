@@ -594,6 +594,8 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
                                       (s->mac_filter ? 1 : 0));
     s->rx_bh = qemu_bh_new_guarded(xna_rx_bh, s,
                                    &DEVICE(s)->mem_reentrancy_guard);
+    s->tx_bh = qemu_bh_new_guarded(xna_tx_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
     s->fail_bh = qemu_bh_new(xna_fail_bh, s);
     g_queue_init(&s->ctrl_backlog);
     for (i = 0; i < XNA_MAX_VIS; i++) {
@@ -649,6 +651,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     local_macs_announce(s, XNA_OP_REMOVE);
     xna_disconnect(s);
     g_clear_pointer(&s->rx_bh, qemu_bh_delete);
+    g_clear_pointer(&s->tx_bh, qemu_bh_delete);
     g_clear_pointer(&s->fail_bh, qemu_bh_delete);
     g_free(s->fail_msg);
     s->fail_msg = NULL;

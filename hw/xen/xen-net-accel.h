@@ -103,6 +103,7 @@ struct XenNetAccel {
     XnaNicCaps caps;
     XnaFilterTable *filters;
     QEMUBH *rx_bh;
+    QEMUBH *tx_bh;               /* TX work left after a round limit */
     uint32_t generation;
     bool connected;
     bool failing;                /* a guest error waits for fail_bh */
@@ -151,6 +152,7 @@ void xna_vi_stop(XnaVi *vi, uint32_t reason);
 void xna_rx_ready(void *opaque, uint32_t queue);
 void xna_tx_ready(void *opaque);
 void xna_rx_bh(void *opaque);
+void xna_tx_bh(void *opaque);
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
 void xna_mac_filter_insert(XenNetAccel *s);

@@ -169,6 +169,14 @@ static bool vi_process_tx(XnaVi *vi)
             break;
         }
     }
+    if (rounds == XNA_TX_ROUNDS && vi->up && !vi->tx_blocked) {
+        /*
+         * More frames came while we looked: the guest saw our event index
+         * before we moved it and did not kick.  Go on from a bottom half,
+         * so that one busy VI does not hold the main loop.
+         */
+        qemu_bh_schedule(s->tx_bh);
+    }
     if (vi->tx_cons != old_cons) {
         smp_wmb();           /* our reads of the buffers before the index */
         qatomic_set(&vi->shared->tx_cons, cpu_to_le32(vi->tx_cons));
@@ -458,6 +466,18 @@ void xna_rx_ready(void *opaque, uint32_t queue)
     XenNetAccel *s = opaque;
 
     qemu_bh_schedule(s->rx_bh);
+}
+
+void xna_tx_bh(void *opaque)
+{
+    XenNetAccel *s = opaque;
+    uint32_t i;
+
+    for (i = 0; i < s->num_vis; i++) {
+        if (s->vis[i].up) {
+            vi_process_tx(&s->vis[i]);
+        }
+    }
 }
 
 void xna_tx_ready(void *opaque)
