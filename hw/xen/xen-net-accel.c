@@ -680,7 +680,7 @@ static const struct {
     const char *desc;
 } xen_net_accel_prop_desc[] = {
     { "nic", "NIC kind: netdev (needs netdev=) or loopback" },
-    { "idx", "index under device/netaccel/ (default: first free)" },
+    { "idx", "index under device/netaccel/; -1: the first free one" },
     { "vif", "index of the netfront vif to pair with (device/vif/<vif>)" },
     { "max-vis", "virtual interfaces (queue pairs) a guest may use, 1..16" },
     { "max-filters", "size of the NIC filter table (LRU beyond it)" },
