@@ -92,7 +92,7 @@ static void netaccel_teardown(struct netaccel_front *nf, bool graceful)
 	struct netaccel_conn *conn = nf->conn;
 	struct xenbus_device *xbdev = nf->xbdev;
 	struct netaccel_resend rs;
-	unsigned int n, t;
+	unsigned int n, t, resent;
 
 	if (!conn)
 		return;
@@ -122,14 +122,19 @@ static void netaccel_teardown(struct netaccel_front *nf, bool graceful)
 		xna_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
 		spin_unlock_bh(&vi->tx_lock);
 	}
-	netaccel_resend(&rs);
+	resent = netaccel_resend(&rs);
 
 	if (conn->connected)
 		nf->nstats.disconnects++;
 	netaccel_stats_set_conn(nf, NULL);
 	nf->conn = NULL;
 	netaccel_conn_destroy(conn);
-	dev_info(&xbdev->dev, "disconnected\n");
+	if (resent)
+		dev_info(&xbdev->dev,
+			 "disconnected; %u frames the backend had not sent went through netfront\n",
+			 resent);
+	else
+		dev_info(&xbdev->dev, "disconnected\n");
 }
 
 static void netaccel_fail(struct netaccel_front *nf, int err, const char *what)

@@ -99,9 +99,10 @@ static int netaccel_pair_locked(struct netaccel_front *nf,
 	 * the ops pointer and then what it points to.
 	 */
 	smp_store_release(&dev->netdev_ops, &hook->ops);
-	/* Same for ethtool_ops (callers hold rtnl, as we do). */
-	if (hook->orig_ethtool_ops)
+	if (hook->orig_ethtool_ops) {
+		/* Same for ethtool_ops (callers hold rtnl, as we do). */
 		smp_store_release(&dev->ethtool_ops, &hook->ethtool_ops);
+	}
 	netdev_info(dev, "paired with %s\n", dev_name(&nf->xbdev->dev));
 	return 0;
 }

@@ -4,8 +4,8 @@
  *
  * The frontend core counts per VI and per connection; this module adds a
  * few of its own.  A connection's counters are folded into the front's
- * totals when it ends, so every counter is monotonic for the life of the
- * xenbus device (module load to unload).  They are shown:
+ * totals when it ends, so every counter is monotonic while the xenbus
+ * device is bound to the driver (probe to remove).  They are shown:
  *
  * - in sysfs, one file per counter, in the "stats" directory of the
  *   xenbus device (/sys/bus/xen/devices/netaccel-<n>/stats/), and a few

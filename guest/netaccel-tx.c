@@ -260,15 +260,16 @@ void netaccel_unsent_to_skb(void *opaque, const struct xna_frag *frags,
 	__skb_queue_tail(&rs->q, skb);
 }
 
-/* Sends the rebuilt frames through netfront (no lock held). */
-void netaccel_resend(struct netaccel_resend *rs)
+/* Sends the rebuilt frames through netfront (no lock held); how many. */
+unsigned int netaccel_resend(struct netaccel_resend *rs)
 {
 	struct netaccel_front *nf = rs->nf;
+	unsigned int sent = 0;
 	struct net_device *dev;
 	struct sk_buff *skb;
 
 	if (skb_queue_empty(&rs->q))
-		return;
+		return 0;
 	rcu_read_lock();
 	dev = rcu_dereference(nf->rx_dev);
 	if (dev)
@@ -283,9 +284,11 @@ void netaccel_resend(struct netaccel_resend *rs)
 		skb->dev = dev;
 		dev_queue_xmit(skb);
 		nf->nstats.tx_resent++;
+		sent++;
 	}
 	if (dev)
 		dev_put(dev);
+	return sent;
 }
 
 /*

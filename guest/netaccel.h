@@ -191,7 +191,7 @@ void netaccel_resend_init(struct netaccel_resend *rs,
 void netaccel_unsent_to_skb(void *opaque, const struct xna_frag *frags,
 			    unsigned int nfrags, unsigned int len,
 			    const struct xna_tx_meta *meta);
-void netaccel_resend(struct netaccel_resend *rs);
+unsigned int netaccel_resend(struct netaccel_resend *rs);
 void netaccel_tx_quiesce(struct netaccel_conn *conn, unsigned int ms);
 
 /* netaccel-pair.c: finding netfront, installing the hook */

@@ -824,7 +824,7 @@ int xna_front_write_keys(const struct xna_front *f, uint64_t generation,
 	unsigned int n, i;
 	int err;
 
-	for (i = 0; i < sizeof(dev_keys) / sizeof(dev_keys[0]); i++) {
+	for (i = 0; i < XNA_ARRAY_SIZE(dev_keys); i++) {
 		err = write_key_u64(write, opaque, dev_keys[i].key,
 				    dev_keys[i].val);
 		if (err)

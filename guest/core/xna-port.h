@@ -51,6 +51,7 @@
 
 #define xna_snprintf		snprintf
 
+#define XNA_ARRAY_SIZE(a)	ARRAY_SIZE(a)
 #define XNA_U32_MAX		U32_MAX
 #define XNA_U64_MAX		U64_MAX
 #define XNA_S32_MAX		S32_MAX
@@ -90,6 +91,7 @@ typedef seqcount_t xna_seq_t;
 
 #define xna_snprintf		snprintf
 
+#define XNA_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define XNA_U32_MAX		UINT32_MAX
 #define XNA_U64_MAX		UINT64_MAX
 #define XNA_S32_MAX		INT32_MAX
