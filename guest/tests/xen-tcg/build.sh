@@ -15,7 +15,7 @@ mkdir -p $S/boot
 D=$S/domu-rootfs
 rm -rf $D; mkdir -p $D/{bin,dev,proc,sys,lib/modules}
 cp /bin/busybox $D/bin/busybox
-for a in sh echo cat mount poweroff sleep uname insmod rmmod ls head ip ping kill dmesg grep wc; do ln -sf busybox $D/bin/$a; done
+for a in sh echo cat mount poweroff sleep uname insmod rmmod ls head ip ping kill dmesg grep wc nc md5sum cut mkdir; do ln -sf busybox $D/bin/$a; done
 cp $MODDIR/drivers/net/xen-netfront.ko $D/lib/modules/
 cp $KO $D/lib/modules/xen-netaccel.ko
 mknod -m 600 $D/dev/console c 5 1
@@ -45,7 +45,7 @@ done
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 $R/lib/x86_64-linux-gnu/
 [ -f /etc/xen/xl.conf ] && cp /etc/xen/xl.conf $R/etc/xen/
 for m in xen/xen-privcmd.ko xen/xenfs/xenfs.ko xen/xen-evtchn.ko xen/xen-gntdev.ko xen/xen-gntalloc.ko \
-         block/xen-blkback/xen-blkback.ko net/xen-netback/xen-netback.ko block/loop.ko; do
+         block/xen-blkback/xen-blkback.ko net/xen-netback/xen-netback.ko block/loop.ko net/tun.ko; do
   cp $MODDIR/drivers/$m $R/lib/modules/
 done
 cp $S/boot/vmlinux $R/boot/vmlinuz 2>/dev/null || cp $ROOT/boot/vmlinuz-$KV $R/boot/vmlinuz

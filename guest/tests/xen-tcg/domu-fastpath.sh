@@ -43,6 +43,17 @@ waitfor $A/accel/state connected 120
 echo_test ECHO-AFTER-RESTART 5001 200 500
 say "$(st connects disconnects tx_fast_packets rx_fast_packets tx_unsent tx_resent tx_resend_lost)"
 [ "$(cat $A/stats/connects)" = 2 ] && [ "$(cat $A/stats/disconnects)" = 1 ] && say "COUNTERS-MONOTONIC ok" || say "COUNTERS-MONOTONIC fail"
+# TCP through the VI (GSO packets segmented by the module) to dom0's stack via a tap
+head -c 3000000 /dev/urandom > /tmp/big
+say "BIGMD5 $(md5sum /tmp/big | cut -d' ' -f1)"
+G0=$(cat $A/stats/tx_gso_segments)
+nc -l -p 5001 < /tmp/big > /dev/null &
+NC=$!
+say "TCP-LISTENING"
+i=0; while kill -0 $NC 2>/dev/null && [ $i -lt 240 ]; do sleep 0.5; i=$((i+1)); done
+kill $NC 2>/dev/null
+say "$(st tx_gso_packets tx_gso_segments tx_gso_fallback tx_decline_offload tx_decline_too_big tx_fast_packets tx_errors)"
+[ "$(cat $A/stats/tx_gso_segments)" -gt "$G0" ] && say "GSO-USED ok" || say "GSO-USED fail"
 # the backend stops consuming TX: frames stay in the VI; unbinding hands them to netfront
 /bin/udpecho 10.9.0.1 7 5001 1 100 STALL >/dev/null
 /bin/udpecho 10.9.0.1 7 5001 40 100 >/dev/null

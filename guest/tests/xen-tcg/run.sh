@@ -6,7 +6,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TEST=${1:-lifecycle}
 : "${RECIPE:?set RECIPE to the xen-under-tcg recipe directory}"
 : "${S:?set S to the work directory prepared by the recipe setup.sh}"
-TOP=$HERE/../../..
+TOP=${TOP:-$HERE/../../..}
 gcc -O2 -Wall -I"$TOP/include" -o "$S/xna-minibe" "$HERE/xna-minibe.c" \
     -lxenstore -lxengnttab -lxenevtchn || exit 2
 gcc -O2 -Wall -static -o "$S/udpecho" "$HERE/udpecho.c" || exit 2

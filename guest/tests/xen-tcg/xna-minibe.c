@@ -17,6 +17,10 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <xenstore.h>
 #include <xengnttab.h>
 #include <xenevtchn.h>
@@ -47,6 +51,8 @@ static uint16_t ports[8];
 static int nports;
 static unsigned long n_tx, n_echo, n_drop, n_down, n_reset;
 static uint64_t generation = 1;
+static int tapfd = -1;
+static unsigned long n_tap;
 
 #define MB() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
@@ -265,6 +271,8 @@ static void send_filters(uint32_t vi)
         r.u.filter.port = htons(ports[i]);
         memcpy(r.u.filter.addr, guest_ip, 4);
         send_msg(&r);
+        r.u.filter.kind = XNA_FILTER_IPV4_TCP;
+        send_msg(&r);
     }
 }
 
@@ -379,6 +387,16 @@ static int vi_poll(uint32_t n)
         if (first.flags & XNA_DESC_CSUM_PARTIAL) {
             csum_fill(frame, len, first.csum_start, first.csum_offset);
         }
+        /* not UDP: to dom0's stack through the tap, if there is one */
+        if (!(len >= 42 && frame[12] == 0x08 && frame[13] == 0x00 &&
+              frame[23] == 17)) {
+            if (tapfd >= 0 && write(tapfd, frame, len) == (ssize_t)len) {
+                n_tap++;
+            } else {
+                n_drop++;
+            }
+            continue;
+        }
         /* echo: swap MACs, IPv4 addresses, UDP ports */
         if (len >= 42 && frame[12] == 0x08 && frame[13] == 0x00 &&
             frame[23] == 17) {
@@ -466,6 +484,18 @@ int main(int argc, char **argv)
     }
     snprintf(fe, sizeof(fe), "/local/domain/%d/device/netaccel/0", domid);
     snprintf(be, sizeof(be), "/local/domain/0/backend/qnetaccel/%d/0", domid);
+    if (getenv("XNA_TAP")) {
+        struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+
+        snprintf(ifr.ifr_name, IFNAMSIZ, "%s", getenv("XNA_TAP"));
+        tapfd = open("/dev/net/tun", O_RDWR);
+        if (tapfd < 0 || ioctl(tapfd, TUNSETIFF, &ifr) < 0) {
+            perror("minibe: tap");
+            tapfd = -1;
+        } else {
+            printf("minibe: TX of non-UDP frames goes to tap %s\n", ifr.ifr_name);
+        }
+    }
     xs = xs_open(0);
     xgt = xengnttab_open(NULL, 0);
     xce = xenevtchn_open(NULL, 0);
@@ -532,8 +562,8 @@ int main(int argc, char **argv)
                 be_write("state", "5");
                 disconnect_fe();
                 be_write("state", "6");
-                printf("minibe: tx %lu echo %lu drop %lu vi_down %lu vi_reset %lu\n",
-                       n_tx, n_echo, n_drop, n_down, n_reset);
+                printf("minibe: tx %lu echo %lu tap %lu drop %lu vi_down %lu vi_reset %lu\n",
+                       n_tx, n_echo, n_tap, n_drop, n_down, n_reset);
                 /* wait for the frontend to come back (or its domain to go) */
                 while ((s = fe_state()) != 1) {
                     if (s < 0) {
