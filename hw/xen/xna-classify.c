@@ -150,6 +150,9 @@ bool xna_csum_fill(uint8_t *f, size_t len, uint16_t start, uint16_t offset)
         return false;
     }
     sum = ~csum_fold(csum_add(0, f + start, len - start));
+    if (sum == 0) {
+        sum = 0xffff;        /* 0 would mean "no checksum" to UDP */
+    }
     f[start + offset] = sum >> 8;
     f[start + offset + 1] = sum & 0xff;
     return true;

@@ -41,7 +41,8 @@ static inline bool xna_mac_is_group(const uint8_t *mac)
 /*
  * Store the Internet checksum of frame[start..len) at start + offset,
  * seeded with the 16-bit value already there (the pseudo-header sum, as
- * Linux leaves it for CHECKSUM_PARTIAL).  False if out of bounds.
+ * Linux leaves it for CHECKSUM_PARTIAL); a result of 0 is stored as 0xffff,
+ * as UDP requires.  False if out of bounds.
  */
 bool xna_csum_fill(uint8_t *frame, size_t len, uint16_t start,
                    uint16_t offset);

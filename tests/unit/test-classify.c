@@ -228,6 +228,34 @@ static void test_csum(void)
     }
 }
 
+/*
+ * A sum that comes out 0 is sent as 0xffff: for UDP, 0 means "no
+ * checksum" (RFC 768); for TCP both are the same in one's complement.
+ */
+static void test_csum_zero(void)
+{
+    uint8_t f[200];
+    size_t len = build_ipv4(f, 17, 1000, 2000, 100);
+    uint32_t pseudo = 0x0a00 + 0x0002 + 0x0a00 + 0x0001 + 17 + 8 + 100;
+    uint16_t seed, c;
+
+    pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+    seed = pseudo;
+    f[len - 2] = f[len - 1] = 0;
+    f[40] = seed >> 8;
+    f[41] = seed & 0xff;
+    g_assert_true(xna_csum_fill(f, len, 34, 6));
+    c = f[40] << 8 | f[41];
+    /* Put the checksum into the data: the new sum is all ones. */
+    f[len - 2] = c >> 8;
+    f[len - 1] = c & 0xff;
+    f[40] = seed >> 8;
+    f[41] = seed & 0xff;
+    g_assert_true(xna_csum_fill(f, len, 34, 6));
+    g_assert_cmphex(f[40] << 8 | f[41], ==, 0xffff);
+    g_assert_true(xna_csum_verify(f, len));
+}
+
 static void test_csum_bounds(void)
 {
     uint8_t f[100] = { 0 };
@@ -253,6 +281,7 @@ int main(int argc, char **argv)
     g_test_add_func("/classify/ipv6-udp", test_ipv6_udp);
     g_test_add_func("/classify/no-flow", test_no_flow);
     g_test_add_func("/csum/fill-verify", test_csum);
+    g_test_add_func("/csum/zero-sent-as-ffff", test_csum_zero);
     g_test_add_func("/csum/bounds", test_csum_bounds);
     return g_test_run();
 }
