@@ -365,6 +365,20 @@ static bool rx_slow_path_accept(XenNetAccel *s, const XnaFrame *frame)
 }
 
 /*
+ * With the guest MAC filter, frames reach VI 0 without the slow path:
+ * learn (and announce) their flows there, so that the guest knows them
+ * as fast and sends their replies through the VI.
+ */
+static void rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
+{
+    XnaFlowInfo info;
+
+    if (xna_classify(frame->data, frame->len, &info) && info.has_flow) {
+        xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
+    }
+}
+
+/*
  * Move the frames of NIC queue @queue (the VI's own, or the default queue
  * for VI 0) into @vi's posted buffers.  Returns true when it stopped for
  * want of buffers (not because the NIC had nothing more).
@@ -400,6 +414,8 @@ static bool rx_from_queue(XnaVi *vi, uint32_t queue)
                     continue;
                 }
                 flags |= XNA_DESC_SLOW_PATH;
+            } else if (s->mac_filter_on && vi->index == 0) {
+                rx_learn_mac_filtered(s, &frames[i]);
             }
             if (!rx_deliver(vi, &frames[i], room, flags)) {
                 break;

@@ -667,6 +667,11 @@ static void test_mac_filter(const void *mode)
     g_assert_false(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
     g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 1);
     g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 0);
+    /* Flows are still learned and announced, for the guest's TX. */
+    xna_test_front_poll_ctrl(&e.tf, NULL, NULL);
+    g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                                         guest_ip,
+                                         GUINT16_TO_BE(PORT_A + 1)));
     /* It survives a VI reset. */
     vi_shared(&e, 0)->tx_prod = 1000;
     xen_guest_evtchn_notify(e.g, e.tf.vi_ports[0]);
