@@ -309,9 +309,18 @@ static void run_traffic(const void *mode, unsigned int vis)
     g_test_message("%u frames, %" PRIu64 " kicks to the backend", n - vis,
                    xen_guest_sim_stat(e.g, "evtchn-notify-backend") - kicks);
     g_assert_cmpuint(dev_stat(&e, "vi0-drop-rx-no-buffer"), ==, 0);
+    g_test_message("%u frames of 60..9000 bytes both ways, byte-exact: "
+                   "%" PRIu64 " fast, %" PRIu64 " slow; grant maps during "
+                   "traffic: %" PRIu64, n, fast, slow,
+                   xen_guest_sim_stat(e.g, "grant-maps") - maps);
     for (vi = 0; vi < vis; vi++) {
         g_autofree char *name = g_strdup_printf("vi%u-tx-packets", vi);
+        g_autofree char *rx = g_strdup_printf("vi%u-rx-packets", vi);
+        g_autofree char *rx_slow = g_strdup_printf("vi%u-rx-slow-packets", vi);
 
+        g_test_message("backend VI %u: tx %" PRIu64 ", rx fast %" PRIu64
+                       ", rx slow %" PRIu64, vi, dev_stat(&e, name),
+                       dev_stat(&e, rx), dev_stat(&e, rx_slow));
         g_assert_cmpuint(dev_stat(&e, name), ==, n / vis);
         g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
                           guest_ip, GUINT16_TO_BE(PORT_A + 100 + vi)));
