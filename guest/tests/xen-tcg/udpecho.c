@@ -8,6 +8,23 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+/* Receive one echo (timeout 0.3 s); false when none came. */
+static int recv_one(int fd, char *rb, size_t len, int size, int *got,
+                    int *bad)
+{
+    int r = recv(fd, rb, len, 0);
+
+    if (r < 0) {
+        return 0;
+    }
+    if (r == size) {
+        (*got)++;
+    } else {
+        (*bad)++;
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
@@ -40,30 +57,11 @@ int main(int argc, char **argv)
             sent++;
         }
         /* keep at most 16 in flight */
-        while (sent - got - bad > 16) {
-            int r = recv(fd, rb, sizeof(rb), 0);
-
-            if (r < 0) {
-                break;
-            }
-            if (r == size) {
-                got++;
-            } else {
-                bad++;
-            }
+        while (sent - got - bad > 16 &&
+               recv_one(fd, rb, sizeof(rb), size, &got, &bad)) {
         }
     }
-    for (;;) {
-        int r = recv(fd, rb, sizeof(rb), 0);
-
-        if (r < 0) {
-            break;
-        }
-        if (r == size) {
-            got++;
-        } else {
-            bad++;
-        }
+    while (recv_one(fd, rb, sizeof(rb), size, &got, &bad)) {
     }
     printf("UDPECHO sent=%d recv=%d bad=%d\n", sent, got, bad);
     return got == sent ? 0 : 1;
