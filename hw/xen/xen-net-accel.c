@@ -13,6 +13,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "qemu/cutils.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
@@ -68,6 +69,10 @@ static bool check_properties(XenNetAccel *s, Error **errp)
     }
     if (strcmp(s->nic_kind, "netdev") && s->conf.peers.ncs[0]) {
         error_setg(errp, "nic=%s does not use a netdev", s->nic_kind);
+        return false;
+    }
+    if (strcmp(s->nic_kind, "netdev") && s->host_peers.ncs[0]) {
+        error_setg(errp, "nic=%s does not use a host-netdev", s->nic_kind);
         return false;
     }
     return check_range("max-vis", s->max_vis, 1, XNA_MAX_VIS, errp) &&
@@ -543,14 +548,53 @@ static void add_vi_stats(XenNetAccel *s, XnaVi *vi)
     }
 }
 
+static void get_nic_stat(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    XenNetAccel *s = XEN_NET_ACCEL(obj);
+    XnaNicStats stats = { 0 };
+    uint64_t value;
+
+    if (s->nic) {
+        XNA_NIC_GET_CLASS(s->nic)->get_stats(s->nic, &stats);
+    }
+    value = *(uint64_t *)((uint8_t *)&stats + (uintptr_t)opaque);
+    visit_type_uint64(v, name, &value, errp);
+}
+
+/* The NIC's own counters, as "nic-<name>". */
+static void add_nic_stats(Object *obj)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } fields[] = {
+        { "nic-tx-frames", offsetof(XnaNicStats, tx_frames) },
+        { "nic-tx-dropped", offsetof(XnaNicStats, tx_dropped) },
+        { "nic-rx-frames", offsetof(XnaNicStats, rx_frames) },
+        { "nic-rx-dropped", offsetof(XnaNicStats, rx_dropped) },
+        { "nic-filters", offsetof(XnaNicStats, filters) },
+        { "nic-host-frames", offsetof(XnaNicStats, host_frames) },
+        { "nic-host-tx-frames", offsetof(XnaNicStats, host_tx_frames) },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(fields); i++) {
+        object_property_add(obj, fields[i].name, "uint64", get_nic_stat,
+                            NULL, NULL, (void *)(uintptr_t)fields[i].offset);
+    }
+}
+
 static void add_dev_stats(XenNetAccel *s)
 {
     Object *obj = OBJECT(s);
 
+    add_nic_stats(obj);
     add_stat(obj, "filters-inserted", &s->stats.filters_inserted);
     add_stat(obj, "filters-evicted", &s->stats.filters_evicted);
     add_stat(obj, "filters-removed", &s->stats.filters_removed);
     add_stat(obj, "drop-rx-not-for-guest", &s->stats.drop_rx_not_for_guest);
+    add_stat(obj, "rx-host-samples", &s->stats.rx_host_samples);
     add_stat(obj, "drop-tx-nic", &s->stats.drop_tx_nic);
     add_stat(obj, "guest-errors", &s->stats.guest_errors);
     add_stat(obj, "ctrl-msgs-in", &s->stats.ctrl_msgs_in);
@@ -572,6 +616,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
     cfg = (XnaNicConfig) {
         .conf = &s->conf,
+        .host_peers = &s->host_peers,
         .id = DEVICE(s)->id ? DEVICE(s)->id : xendev->name,
         .max_vis = s->max_vis,
         .max_filters = s->max_filters,
@@ -663,6 +708,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
 
 static const Property xen_net_accel_properties[] = {
     DEFINE_NIC_PROPERTIES(XenNetAccel, conf),
+    DEFINE_PROP_NETDEV("host-netdev", XenNetAccel, host_peers),
     DEFINE_PROP_STRING("nic", XenNetAccel, nic_kind),
     DEFINE_PROP_INT32("idx", XenNetAccel, idx, -1),
     DEFINE_PROP_INT32("vif", XenNetAccel, vif, -1),
@@ -680,6 +726,9 @@ static const struct {
     const char *desc;
 } xen_net_accel_prop_desc[] = {
     { "nic", "NIC kind: netdev (needs netdev=) or loopback" },
+    { "host-netdev", "nic=netdev: the host side of the NIC; frames that "
+      "match no filter go there (to the host's stack and netfront), and "
+      "what it sends goes out on netdev" },
     { "idx", "index under device/netaccel/; -1: the first free one" },
     { "vif", "index of the netfront vif to pair with (device/vif/<vif>)" },
     { "max-vis", "virtual interfaces (queue pairs) a guest may use, 1..16" },
@@ -731,7 +780,8 @@ type_init(xen_net_accel_register_types)
 
 /*
  * Backends the toolstack creates by writing backend/qnetaccel/<domid>/<idx>
- * (with "mac", and optionally "nic", "netdev", "max-vis", "vif").
+ * (with "mac", and optionally "nic", "netdev", "host-netdev", "max-vis",
+ * "vif").
  * Registering the type also makes xen-bus watch that directory, which is
  * how it removes devices after device_del.
  */
@@ -743,6 +793,7 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
     const char *mac = qdict_get_try_str(opts, "mac");
     const char *nic = qdict_get_try_str(opts, "nic");
     const char *netdev = qdict_get_try_str(opts, "netdev");
+    const char *host_netdev = qdict_get_try_str(opts, "host-netdev");
     const char *vis = qdict_get_try_str(opts, "max-vis");
     const char *vif = qdict_get_try_str(opts, "vif");
     unsigned int idx;
@@ -766,6 +817,8 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
     if (!object_property_parse(obj, "mac", mac, errp) ||
         !object_property_parse(obj, "nic", nic, errp) ||
         (netdev && !object_property_parse(obj, "netdev", netdev, errp)) ||
+        (host_netdev &&
+         !object_property_parse(obj, "host-netdev", host_netdev, errp)) ||
         (vis && !object_property_parse(obj, "max-vis", vis, errp)) ||
         (vif && !object_property_parse(obj, "vif", vif, errp)) ||
         !qdev_realize_and_unref(dev, BUS(xenbus), errp)) {

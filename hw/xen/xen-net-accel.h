@@ -39,6 +39,7 @@ typedef struct XnaDevStats {
     uint64_t filters_evicted;
     uint64_t filters_removed;
     uint64_t drop_rx_not_for_guest;
+    uint64_t rx_host_samples;    /* slow-path frames the host path carried */
     uint64_t drop_tx_nic;
     uint64_t guest_errors;       /* xenstore/control errors: disconnect */
     uint64_t ctrl_msgs_in;
@@ -87,6 +88,7 @@ struct XenNetAccel {
 
     /* properties */
     NICConf conf;
+    NICPeers host_peers;         /* host-netdev: the NIC's host side */
     char *nic_kind;
     int32_t idx;
     int32_t vif;

@@ -6,6 +6,14 @@
  * When a receive queue is full it tells QEMU's net layer to hold frames
  * back, and flushes them when the owner has drained the queue.
  *
+ * With a host-netdev it is a NIC between a wire (netdev) and its host
+ * (host-netdev), as a real NIC sits between the cable and the host's
+ * driver: frames from the wire that match no filter go to the host
+ * unchanged (with a copy to the default queue so that the device learns
+ * flows), and what the host sends goes out on the wire.  Frames of the
+ * guest's slow path then cross the host's stack and netfront, and nothing
+ * depends on the guest being connected.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -19,6 +27,8 @@
 typedef struct XnaNetdevNic {
     XnaSoftNic parent_obj;
     NICState *nic;
+    NICState *host;          /* with host-netdev */
+    NICConf host_conf;
 } XnaNetdevNic;
 
 OBJECT_DECLARE_SIMPLE_TYPE(XnaNetdevNic, XNA_NETDEV_NIC)
@@ -51,6 +61,42 @@ static void netdev_cleanup(NetClientState *nc)
     n->nic = NULL;
 }
 
+static void netdev_to_host(XnaSoftNic *s, const uint8_t *buf, size_t len)
+{
+    XnaNetdevNic *n = XNA_NETDEV_NIC(s);
+
+    if (n->host) {
+        qemu_send_packet(qemu_get_queue(n->host), buf, len);
+    }
+}
+
+/* The host sends: out on the wire, as the host's own traffic. */
+static ssize_t host_receive(NetClientState *nc, const uint8_t *buf,
+                            size_t size)
+{
+    XnaNetdevNic *n = qemu_get_nic_opaque(nc);
+
+    if (n->nic) {
+        qemu_send_packet(qemu_get_queue(n->nic), buf, size);
+        XNA_SOFT_NIC(n)->stats.host_tx_frames++;
+    }
+    return size;
+}
+
+static void host_cleanup(NetClientState *nc)
+{
+    XnaNetdevNic *n = qemu_get_nic_opaque(nc);
+
+    n->host = NULL;
+}
+
+static NetClientInfo host_nic_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .receive = host_receive,
+    .cleanup = host_cleanup,
+};
+
 static NetClientInfo netdev_nic_info = {
     .type = NET_CLIENT_DRIVER_NIC,
     .size = sizeof(NICState),
@@ -67,10 +113,27 @@ static bool netdev_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
         error_setg(errp, "nic=netdev needs a netdev property");
         return false;
     }
+    if (cfg->host_peers && cfg->host_peers->ncs[0] &&
+        cfg->host_peers->ncs[0] == cfg->conf->peers.ncs[0]) {
+        error_setg(errp, "netdev and host-netdev must differ");
+        return false;
+    }
     xna_soft_nic_open(XNA_SOFT_NIC(nic), cfg);
     n->nic = qemu_new_nic(&netdev_nic_info, cfg->conf, "xen-net-accel",
                           cfg->id, &cfg->owner->mem_reentrancy_guard, n);
     qemu_format_nic_info_str(qemu_get_queue(n->nic), cfg->conf->macaddr.a);
+    if (cfg->host_peers && cfg->host_peers->ncs[0]) {
+        g_autofree char *id = g_strdup_printf("%s-host", cfg->id);
+
+        n->host_conf.macaddr = cfg->conf->macaddr;
+        n->host_conf.peers = *cfg->host_peers;
+        n->host = qemu_new_nic(&host_nic_info, &n->host_conf,
+                               "xen-net-accel-host", id,
+                               &cfg->owner->mem_reentrancy_guard, n);
+        qemu_format_nic_info_str(qemu_get_queue(n->host),
+                                 cfg->conf->macaddr.a);
+        XNA_SOFT_NIC(nic)->to_host = netdev_to_host;
+    }
     return true;
 }
 
@@ -78,6 +141,9 @@ static void netdev_close(XnaNic *nic)
 {
     XnaNetdevNic *n = XNA_NETDEV_NIC(nic);
 
+    if (n->host) {
+        qemu_del_nic(n->host);  /* runs host_cleanup */
+    }
     if (n->nic) {
         qemu_del_nic(n->nic);   /* runs netdev_cleanup */
     }

@@ -84,7 +84,8 @@ bool xna_soft_nic_can_receive(XnaSoftNic *s)
 {
     uint32_t i;
 
-    for (i = 0; i <= s->max_vis; i++) {
+    /* With a host path, a full default queue only loses samples. */
+    for (i = 0; i < s->max_vis + (s->to_host ? 0 : 1); i++) {
         if (g_queue_get_length(&s->queues[i].frames) >=
             XNA_SOFT_NIC_QUEUE_LEN) {
             return false;
@@ -99,7 +100,13 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
     XnaSoftQueue *q = soft_queue(s, queue);
     XnaFrame *f;
 
-    if (g_queue_get_length(&q->frames) >= XNA_SOFT_NIC_QUEUE_LEN) {
+    if (queue == XNA_NIC_DEFAULT_QUEUE && s->to_host) {
+        s->to_host(s, buf, len);
+        s->stats.host_frames++;
+        if (g_queue_get_length(&q->frames) >= XNA_SOFT_NIC_QUEUE_LEN) {
+            return true;     /* the frame went on; only its sample is lost */
+        }
+    } else if (g_queue_get_length(&q->frames) >= XNA_SOFT_NIC_QUEUE_LEN) {
         return false;
     }
     f = g_new0(XnaFrame, 1);
@@ -129,6 +136,7 @@ static void soft_get_caps(XnaNic *nic, XnaNicCaps *caps)
     caps->max_vis = s->max_vis;
     caps->tx_csum = false;   /* the device fills checksums in software */
     caps->rx_csum = false;
+    caps->host_path = s->to_host != NULL;
 }
 
 static int soft_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)

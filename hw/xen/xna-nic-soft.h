@@ -34,6 +34,12 @@ struct XnaSoftNic {
     XnaSoftQueue *queues;    /* max_vis VI queues, then the default one */
     bool *vi_active;
     XnaNicStats stats;
+    /*
+     * Set by a subclass with a host path: takes the frames that match no
+     * filter; the default queue then keeps copies (samples) while it has
+     * room, and never holds the wire back.
+     */
+    void (*to_host)(XnaSoftNic *s, const uint8_t *buf, size_t len);
 };
 
 /* Open the shared part; subclasses call it from their open. */

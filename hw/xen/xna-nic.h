@@ -47,6 +47,13 @@ typedef struct XnaNicCaps {
     bool tx_csum;            /* fills XNA_FRAME_CSUM_PARTIAL checksums */
     bool rx_csum;            /* reports XNA_FRAME_CSUM_VALID */
     bool zero_copy;
+    /*
+     * Frames that match no filter reach the host's stack (and through it
+     * netfront) without the device; the default queue then holds copies
+     * of them, for learning only.  Without it, the device delivers the
+     * default queue's frames for the guest itself (through VI 0).
+     */
+    bool host_path;
 } XnaNicCaps;
 
 typedef struct XnaNicStats {
@@ -55,6 +62,8 @@ typedef struct XnaNicStats {
     uint64_t rx_frames;
     uint64_t rx_dropped;     /* queue full or no room */
     uint64_t filters;        /* filters in the NIC now */
+    uint64_t host_frames;    /* host path: wire -> host */
+    uint64_t host_tx_frames; /* host path: host -> wire */
 } XnaNicStats;
 
 /* What the NIC may call back into its owner. */
@@ -68,6 +77,7 @@ typedef struct XnaNicHost {
 
 typedef struct XnaNicConfig {
     NICConf *conf;           /* the device's mac and netdev properties */
+    NICPeers *host_peers;    /* host-netdev: the host side, if any */
     const char *id;          /* for messages and the net client name */
     uint32_t max_vis;
     uint32_t max_filters;

@@ -379,6 +379,34 @@ static void rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
 }
 
 /*
+ * A NIC with a host path hands the guest its slow-path frames through the
+ * host's stack and netfront, and the default queue only holds copies:
+ * learn their flows, as from the slow path of a software NIC.  Drained
+ * whether the guest is connected or not, so that no stale copy waits.
+ */
+static void rx_learn_from_samples(XenNetAccel *s)
+{
+    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
+    XnaFrame frames[XNA_RX_BURST];
+    XnaFlowInfo info;
+    uint32_t n, i;
+
+    while ((n = nc->rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
+                             XNA_RX_BURST)) > 0) {
+        for (i = 0; i < n; i++) {
+            s->stats.rx_host_samples++;
+            if (s->connected &&
+                xna_classify(frames[i].data, frames[i].len, &info) &&
+                info.has_flow && !xna_mac_is_group(frames[i].data) &&
+                !memcmp(frames[i].data, s->conf.macaddr.a, 6)) {
+                xna_filter_learn(s, &info.dst_flow,
+                                 flow_vi(s, &info.dst_flow));
+            }
+        }
+    }
+}
+
+/*
  * Move the frames of NIC queue @queue (the VI's own, or the default queue
  * for VI 0) into @vi's posted buffers.  Returns true when it stopped for
  * want of buffers (not because the NIC had nothing more).
@@ -446,10 +474,16 @@ void xna_rx_bh(void *opaque)
     XnaNicClass *nc;
     uint32_t i;
 
-    if (!s->connected || !s->nic) {
+    if (!s->nic) {
         return;
     }
     nc = XNA_NIC_GET_CLASS(s->nic);
+    if (s->caps.host_path) {
+        rx_learn_from_samples(s);
+    }
+    if (!s->connected) {
+        return;
+    }
     for (i = 0; i < s->num_vis; i++) {
         s->vis[i].rx_old_cons = s->vis[i].rx_cons;
     }
@@ -458,7 +492,9 @@ void xna_rx_bh(void *opaque)
             starved[i] = rx_from_queue(&s->vis[i], i);
         }
     }
-    starved[0] |= rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
+    if (!s->caps.host_path) {
+        starved[0] |= rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
+    }
     for (i = 0; i < s->num_vis; i++) {
         XnaVi *vi = &s->vis[i];
 
@@ -615,6 +651,9 @@ static void filter_drop_one(const XnaFilterKey *key, unsigned int vi,
 
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
 {
+    if (!s->filters) {
+        return;              /* realize failed before the table existed */
+    }
     xna_filter_table_remove_vi(s->filters, vi, filter_drop_one, s);
     if (vi == 0 && s->mac_filter_on) {
         XnaFilterKey key;

@@ -662,6 +662,167 @@ static void test_netdev(const void *mode)
     close(sock);
 }
 
+/* Receive one datagram on @sock within @ms; its length, or -1. */
+static ssize_t recv_within(int sock, uint8_t *buf, size_t len, int ms)
+{
+    struct pollfd pfd = { .fd = sock, .events = POLLIN };
+
+    if (poll(&pfd, 1, ms) != 1) {
+        return -1;
+    }
+    return recv(sock, buf, len, 0);
+}
+
+static void send_to_port(int sock, uint16_t port, const uint8_t *f,
+                         size_t len)
+{
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET,
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        .sin_port = htons(port),
+    };
+
+    g_assert_cmpint(sendto(sock, f, len, 0, (struct sockaddr *)&addr,
+                           sizeof(addr)), ==, len);
+}
+
+static bool flow_b_fast(void *opaque)
+{
+    TestEnv *e = opaque;
+
+    return xna_front_flow_is_fast(e->tf.f, XNA_FILTER_IPV4_UDP, guest_ip,
+                                  GUINT16_TO_BE(PORT_A + 8));
+}
+
+/* device_add of a second device fails with @error in its message. */
+static void expect_device_add_error(TestEnv *e, const char *nic,
+                                    const char *netdev,
+                                    const char *host_netdev,
+                                    const char *error)
+{
+    QDict *args = qdict_new();
+    QDict *rsp;
+    const char *desc;
+
+    qdict_put_str(args, "driver", "xen-net-accel");
+    qdict_put_str(args, "id", "bad");
+    qdict_put_str(args, "mac", "00:16:3e:00:00:09");
+    qdict_put_str(args, "nic", nic);
+    if (netdev) {
+        qdict_put_str(args, "netdev", netdev);
+    }
+    qdict_put_str(args, "host-netdev", host_netdev);
+    rsp = qtest_qmp(e->qts, "{ 'execute': 'device_add', 'arguments': %p }",
+                    args);
+    g_assert(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    if (!strstr(desc, error)) {
+        g_test_message("device_add nic=%s: %s", nic, desc);
+        g_test_fail();
+    }
+    qobject_unref(rsp);
+}
+
+/*
+ * nic=netdev with a host-netdev: the NIC sits between a wire (the test's
+ * socket "wire") and the host's stack (the socket "host"), like a real
+ * NIC with VIs.  Frames that match no filter go to the host unchanged,
+ * connected guest or not; the host's frames go out on the wire; a flow
+ * seen on the way to the host becomes a filter, and its next frames reach
+ * the VI and no longer the host; when the guest goes, they go to the host
+ * again.
+ */
+static void test_netdev_host_path(const void *mode)
+{
+    g_autofree char *dev = NULL;
+    uint16_t wire_peer, host_peer, qemu_wire, qemu_host;
+    uint8_t f[600], got[1500];
+    int wire, host, fd, i;
+    TestEnv e;
+
+    wire = udp_socket(&wire_peer);
+    host = udp_socket(&host_peer);
+    fd = udp_socket(&qemu_wire);
+    close(fd);
+    fd = udp_socket(&qemu_host);
+    close(fd);
+    dev = g_strdup_printf(
+        "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
+        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "-netdev dgram,id=h0,local.type=inet,local.host=127.0.0.1,"
+        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "-netdev dgram,id=h1,local.type=inet,local.host=127.0.0.1,"
+        "local.port=0,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
+        "host-netdev=h0,mac=" GUEST_MAC,
+        qemu_wire, wire_peer, qemu_host, host_peer, host_peer);
+    env_start_dev(&e, mode, dev);
+    expect_device_add_error(&e, "loopback", NULL, "h1",
+                            "does not use a host-netdev");
+    expect_device_add_error(&e, "netdev", "h1", "h1", "");
+
+    /* No guest yet: wire -> host and host -> wire, byte-exact. */
+    build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 0);
+    send_to_port(wire, qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(host, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+    build_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 1);
+    send_to_port(host, qemu_host, f, sizeof(f));
+    g_assert_cmpint(recv_within(wire, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+
+    /* The guest connects: the first frame of a flow teaches its filter. */
+    start_front(&e, 1);
+    build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 2);
+    send_to_port(wire, qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(host, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    g_assert_true(xna_test_front_wait(&e.tf, flow_b_fast, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(dev_stat(&e, "rx-host-samples"), >=, 1);
+
+    /* Its next frames take the VI, and no longer reach the host. */
+    for (i = 0; i < 20; i++) {
+        build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 10 + i);
+        send_to_port(wire, qemu_wire, f, sizeof(f));
+        g_assert_true(wait_rx(&e, i + 1));
+        g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i))->data,
+                        sizeof(f), f, sizeof(f));
+        g_assert_false(rx_flags(&e, i) & XNA_DESC_SLOW_PATH);
+    }
+    g_assert_cmpint(recv_within(host, got, sizeof(got), 100), ==, -1);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 20);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 0);
+
+    /* Another flow still goes to the host; the guest's VI TX to the wire. */
+    build_frame(f, sizeof(f), PORT_A + 9, PORT_A + 10, 40);
+    send_to_port(wire, qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(host, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    build_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 41);
+    f[0] = 0x02;
+    send_frame(&e, 0, f, sizeof(f));
+    g_assert_cmpint(recv_within(wire, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+
+    /* The guest goes: the flow's frames reach the host again. */
+    xna_test_front_close(&e.tf);
+    e.closed = true;
+    build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 50);
+    send_to_port(wire, qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(host, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+    g_assert_cmpuint(dev_stat(&e, "nic-host-frames"), ==, 4);
+    g_assert_cmpuint(dev_stat(&e, "nic-host-tx-frames"), ==, 1);
+    env_stop(&e);
+    close(wire);
+    close(host);
+}
+
 /* mac-filter: a NIC dedicated to the guest; no slow path for unicast. */
 static void test_mac_filter(const void *mode)
 {
@@ -1155,6 +1316,7 @@ int main(int argc, char **argv)
     add("checksum-offload", test_csum_offload);
     add("mac-filter", test_mac_filter);
     add("netdev-dgram", test_netdev);
+    add("netdev-host-path", test_netdev_host_path);
     add("reconnect", test_reconnect);
     add("stale-generation", test_stale_generation);
     add("device-del-under-traffic", test_device_del_under_traffic);
