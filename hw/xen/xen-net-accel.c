@@ -642,6 +642,10 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     XnaDevEntry *e, *next;
 
     trace_xen_net_accel_unrealize(xendev->name);
+    if (!s->nic) {
+        /* Realize failed before the NIC was opened: nothing to undo. */
+        return;
+    }
     QLIST_FOREACH_SAFE(e, &xna_devices, next, next) {
         if (e->dev == s) {
             QLIST_REMOVE(e, next);
