@@ -97,7 +97,9 @@ struct XenNetAccel {
     uint32_t max_pool_pages;
     uint32_t mtu;
     bool mac_filter;
-    bool mac_filter_on;          /* the guest MAC filter is in the NIC */
+    bool mac_filter_on;
+    char *ifname;                /* nic=afxdp */
+    uint32_t start_queue;          /* the guest MAC filter is in the NIC */
 
     XnaNic *nic;
     XnaNicCaps caps;

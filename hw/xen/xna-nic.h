@@ -47,6 +47,12 @@ typedef struct XnaNicCaps {
     bool tx_csum;            /* fills XNA_FRAME_CSUM_PARTIAL checksums */
     bool rx_csum;            /* reports XNA_FRAME_CSUM_VALID */
     bool zero_copy;
+    /*
+     * Default-queue frames are samples: the host's stack got the frames
+     * themselves (AF_XDP's XDP_PASS), so the device learns from them but
+     * does not deliver them to the guest.
+     */
+    bool slow_path_samples;
 } XnaNicCaps;
 
 typedef struct XnaNicStats {
@@ -72,6 +78,8 @@ typedef struct XnaNicConfig {
     uint32_t max_vis;
     uint32_t max_filters;
     uint32_t mtu;
+    const char *ifname;      /* host interface (afxdp) */
+    uint32_t start_queue;    /* its first queue: VI n on start_queue + n */
     XnaNicHost host;
     DeviceState *owner;
 } XnaNicConfig;

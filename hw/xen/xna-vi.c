@@ -410,7 +410,9 @@ static bool rx_from_queue(XnaVi *vi, uint32_t queue)
             uint16_t flags = rx_csum_flags(&frames[i]);
 
             if (queue == XNA_NIC_DEFAULT_QUEUE) {
-                if (!rx_slow_path_accept(s, &frames[i])) {
+                /* A sample's frame reached the guest by the host's stack. */
+                if (!rx_slow_path_accept(s, &frames[i]) ||
+                    s->caps.slow_path_samples) {
                     continue;
                 }
                 flags |= XNA_DESC_SLOW_PATH;
