@@ -134,7 +134,9 @@ XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
         error_setg_errno(errp, err, "ifname=%s: cannot attach an XDP "
                          "program%s", cfg->ifname,
                          err == EBUSY || err == EEXIST ?
-                         " (another one is attached)" : "");
+                         " (another one is attached)" :
+                         err == ERANGE ? " (the driver refused it: MTU too "
+                         "large for XDP?)" : "");
         goto fail;
     }
     trace_xna_afxdp_attach(p->ifname, bpf_program__fd(prog));

@@ -19,15 +19,11 @@
 
 #define XNA_XSK_CHUNKS  (XNA_XSK_RX_CHUNKS + XNA_XSK_TX_CHUNKS)
 
-static bool ring_map(XnaXsk *x, XnaXskRing *r, int opt, uint32_t size,
+/* Map a ring whose size was set (a ring's size can be set only once). */
+static bool ring_map(XnaXsk *x, XnaXskRing *r, uint32_t size,
                      const struct xdp_ring_offset *off, size_t desc_size,
                      off_t pgoff, const char *name, Error **errp)
 {
-    if (setsockopt(x->fd, SOL_XDP, opt, &size, sizeof(size)) < 0) {
-        error_setg_errno(errp, errno, "AF_XDP %s ring of %u entries",
-                         name, size);
-        return false;
-    }
     r->size = size;
     r->map_len = off->desc + size * desc_size;
     r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
@@ -121,14 +117,14 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
         error_setg_errno(errp, errno, "AF_XDP ring offsets");
         goto fail;
     }
-    if (!ring_map(x, &x->fill, XDP_UMEM_FILL_RING, XNA_XSK_RX_CHUNKS, &off.fr,
+    if (!ring_map(x, &x->fill, XNA_XSK_RX_CHUNKS, &off.fr,
                   sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING, "fill", errp) ||
-        !ring_map(x, &x->comp, XDP_UMEM_COMPLETION_RING, XNA_XSK_TX_CHUNKS,
+        !ring_map(x, &x->comp, XNA_XSK_TX_CHUNKS,
                   &off.cr, sizeof(uint64_t), XDP_UMEM_PGOFF_COMPLETION_RING,
                   "completion", errp) ||
-        !ring_map(x, &x->rx, XDP_RX_RING, XNA_XSK_RX_CHUNKS, &off.rx,
+        !ring_map(x, &x->rx, XNA_XSK_RX_CHUNKS, &off.rx,
                   sizeof(struct xdp_desc), XDP_PGOFF_RX_RING, "RX", errp) ||
-        !ring_map(x, &x->tx, XDP_TX_RING, XNA_XSK_TX_CHUNKS, &off.tx,
+        !ring_map(x, &x->tx, XNA_XSK_TX_CHUNKS, &off.tx,
                   sizeof(struct xdp_desc), XDP_PGOFF_TX_RING, "TX", errp)) {
         goto fail;
     }
