@@ -67,7 +67,7 @@ enum {
     XNA_BPF_STAT_PASSED,         /* matched nothing: to the kernel */
     XNA_BPF_STAT_SAMPLED,        /* and a copy went to the backend */
     XNA_BPF_STAT_SAMPLE_LOST,    /* the sample ring was full */
-    XNA_BPF_STAT_OTHER_QUEUE,    /* matched, but arrived on another VI's queue */
+    XNA_BPF_STAT_OTHER_QUEUE,    /* matched, came on another VI's queue */
     XNA_BPF_STAT_NO_VI_QUEUE,    /* matched, but on a queue with no VI */
     XNA_BPF_STAT_MAX
 };

@@ -11,10 +11,6 @@
 #include "xna-afxdp-prog.h"
 #include "trace.h"
 
-/* The program, compiled at build time (xna-afxdp-bpf-obj.c). */
-extern const unsigned char xna_afxdp_bpf_obj[];
-extern const size_t xna_afxdp_bpf_obj_len;
-
 struct XnaAfxdpProg {
     char *ifname;
     struct bpf_object *obj;

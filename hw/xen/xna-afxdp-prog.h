@@ -17,6 +17,10 @@
 
 typedef struct XnaAfxdpProg XnaAfxdpProg;
 
+/* The program's object, compiled and embedded at build time (meson). */
+extern const unsigned char xna_afxdp_bpf_obj[];
+extern const size_t xna_afxdp_bpf_obj_len;
+
 typedef struct XnaAfxdpProgConfig {
     int ifindex;
     const char *ifname;
