@@ -26,6 +26,7 @@
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
@@ -46,7 +47,9 @@ typedef struct Env {
     char ns_b[32];
     int ns_root;
     int pkt_b;               /* packet socket on xp0, in B */
-    uint32_t map_floor;      /* map ids up to this existed before */
+    uint32_t prog_id;        /* our program on xq0, and its maps */
+    uint32_t map_ids[8];
+    uint32_t nr_map_ids;
     QTestState *qts;
     XenGuest *g;
     XnaTestFront tf;
@@ -104,28 +107,15 @@ static void ns_leave(Env *e)
     g_assert_cmpint(setns(e->ns_root, CLONE_NEWNET), ==, 0);
 }
 
-/* Highest BPF map id now: maps created later are ours. */
-static uint32_t map_id_max(void)
+/* fd of our program's map @name (see note_prog()), or -1. */
+static int find_map(Env *e, const char *name, struct bpf_map_info *info)
 {
-    uint32_t id = 0, next;
+    uint32_t i;
 
-    while (bpf_map_get_next_id(id, &next) == 0) {
-        id = next;
-    }
-    return id;
-}
-
-/* fd of our live map @name created after @floor, or -1. */
-static int find_map(uint32_t floor, const char *name,
-                    struct bpf_map_info *info)
-{
-    uint32_t id = floor, next;
-
-    while (bpf_map_get_next_id(id, &next) == 0) {
-        int fd = bpf_map_get_fd_by_id(next);
+    for (i = 0; i < e->nr_map_ids; i++) {
+        int fd = bpf_map_get_fd_by_id(e->map_ids[i]);
         uint32_t len = sizeof(*info);
 
-        id = next;
         if (fd < 0) {
             continue;
         }
@@ -148,21 +138,60 @@ static bool xdp_attached(Env *e)
     return strstr(out, "xdp") != NULL;
 }
 
-/* Nothing of ours on xq0 and no map of ours alive (freed after RCU). */
+/* Remember the program attached to xq0 and the ids of its maps. */
+static void note_prog(Env *e)
+{
+    struct bpf_prog_info info = { 0 };
+    uint32_t len = sizeof(info);
+    int ifindex, fd;
+
+    ns_enter(e->ns_a);
+    ifindex = if_nametoindex("xq0");
+    g_assert_cmpint(bpf_xdp_query_id(ifindex, 0, &e->prog_id), ==, 0);
+    ns_leave(e);
+    g_assert_cmpuint(e->prog_id, !=, 0);
+    fd = bpf_prog_get_fd_by_id(e->prog_id);
+    g_assert_cmpint(fd, >=, 0);
+    info.nr_map_ids = G_N_ELEMENTS(e->map_ids);
+    info.map_ids = (uintptr_t)e->map_ids;
+    g_assert_cmpint(bpf_obj_get_info_by_fd(fd, &info, &len), ==, 0);
+    close(fd);
+    g_assert_cmpstr(info.name, ==, "xna_xdp");
+    /* filters, sockets, samples, config, stats */
+    g_assert_cmpuint(info.nr_map_ids, ==, 5);
+    e->nr_map_ids = info.nr_map_ids;
+}
+
+static bool id_alive(int (*get_fd)(uint32_t), uint32_t id)
+{
+    int fd = get_fd(id);
+
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Nothing on xq0, and our program and every one of its maps gone (maps
+ * are freed after an RCU grace period: wait a little).
+ */
 static void assert_clean(Env *e)
 {
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    struct bpf_map_info info;
-    const char *maps[] = { "xna_filters", "xna_xsks", "xna_samples",
-                           "xna_config", "xna_stats" };
-    size_t i;
+    uint32_t i;
 
     g_assert_false(xdp_attached(e));
-    for (i = 0; i < G_N_ELEMENTS(maps); i++) {
-        int fd;
-
-        while ((fd = find_map(e->map_floor, maps[i], &info)) >= 0) {
-            close(fd);
+    if (!e->prog_id) {
+        return;
+    }
+    while (id_alive(bpf_prog_get_fd_by_id, e->prog_id)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10000);
+    }
+    for (i = 0; i < e->nr_map_ids; i++) {
+        while (id_alive(bpf_map_get_fd_by_id, e->map_ids[i])) {
             g_assert_cmpint(g_get_monotonic_time(), <, deadline);
             g_usleep(10000);
         }
@@ -204,7 +233,6 @@ static bool env_setup(Env *e, const char *extra_b)
                       e->ns_b));
     g_assert_true(run("ip -n %s link set xq0 up", e->ns_a));
     g_assert_true(run("ip -n %s link set xp0 up", e->ns_b));
-    e->map_floor = map_id_max();
 
     ns_enter(e->ns_b);
     e->pkt_b = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -277,6 +305,7 @@ static void env_start(Env *e, const char *props)
     g_assert_true(xna_front_ready(e->tf.f));
     e->started = true;
     g_assert_true(xdp_attached(e));
+    note_prog(e);
 }
 
 static void env_stop(Env *e, bool close_front)
@@ -496,7 +525,7 @@ static void test_learning(void)
     }
     kfd = udp_socket(&e, e.ns_a, NULL, PORT);
     env_start(&e, "max-filters=8");
-    mfd = find_map(e.map_floor, "xna_filters", &info);
+    mfd = find_map(&e, "xna_filters", &info);
     g_assert_cmpint(mfd, >=, 0);
     g_assert_cmpuint(info.max_entries, ==, 8);
 
@@ -551,7 +580,7 @@ static void test_eviction(void)
         kfd[i] = udp_socket(&e, e.ns_a, NULL, PORT + i);
     }
     env_start(&e, "max-filters=2");
-    mfd = find_map(e.map_floor, "xna_filters", &info);
+    mfd = find_map(&e, "xna_filters", &info);
     g_assert_cmpint(mfd, >=, 0);
     g_assert_cmpuint(info.max_entries, ==, FILTERS);
 
