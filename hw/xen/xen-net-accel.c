@@ -64,7 +64,7 @@ static bool check_range(const char *name, uint32_t v, uint32_t min,
 static bool check_properties(XenNetAccel *s, Error **errp)
 {
     if (!s->nic_kind || !*s->nic_kind) {
-        error_setg(errp, "nic must be set (netdev, loopback)");
+        error_setg(errp, "nic must be set (netdev, loopback, afxdp)");
         return false;
     }
     if (strcmp(s->nic_kind, "netdev") && s->conf.peers.ncs[0]) {
@@ -73,6 +73,11 @@ static bool check_properties(XenNetAccel *s, Error **errp)
     }
     if (strcmp(s->nic_kind, "netdev") && s->host_peers.ncs[0]) {
         error_setg(errp, "nic=%s does not use a host-netdev", s->nic_kind);
+        return false;
+    }
+    if (strcmp(s->nic_kind, "afxdp") && (s->ifname || s->start_queue)) {
+        error_setg(errp, "nic=%s does not use ifname or start-queue",
+                   s->nic_kind);
         return false;
     }
     return check_range("max-vis", s->max_vis, 1, XNA_MAX_VIS, errp) &&
@@ -621,6 +626,8 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
         .max_vis = s->max_vis,
         .max_filters = s->max_filters,
         .mtu = s->mtu,
+        .ifname = s->ifname,
+        .start_queue = s->start_queue,
         .host = {
             .opaque = s,
             .rx_ready = xna_rx_ready,
@@ -687,6 +694,10 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     XnaDevEntry *e, *next;
 
     trace_xen_net_accel_unrealize(xendev->name);
+    if (!s->nic) {
+        /* Realize failed before the NIC was opened: nothing to undo. */
+        return;
+    }
     QLIST_FOREACH_SAFE(e, &xna_devices, next, next) {
         if (e->dev == s) {
             QLIST_REMOVE(e, next);
@@ -719,13 +730,16 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 4096),
     DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
     DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
+    DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
+    DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
 };
 
 static const struct {
     const char *name;
     const char *desc;
 } xen_net_accel_prop_desc[] = {
-    { "nic", "NIC kind: netdev (needs netdev=) or loopback" },
+    { "nic", "NIC kind: netdev (needs netdev=), loopback, or afxdp (needs "
+      "ifname=)" },
     { "host-netdev", "nic=netdev: the host side of the NIC; frames that "
       "match no filter go there (to the host's stack and netfront), and "
       "what it sends goes out on netdev" },
@@ -739,6 +753,9 @@ static const struct {
     { "mtu", "MTU announced to the guest, 68..9000" },
     { "mac-filter", "steer all unicast traffic to the guest's MAC to VI 0 "
       "(a NIC dedicated to the guest), not only learned flows" },
+    { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
+    { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
+      "start-queue + n" },
 };
 
 static void xen_net_accel_class_init(ObjectClass *klass, void *data)

@@ -100,6 +100,8 @@ struct XenNetAccel {
     uint32_t mtu;
     bool mac_filter;
     bool mac_filter_on;          /* the guest MAC filter is in the NIC */
+    char *ifname;                /* nic=afxdp */
+    uint32_t start_queue;
 
     XnaNic *nic;
     XnaNicCaps caps;

@@ -136,7 +136,7 @@ static void soft_get_caps(XnaNic *nic, XnaNicCaps *caps)
     caps->max_vis = s->max_vis;
     caps->tx_csum = false;   /* the device fills checksums in software */
     caps->rx_csum = false;
-    caps->host_path = s->to_host != NULL;
+    caps->slow_path_samples = s->to_host != NULL;
 }
 
 static int soft_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)

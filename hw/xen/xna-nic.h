@@ -49,11 +49,12 @@ typedef struct XnaNicCaps {
     bool zero_copy;
     /*
      * Frames that match no filter reach the host's stack (and through it
-     * netfront) without the device; the default queue then holds copies
-     * of them, for learning only.  Without it, the device delivers the
-     * default queue's frames for the guest itself (through VI 0).
+     * netfront) without the device: a host-netdev, or AF_XDP's XDP_PASS.
+     * The default queue then holds copies of them (samples), for learning
+     * only.  Without it, the device delivers the default queue's frames
+     * for the guest itself (through VI 0).
      */
-    bool host_path;
+    bool slow_path_samples;
 } XnaNicCaps;
 
 typedef struct XnaNicStats {
@@ -82,6 +83,8 @@ typedef struct XnaNicConfig {
     uint32_t max_vis;
     uint32_t max_filters;
     uint32_t mtu;
+    const char *ifname;      /* host interface (afxdp) */
+    uint32_t start_queue;    /* its first queue: VI n on start_queue + n */
     XnaNicHost host;
     DeviceState *owner;
 } XnaNicConfig;

@@ -478,7 +478,7 @@ void xna_rx_bh(void *opaque)
         return;
     }
     nc = XNA_NIC_GET_CLASS(s->nic);
-    if (s->caps.host_path) {
+    if (s->caps.slow_path_samples) {
         rx_learn_from_samples(s);
     }
     if (!s->connected) {
@@ -492,7 +492,7 @@ void xna_rx_bh(void *opaque)
             starved[i] = rx_from_queue(&s->vis[i], i);
         }
     }
-    if (!s->caps.host_path) {
+    if (!s->caps.slow_path_samples) {
         starved[0] |= rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
     }
     for (i = 0; i < s->num_vis; i++) {

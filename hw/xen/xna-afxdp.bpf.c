@@ -1,0 +1,224 @@
+/*
+ * xen-net-accel: the XDP program of the AF_XDP NIC
+ *
+ * Runs on every frame the host interface receives.  Frames that match a
+ * filter (destination IPv4/IPv6 address and TCP/UDP port, else
+ * destination MAC; the keys of the backend's filter table) go to the
+ * AF_XDP socket of their VI.  The others go on to the kernel's stack (to
+ * netfront's path); when they are unicast TCP/UDP to the guest's MAC, a
+ * copy goes to the backend through a ring buffer too, so that it learns
+ * the flow and inserts a filter: that ring is this NIC's default queue.
+ *
+ * Built with clang -target bpf and embedded into QEMU.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xna-afxdp-bpf.h"
+
+#define VLAN_HLEN       4
+#define IPV6_HLEN       40
+#define PROTO_TCP       6
+#define PROTO_UDP       17
+
+/* max_entries of the filters map is set by QEMU to the NIC's table size. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1);
+    __type(key, struct xna_bpf_key);
+    __type(value, struct xna_bpf_filter);
+} xna_filters SEC(".maps");
+
+/* Index: the VI, i.e. receive queue - start_queue. */
+struct {
+    __uint(type, BPF_MAP_TYPE_XSKMAP);
+    __uint(max_entries, XNA_BPF_MAX_XSKS);
+    __type(key, __u32);
+    __type(value, __u32);
+} xna_xsks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, XNA_BPF_SAMPLE_RING);
+} xna_samples SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct xna_bpf_config);
+} xna_config SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, XNA_BPF_STAT_MAX);
+    __type(key, __u32);
+    __type(value, __u64);
+} xna_stats SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+    __u64 *v = bpf_map_lookup_elem(&xna_stats, &stat);
+
+    if (v) {
+        *v += 1;
+    }
+}
+
+/*
+ * Parse the destination flow of a frame into @key; as the backend's
+ * classifier does: one optional VLAN tag, no IP options beyond the
+ * header length, no IPv6 extension headers, no fragments.  Returns 1
+ * when the frame has a TCP/UDP destination.
+ */
+static __always_inline int parse_flow(void *data, void *end,
+                                      struct xna_bpf_key *key)
+{
+    struct ethhdr *eth = data;
+    __u16 proto;
+    __u8 *l3, *l4, l4proto;
+
+    if ((void *)(eth + 1) > end) {
+        return 0;
+    }
+    proto = eth->h_proto;
+    l3 = (__u8 *)(eth + 1);
+    if (proto == bpf_htons(ETH_P_8021Q)) {
+        if (l3 + VLAN_HLEN > (__u8 *)end) {
+            return 0;
+        }
+        proto = *(__u16 *)(l3 + 2);
+        l3 += VLAN_HLEN;
+    }
+    if (proto == bpf_htons(ETH_P_IP)) {
+        __u32 ihl;
+
+        if (l3 + 20 > (__u8 *)end || (l3[0] >> 4) != 4) {
+            return 0;
+        }
+        ihl = (l3[0] & 0xf) * 4;
+        /* Fragments (offset or more-fragments set) have no ports. */
+        if (ihl < 20 || (*(__u16 *)(l3 + 6) & bpf_htons(0x3fff))) {
+            return 0;
+        }
+        l4proto = l3[9];
+        l4 = l3 + ihl;
+        if (l4proto == PROTO_TCP) {
+            key->kind = XNA_BPF_FILTER_IPV4_TCP;
+        } else if (l4proto == PROTO_UDP) {
+            key->kind = XNA_BPF_FILTER_IPV4_UDP;
+        } else {
+            return 0;
+        }
+        __builtin_memcpy(key->dst_addr, l3 + 16, 4);
+    } else if (proto == bpf_htons(ETH_P_IPV6)) {
+        if (l3 + IPV6_HLEN > (__u8 *)end || (l3[0] >> 4) != 6) {
+            return 0;
+        }
+        l4proto = l3[6];
+        l4 = l3 + IPV6_HLEN;
+        if (l4proto == PROTO_TCP) {
+            key->kind = XNA_BPF_FILTER_IPV6_TCP;
+        } else if (l4proto == PROTO_UDP) {
+            key->kind = XNA_BPF_FILTER_IPV6_UDP;
+        } else {
+            return 0;
+        }
+        __builtin_memcpy(key->dst_addr, l3 + 24, 16);
+    } else {
+        return 0;
+    }
+    if (l4 + 4 > (__u8 *)end) {
+        return 0;
+    }
+    key->dst_port = *(__u16 *)(l4 + 2);
+    return key->dst_port != 0;
+}
+
+/* Copy the frame to the sample ring for the backend to learn from. */
+static __always_inline void sample(struct xdp_md *ctx, __u64 len)
+{
+    struct xna_bpf_sample *s;
+
+    /*
+     * The verifier must see the bounds on the register that is passed:
+     * keep clang from checking a copy.
+     */
+    barrier_var(len);
+    if (len < ETH_HLEN || len > XNA_BPF_SAMPLE_MAX) {
+        return;
+    }
+    s = bpf_ringbuf_reserve(&xna_samples, sizeof(*s), 0);
+    if (!s) {
+        count(XNA_BPF_STAT_SAMPLE_LOST);
+        return;
+    }
+    if (bpf_xdp_load_bytes(ctx, 0, s->data, len) < 0) {
+        bpf_ringbuf_discard(s, 0);
+        return;
+    }
+    s->len = len;
+    s->queue = ctx->rx_queue_index;
+    bpf_ringbuf_submit(s, 0);
+    count(XNA_BPF_STAT_SAMPLED);
+}
+
+static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
+{
+    return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] &&
+           a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+}
+
+SEC("xdp")
+int xna_xdp(struct xdp_md *ctx)
+{
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    struct xna_bpf_key key = { 0 };
+    struct xna_bpf_filter *f = NULL;
+    struct xna_bpf_config *cfg;
+    __u32 zero = 0, vi;
+    __u8 *dst = data;
+    int has_flow;
+
+    cfg = bpf_map_lookup_elem(&xna_config, &zero);
+    if (!cfg || dst + ETH_HLEN > (__u8 *)end) {
+        return XDP_PASS;
+    }
+    has_flow = parse_flow(data, end, &key) && !(dst[0] & 1);
+    if (has_flow) {
+        f = bpf_map_lookup_elem(&xna_filters, &key);
+    }
+    if (!f) {
+        __builtin_memset(&key, 0, sizeof(key));
+        key.kind = XNA_BPF_FILTER_MAC;
+        __builtin_memcpy(key.dst_addr, dst, ETH_ALEN);
+        f = bpf_map_lookup_elem(&xna_filters, &key);
+    }
+    if (!f) {
+        count(XNA_BPF_STAT_PASSED);
+        if (has_flow && mac_equal(dst, cfg->guest_mac)) {
+            sample(ctx, (__u64)(end - data));
+        }
+        return XDP_PASS;
+    }
+    /*
+     * A socket only takes frames of the queue it is bound to, and XDP
+     * cannot move a frame to another queue: a frame of another VI's flow
+     * goes to the VI of the queue it came in on (steering flows to queues
+     * is the hardware's flow director's job, see docs/nic-ops.md).
+     */
+    vi = ctx->rx_queue_index - cfg->start_queue;
+    if (vi >= cfg->nr_vis) {
+        count(XNA_BPF_STAT_NO_VI_QUEUE);
+        return XDP_PASS;
+    }
+    count(vi == f->vi ? XNA_BPF_STAT_REDIRECTED : XNA_BPF_STAT_OTHER_QUEUE);
+    return bpf_redirect_map(&xna_xsks, vi, XDP_PASS);
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,550 @@
+/*
+ * xen-net-accel: AF_XDP NIC
+ *
+ * Real NIC queues as VIs: VI n is an AF_XDP socket on receive queue
+ * start-queue + n of the host interface `ifname`, with a UMEM of its own
+ * (copy mode).  The filters live in the XDP program's hash map, sized to
+ * the device's max-filters: matching frames go to their VI's socket,
+ * the others to the kernel's stack.  The default queue is a ring of
+ * samples: copies of unmatched frames for the guest's MAC that the
+ * kernel passed on, from which the device learns flows (caps
+ * slow_path_samples: the device does not deliver them, the kernel did).
+ *
+ * The program is attached while at least one VI exists; realize only
+ * checks that it can be (and that the queues exist).  Sockets and the
+ * sample ring wake the device from QEMU's main loop (fd handlers).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include "qapi/error.h"
+#include "qemu/cutils.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "xna-nic.h"
+#include "xna-xsk.h"
+#include "xna-afxdp-prog.h"
+#include "trace.h"
+
+#define TYPE_XNA_AFXDP_NIC "xna-nic-afxdp"
+
+/* Samples waiting for the device; beyond this they are dropped. */
+#define XNA_AFXDP_SAMPLE_QUEUE  256
+/* How often a transmit that ran out of UMEM chunks looks again. */
+#define XNA_AFXDP_TX_RETRY_MS   1
+
+QEMU_BUILD_BUG_ON(sizeof(XnaFilterKey) != sizeof(struct xna_bpf_key));
+QEMU_BUILD_BUG_ON(XNA_MAX_VIS > XNA_BPF_MAX_XSKS);
+
+typedef struct XnaAfxdpVi {
+    struct XnaAfxdpNic *nic;
+    uint32_t index;
+    XnaXsk *xsk;
+    bool rx_armed;           /* the socket's fd handler is set */
+} XnaAfxdpVi;
+
+typedef struct XnaAfxdpNic {
+    XnaNic parent_obj;
+    char *ifname;
+    int ifindex;
+    uint32_t start_queue;
+    uint32_t max_vis;
+    uint32_t max_filters;
+    uint8_t mac[6];
+
+    XnaAfxdpProg *prog;      /* attached while a VI exists */
+    XnaAfxdpVi vis[XNA_MAX_VIS];
+    uint32_t nr_vis;
+    GHashTable *filters;     /* XnaFilterKey * -> VI + 1: replayed at load */
+
+    GQueue samples;          /* XnaFrame *, the default queue */
+    XnaFrame *samples_taken[XNA_AFXDP_SAMPLE_QUEUE];
+    uint32_t nr_samples_taken;
+
+    QEMUTimer *tx_timer;     /* retries a blocked transmit */
+    XnaNicStats stats;
+} XnaAfxdpNic;
+
+OBJECT_DECLARE_SIMPLE_TYPE(XnaAfxdpNic, XNA_AFXDP_NIC)
+
+/* Receive queues of @ifname in this network namespace. */
+static int afxdp_rx_queues(const char *ifname, Error **errp)
+{
+    struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+    struct ifreq ifr = { 0 };
+    int fd, ret;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "socket for ethtool");
+        return -1;
+    }
+    pstrcpy(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
+    ifr.ifr_data = (void *)&ch;
+    ret = ioctl(fd, SIOCETHTOOL, &ifr);
+    close(fd);
+    if (ret < 0) {
+        /* A driver without channels has one queue. */
+        return errno == EOPNOTSUPP ? 1 : 0;
+    }
+    return MAX(1, ch.rx_count + ch.combined_count);
+}
+
+static void afxdp_free_frame(XnaFrame *f)
+{
+    g_free(f->data);
+    g_free(f);
+}
+
+static void afxdp_release_samples(XnaAfxdpNic *n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n->nr_samples_taken; i++) {
+        afxdp_free_frame(n->samples_taken[i]);
+    }
+    n->nr_samples_taken = 0;
+}
+
+/* A sample from the ring: check it, then queue a copy of the frame. */
+static void afxdp_sample(void *opaque, const void *data, size_t size)
+{
+    XnaAfxdpNic *n = opaque;
+    const struct xna_bpf_sample *s = data;
+    XnaFrame *f;
+
+    if (size < offsetof(struct xna_bpf_sample, data) ||
+        s->len < 14 || s->len > XNA_BPF_SAMPLE_MAX ||
+        s->len > size - offsetof(struct xna_bpf_sample, data)) {
+        n->stats.rx_dropped++;
+        return;
+    }
+    if (g_queue_get_length(&n->samples) >= XNA_AFXDP_SAMPLE_QUEUE) {
+        n->stats.rx_dropped++;
+        return;
+    }
+    f = g_new0(XnaFrame, 1);
+    f->data = g_memdup2(s->data, s->len);
+    f->len = s->len;
+    g_queue_push_tail(&n->samples, f);
+}
+
+static void afxdp_samples_readable(void *opaque)
+{
+    XnaAfxdpNic *n = opaque;
+    XnaNicHost *host = &XNA_NIC(n)->host;
+    bool was_empty = g_queue_is_empty(&n->samples);
+
+    if (!n->prog) {
+        return;
+    }
+    xna_afxdp_prog_samples_drain(n->prog, afxdp_sample, n);
+    if (was_empty && !g_queue_is_empty(&n->samples)) {
+        host->rx_ready(host->opaque, XNA_NIC_DEFAULT_QUEUE);
+    }
+}
+
+/*
+ * The socket has frames: stop polling it (it stays readable until the
+ * device takes them, which may wait for guest buffers) and tell the
+ * device.  rx_burst polls again once it has emptied the ring.
+ */
+static void afxdp_vi_readable(void *opaque)
+{
+    XnaAfxdpVi *v = opaque;
+    XnaNicHost *host = &XNA_NIC(v->nic)->host;
+
+    qemu_set_fd_handler(v->xsk->fd, NULL, NULL, NULL);
+    v->rx_armed = false;
+    host->rx_ready(host->opaque, v->index);
+}
+
+static void afxdp_vi_arm(XnaAfxdpVi *v)
+{
+    if (!v->rx_armed) {
+        qemu_set_fd_handler(v->xsk->fd, afxdp_vi_readable, NULL, v);
+        v->rx_armed = true;
+    }
+}
+
+static bool afxdp_prog_start(XnaAfxdpNic *n, Error **errp)
+{
+    XnaAfxdpProgConfig pc = {
+        .ifindex = n->ifindex,
+        .ifname = n->ifname,
+        .guest_mac = n->mac,
+        .start_queue = n->start_queue,
+        .nr_vis = n->max_vis,
+        .max_filters = n->max_filters,
+    };
+    GHashTableIter it;
+    gpointer key, vi_plus_1;
+
+    n->prog = xna_afxdp_prog_new(&pc, errp);
+    if (!n->prog) {
+        return false;
+    }
+    g_hash_table_iter_init(&it, n->filters);
+    while (g_hash_table_iter_next(&it, &key, &vi_plus_1)) {
+        xna_afxdp_prog_filter_set(n->prog, key,
+                                  GPOINTER_TO_UINT(vi_plus_1) - 1);
+    }
+    qemu_set_fd_handler(xna_afxdp_prog_samples_fd(n->prog),
+                        afxdp_samples_readable, NULL, n);
+    return true;
+}
+
+static void afxdp_prog_stop(XnaAfxdpNic *n)
+{
+    if (!n->prog) {
+        return;
+    }
+    qemu_set_fd_handler(xna_afxdp_prog_samples_fd(n->prog), NULL, NULL, NULL);
+    xna_afxdp_prog_free(n->prog);
+    n->prog = NULL;
+    afxdp_release_samples(n);
+    g_queue_clear_full(&n->samples, (GDestroyNotify)afxdp_free_frame);
+}
+
+static void afxdp_tx_retry(void *opaque)
+{
+    XnaAfxdpNic *n = opaque;
+    XnaNicHost *host = &XNA_NIC(n)->host;
+    bool room = false;
+    uint32_t i;
+
+    for (i = 0; i < n->max_vis; i++) {
+        if (n->vis[i].xsk) {
+            xna_xsk_tx_flush(n->vis[i].xsk);
+            room |= n->vis[i].xsk->nr_tx_free > 0;
+        }
+    }
+    if (room) {
+        host->tx_ready(host->opaque);
+    } else if (n->nr_vis) {
+        timer_mod(n->tx_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                  XNA_AFXDP_TX_RETRY_MS);
+    }
+}
+
+static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    int queues;
+    uint32_t i;
+
+    if (!cfg->ifname || !*cfg->ifname) {
+        error_setg(errp, "nic=afxdp needs an ifname property");
+        return false;
+    }
+    n->ifname = g_strdup(cfg->ifname);
+    n->ifindex = if_nametoindex(cfg->ifname);
+    if (!n->ifindex) {
+        error_setg_errno(errp, errno, "ifname=%s: no such interface",
+                         cfg->ifname);
+        return false;
+    }
+    queues = afxdp_rx_queues(cfg->ifname, errp);
+    if (queues < 0) {
+        return false;
+    }
+    if (cfg->start_queue >= (uint32_t)queues ||
+        cfg->max_vis > (uint32_t)queues - cfg->start_queue) {
+        error_setg(errp, "ifname=%s has %d receive queue(s): queues %u..%u "
+                   "(start-queue, max-vis) do not exist", cfg->ifname,
+                   queues, cfg->start_queue,
+                   cfg->start_queue + cfg->max_vis - 1);
+        return false;
+    }
+    n->start_queue = cfg->start_queue;
+    n->max_vis = cfg->max_vis;
+    n->max_filters = cfg->max_filters;
+    memcpy(n->mac, cfg->conf->macaddr.a, sizeof(n->mac));
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        n->vis[i].nic = n;
+        n->vis[i].index = i;
+    }
+    n->filters = g_hash_table_new_full(xna_filter_key_hash,
+                                       xna_filter_key_equal, g_free, NULL);
+    g_queue_init(&n->samples);
+    n->tx_timer = timer_new_ms(QEMU_CLOCK_REALTIME, afxdp_tx_retry, n);
+    /* Fail now, not when the guest connects, if XDP cannot run here. */
+    if (!afxdp_prog_start(n, errp)) {
+        return false;
+    }
+    afxdp_prog_stop(n);
+    trace_xna_afxdp_open(n->ifname, n->ifindex, n->start_queue, n->max_vis,
+                         queues);
+    return true;
+}
+
+static void afxdp_vi_free(XnaNic *nic, uint32_t vi);
+
+static void afxdp_close(XnaNic *nic)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    uint32_t i;
+
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        afxdp_vi_free(nic, i);
+    }
+    afxdp_prog_stop(n);
+}
+
+static void afxdp_get_caps(XnaNic *nic, XnaNicCaps *caps)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+
+    memset(caps, 0, sizeof(*caps));
+    caps->filter_kinds = (1u << XNA_FILTER_MAC) |
+                         (1u << XNA_FILTER_IPV4_TCP) |
+                         (1u << XNA_FILTER_IPV4_UDP) |
+                         (1u << XNA_FILTER_IPV6_TCP) |
+                         (1u << XNA_FILTER_IPV6_UDP);
+    caps->max_filters = n->max_filters;
+    caps->max_vis = n->max_vis;
+    caps->slow_path_samples = true;
+}
+
+static int afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    XnaAfxdpVi *v;
+    int ret;
+
+    if (vi >= n->max_vis || n->vis[vi].xsk) {
+        error_setg(errp, "VI %u cannot be allocated", vi);
+        return -EINVAL;
+    }
+    v = &n->vis[vi];
+    if (!n->prog && !afxdp_prog_start(n, errp)) {
+        return -EIO;
+    }
+    v->xsk = xna_xsk_new(n->ifindex, n->start_queue + vi, errp);
+    if (!v->xsk) {
+        error_prepend(errp, "ifname=%s: ", n->ifname);
+        goto fail;
+    }
+    ret = xna_afxdp_prog_xsk_set(n->prog, vi, v->xsk->fd);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ifname=%s: socket map of VI %u",
+                         n->ifname, vi);
+        xna_xsk_free(v->xsk);
+        v->xsk = NULL;
+        goto fail;
+    }
+    n->nr_vis++;
+    afxdp_vi_arm(v);
+    trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, true);
+    return 0;
+
+fail:
+    if (!n->nr_vis) {
+        afxdp_prog_stop(n);
+    }
+    return -EIO;
+}
+
+static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    XnaAfxdpVi *v;
+
+    if (vi >= XNA_MAX_VIS || !n->vis[vi].xsk) {
+        return;
+    }
+    v = &n->vis[vi];
+    qemu_set_fd_handler(v->xsk->fd, NULL, NULL, NULL);
+    v->rx_armed = false;
+    n->stats.rx_dropped += v->xsk->rx_bad;
+    n->stats.tx_dropped += v->xsk->tx_errors;
+    if (n->prog) {
+        xna_afxdp_prog_xsk_del(n->prog, vi);
+    }
+    xna_xsk_free(v->xsk);
+    v->xsk = NULL;
+    trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, false);
+    if (--n->nr_vis == 0) {
+        /* The last VI: nothing of ours stays on the interface. */
+        timer_del(n->tx_timer);
+        afxdp_prog_stop(n);
+    }
+}
+
+static int afxdp_filter_insert(XnaNic *nic, const XnaFilterKey *key,
+                               uint32_t vi)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    bool present;
+    int ret;
+
+    if (vi >= n->max_vis || !xna_filter_key_valid(key)) {
+        return -EINVAL;
+    }
+    present = g_hash_table_contains(n->filters, key);
+    if (!present && g_hash_table_size(n->filters) >= n->max_filters) {
+        return -ENOSPC;
+    }
+    if (n->prog) {
+        ret = xna_afxdp_prog_filter_set(n->prog,
+                                        (const struct xna_bpf_key *)key, vi);
+        if (ret < 0) {
+            return ret == -E2BIG ? -ENOSPC : -EINVAL;
+        }
+    }
+    g_hash_table_insert(n->filters, g_memdup2(key, sizeof(*key)),
+                        GUINT_TO_POINTER(vi + 1));
+    n->stats.filters = g_hash_table_size(n->filters);
+    return 0;
+}
+
+static int afxdp_filter_remove(XnaNic *nic, const XnaFilterKey *key)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+
+    if (!g_hash_table_remove(n->filters, key)) {
+        return -ENOENT;
+    }
+    if (n->prog) {
+        xna_afxdp_prog_filter_del(n->prog, (const struct xna_bpf_key *)key);
+    }
+    n->stats.filters = g_hash_table_size(n->filters);
+    return 0;
+}
+
+static uint32_t afxdp_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
+                               uint32_t nr)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    XnaXsk *x = vi < XNA_MAX_VIS ? n->vis[vi].xsk : NULL;
+    uint32_t i;
+
+    if (!x) {
+        n->stats.tx_dropped += nr;
+        return nr;
+    }
+    for (i = 0; i < nr; i++) {
+        if (frames[i].len > XNA_XSK_CHUNK) {
+            n->stats.tx_dropped++;      /* no jumbo frames in copy mode */
+            continue;
+        }
+        if (!xna_xsk_tx(x, frames[i].data, frames[i].len)) {
+            /* Send what is queued, take completions, try once more. */
+            xna_xsk_tx_flush(x);
+            if (!xna_xsk_tx(x, frames[i].data, frames[i].len)) {
+                break;
+            }
+        }
+        n->stats.tx_frames++;
+    }
+    xna_xsk_tx_flush(x);
+    if (i < nr) {
+        timer_mod(n->tx_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                  XNA_AFXDP_TX_RETRY_MS);
+    }
+    return i;
+}
+
+static uint32_t afxdp_rx_samples(XnaAfxdpNic *n, XnaFrame *frames,
+                                 uint32_t nr)
+{
+    uint32_t i;
+
+    afxdp_release_samples(n);
+    nr = MIN(nr, XNA_AFXDP_SAMPLE_QUEUE);
+    for (i = 0; i < nr; i++) {
+        XnaFrame *f = g_queue_pop_head(&n->samples);
+
+        if (!f) {
+            break;
+        }
+        n->samples_taken[n->nr_samples_taken++] = f;
+        frames[i] = *f;
+    }
+    return i;
+}
+
+static uint32_t afxdp_rx_burst(XnaNic *nic, uint32_t queue, XnaFrame *frames,
+                               uint32_t nr)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    uint8_t *data[64];
+    uint32_t len[64];
+    XnaAfxdpVi *v;
+    uint32_t i, got;
+
+    if (queue == XNA_NIC_DEFAULT_QUEUE) {
+        return afxdp_rx_samples(n, frames, nr);
+    }
+    if (queue >= XNA_MAX_VIS || !n->vis[queue].xsk) {
+        return 0;
+    }
+    v = &n->vis[queue];
+    /* The frames of the last call go back to the kernel now. */
+    xna_xsk_rx_release(v->xsk);
+    got = xna_xsk_rx_peek(v->xsk, data, len, MIN(nr, ARRAY_SIZE(data)));
+    for (i = 0; i < got; i++) {
+        frames[i] = (XnaFrame) { .data = data[i], .len = len[i] };
+    }
+    n->stats.rx_frames += got;
+    if (!xna_xsk_rx_pending(v->xsk)) {
+        afxdp_vi_arm(v);
+    }
+    return got;
+}
+
+static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
+{
+    *stats = XNA_AFXDP_NIC(nic)->stats;
+}
+
+static void afxdp_finalize(Object *obj)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(obj);
+
+    /* open may have failed half way: close was not called then. */
+    afxdp_prog_stop(n);
+    if (n->tx_timer) {
+        timer_free(n->tx_timer);
+    }
+    if (n->filters) {
+        g_hash_table_destroy(n->filters);
+    }
+    g_free(n->ifname);
+}
+
+static void afxdp_class_init(ObjectClass *oc, void *data)
+{
+    XnaNicClass *nc = XNA_NIC_CLASS(oc);
+
+    nc->open = afxdp_open;
+    nc->close = afxdp_close;
+    nc->get_caps = afxdp_get_caps;
+    nc->vi_alloc = afxdp_vi_alloc;
+    nc->vi_free = afxdp_vi_free;
+    nc->filter_insert = afxdp_filter_insert;
+    nc->filter_remove = afxdp_filter_remove;
+    nc->tx_burst = afxdp_tx_burst;
+    nc->rx_burst = afxdp_rx_burst;
+    nc->get_stats = afxdp_get_stats;
+}
+
+static const TypeInfo afxdp_type_info = {
+    .name = TYPE_XNA_AFXDP_NIC,
+    .parent = TYPE_XNA_NIC,
+    .instance_size = sizeof(XnaAfxdpNic),
+    .instance_finalize = afxdp_finalize,
+    .class_init = afxdp_class_init,
+};
+
+static void afxdp_register_types(void)
+{
+    type_register_static(&afxdp_type_info);
+}
+
+type_init(afxdp_register_types)

@@ -1,0 +1,71 @@
+/*
+ * xen-net-accel: one AF_XDP socket with its own UMEM, in copy mode
+ *
+ * The UMEM belongs to the backend: received frames are copied by the
+ * kernel into it, and from it into the guest's pool by the device; frames
+ * to send are copied into it.  Part of the UMEM's chunks feed the receive
+ * side (fill ring), the rest are for transmit.  Every descriptor the
+ * kernel hands back is checked against the UMEM before it is used.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_XEN_XNA_XSK_H
+#define HW_XEN_XNA_XSK_H
+
+#define XNA_XSK_CHUNK           4096    /* UMEM chunk: one frame */
+#define XNA_XSK_RX_CHUNKS       2048    /* fill and RX rings */
+#define XNA_XSK_TX_CHUNKS       1024    /* TX and completion rings */
+
+typedef struct XnaXskRing {
+    uint32_t *producer;
+    uint32_t *consumer;
+    uint32_t *flags;
+    void *descs;
+    uint32_t size;           /* entries, a power of two */
+    uint32_t cached_prod;    /* ours when we produce, a snapshot if not */
+    uint32_t cached_cons;
+    void *map;
+    size_t map_len;
+} XnaXskRing;
+
+typedef struct XnaXsk {
+    int fd;
+    uint8_t *umem;
+    size_t umem_len;
+    XnaXskRing fill, comp, rx, tx;
+    uint64_t *tx_free;       /* free TX chunk addresses (a stack) */
+    uint32_t nr_tx_free;
+    uint64_t *rx_addrs;      /* chunks of the peeked RX descriptors */
+    uint32_t rx_taken;       /* RX descriptors read but not released */
+    uint64_t rx_bad;         /* descriptors that failed the checks */
+    uint64_t tx_errors;      /* sendto failures other than "busy" */
+} XnaXsk;
+
+/* Create the socket, bind it to @ifindex's @queue in copy mode. */
+XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
+void xna_xsk_free(XnaXsk *x);
+
+/*
+ * Read up to @n received frames: their data points into the UMEM and
+ * stays valid until xna_xsk_rx_release().  Bad descriptors are skipped
+ * (and counted in rx_bad).
+ */
+uint32_t xna_xsk_rx_peek(XnaXsk *x, uint8_t **data, uint32_t *len,
+                         uint32_t n);
+/* Give the chunks of the frames of the last peek back to the fill ring. */
+void xna_xsk_rx_release(XnaXsk *x);
+/* True when the RX ring holds frames nobody has peeked at. */
+bool xna_xsk_rx_pending(XnaXsk *x);
+
+/*
+ * Queue a copy of a frame for transmission; false when no chunk or ring
+ * entry is free (or the frame is too long).  xna_xsk_tx_flush() sends.
+ */
+bool xna_xsk_tx(XnaXsk *x, const uint8_t *data, uint32_t len);
+/* Kick the kernel to send what is queued, and reap completions. */
+void xna_xsk_tx_flush(XnaXsk *x);
+/* Take back the chunks of sent frames; true when a chunk is free. */
+bool xna_xsk_tx_reap(XnaXsk *x);
+
+#endif /* HW_XEN_XNA_XSK_H */

@@ -1,0 +1,697 @@
+/*
+ * qtest: nic=afxdp on a veth pair between two network namespaces
+ *
+ * The test creates namespaces A and B and a veth pair xq0 (in A, with
+ * the guest's MAC and address, 2 receive queues) - xp0 (in B).  QEMU
+ * runs in A with nic=afxdp on xq0; the test's frontend is the guest.
+ * B sends hand-made frames from a packet socket; A's kernel stack stands
+ * for netfront's slow path (a UDP socket in A).  It shows: the first
+ * frame of a flow reaches the kernel and teaches the backend the flow,
+ * the next ones reach the VI and not the kernel; the filter table is the
+ * XDP map and evicts at its size; what the guest sends reaches B; bad
+ * configurations fail at device_add; nothing stays attached to xq0, and
+ * no map of ours stays, once the VIs go and after QEMU exits.
+ *
+ * Needs root and network namespaces: without them the cases are skipped
+ * (reported as SKIP, never as a pass).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <poll.h>
+#include <sched.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "qapi/error.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "xna-test-front.h"
+
+#define DEV_ID          "xna0"
+#define GUEST_MAC       "00:16:3e:00:00:01"
+#define PEER_MAC        "02:00:00:00:00:0b"
+
+static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
+static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0b };
+static const uint8_t guest_ip[4] = { 10, 77, 0, 2 };
+static const uint8_t peer_ip[4] = { 10, 77, 0, 1 };
+static const uint8_t bcast_ip[4] = { 10, 77, 0, 255 };
+
+typedef struct Env {
+    char ns_a[32];
+    char ns_b[32];
+    int ns_root;
+    int pkt_b;               /* packet socket on xp0, in B */
+    uint32_t prog_id;        /* our program on xq0, and its maps */
+    uint32_t map_ids[8];
+    uint32_t nr_map_ids;
+    QTestState *qts;
+    XenGuest *g;
+    XnaTestFront tf;
+    GPtrArray *rx;           /* GByteArray *: frames the guest got */
+    GArray *rx_flags;
+    bool started;
+} Env;
+
+/* Namespaces and commands */
+
+static bool run(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static bool run(const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) gerr = NULL;
+    int status;
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!g_spawn_command_line_sync(cmd, &out, &err, &status, &gerr)) {
+        g_test_message("%s: %s", cmd, gerr->message);
+        return false;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        g_test_message("%s: %s", cmd, err);
+        return false;
+    }
+    return true;
+}
+
+static char *run_out(const char *cmd)
+{
+    char *out = NULL;
+
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+    return out;
+}
+
+static void ns_enter(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("/run/netns/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(setns(fd, CLONE_NEWNET), ==, 0);
+    close(fd);
+}
+
+static void ns_leave(Env *e)
+{
+    g_assert_cmpint(setns(e->ns_root, CLONE_NEWNET), ==, 0);
+}
+
+/* fd of our program's map @name (see note_prog()), or -1. */
+static int find_map(Env *e, const char *name, struct bpf_map_info *info)
+{
+    uint32_t i;
+
+    for (i = 0; i < e->nr_map_ids; i++) {
+        int fd = bpf_map_get_fd_by_id(e->map_ids[i]);
+        uint32_t len = sizeof(*info);
+
+        if (fd < 0) {
+            continue;
+        }
+        memset(info, 0, sizeof(*info));
+        if (bpf_obj_get_info_by_fd(fd, info, &len) == 0 &&
+            !strcmp(info->name, name)) {
+            return fd;
+        }
+        close(fd);
+    }
+    return -1;
+}
+
+static bool xdp_attached(Env *e)
+{
+    g_autofree char *cmd = g_strdup_printf("ip -n %s link show dev xq0",
+                                           e->ns_a);
+    g_autofree char *out = run_out(cmd);
+
+    return strstr(out, "xdp") != NULL;
+}
+
+/* Remember the program attached to xq0 and the ids of its maps. */
+static void note_prog(Env *e)
+{
+    struct bpf_prog_info info = { 0 };
+    uint32_t len = sizeof(info);
+    int ifindex, fd;
+
+    ns_enter(e->ns_a);
+    ifindex = if_nametoindex("xq0");
+    g_assert_cmpint(bpf_xdp_query_id(ifindex, 0, &e->prog_id), ==, 0);
+    ns_leave(e);
+    g_assert_cmpuint(e->prog_id, !=, 0);
+    fd = bpf_prog_get_fd_by_id(e->prog_id);
+    g_assert_cmpint(fd, >=, 0);
+    info.nr_map_ids = G_N_ELEMENTS(e->map_ids);
+    info.map_ids = (uintptr_t)e->map_ids;
+    g_assert_cmpint(bpf_obj_get_info_by_fd(fd, &info, &len), ==, 0);
+    close(fd);
+    g_assert_cmpstr(info.name, ==, "xna_xdp");
+    /* filters, sockets, samples, config, stats */
+    g_assert_cmpuint(info.nr_map_ids, ==, 5);
+    e->nr_map_ids = info.nr_map_ids;
+}
+
+static bool id_alive(int (*get_fd)(uint32_t), uint32_t id)
+{
+    int fd = get_fd(id);
+
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Nothing on xq0, and our program and every one of its maps gone (maps
+ * are freed after an RCU grace period: wait a little).
+ */
+static void assert_clean(Env *e)
+{
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    uint32_t i;
+
+    g_assert_false(xdp_attached(e));
+    if (!e->prog_id) {
+        return;
+    }
+    while (id_alive(bpf_prog_get_fd_by_id, e->prog_id)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10000);
+    }
+    for (i = 0; i < e->nr_map_ids; i++) {
+        while (id_alive(bpf_map_get_fd_by_id, e->map_ids[i])) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            g_usleep(10000);
+        }
+    }
+}
+
+static bool env_setup(Env *e, const char *extra_b)
+{
+    memset(e, 0, sizeof(*e));
+    if (geteuid() != 0) {
+        g_test_skip("needs root (network namespaces, XDP)");
+        return false;
+    }
+    snprintf(e->ns_a, sizeof(e->ns_a), "xna-a-%d", getpid());
+    snprintf(e->ns_b, sizeof(e->ns_b), "xna-b-%d", getpid());
+    if (!run("ip netns add %s", e->ns_a)) {
+        g_test_skip("no network namespaces (ip netns add failed)");
+        return false;
+    }
+    g_assert_true(run("ip netns add %s", e->ns_b));
+    e->ns_root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(e->ns_root, >=, 0);
+    /* No IPv6 chatter on the pair: only the test's frames. */
+    g_assert_true(run("ip netns exec %s sysctl -qw "
+                      "net.ipv6.conf.all.disable_ipv6=1", e->ns_a));
+    g_assert_true(run("ip netns exec %s sysctl -qw "
+                      "net.ipv6.conf.default.disable_ipv6=1", e->ns_a));
+    g_assert_true(run("ip netns exec %s sysctl -qw "
+                      "net.ipv6.conf.default.disable_ipv6=1", e->ns_b));
+    g_assert_true(run("ip -n %s link add xq0 numtxqueues 2 numrxqueues 2 "
+                      "type veth peer name xp0 netns %s numtxqueues 1 "
+                      "numrxqueues 1", e->ns_a, e->ns_b));
+    g_assert_true(run("ip -n %s link set xq0 address " GUEST_MAC, e->ns_a));
+    g_assert_true(run("ip -n %s link set xp0 address " PEER_MAC "%s",
+                      e->ns_b, extra_b ? extra_b : ""));
+    g_assert_true(run("ip -n %s addr add 10.77.0.2/24 brd + dev xq0",
+                      e->ns_a));
+    g_assert_true(run("ip -n %s addr add 10.77.0.1/24 brd + dev xp0",
+                      e->ns_b));
+    g_assert_true(run("ip -n %s link set xq0 up", e->ns_a));
+    g_assert_true(run("ip -n %s link set xp0 up", e->ns_b));
+
+    ns_enter(e->ns_b);
+    e->pkt_b = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(e->pkt_b, >=, 0);
+    {
+        struct sockaddr_ll sll = {
+            .sll_family = AF_PACKET,
+            .sll_ifindex = if_nametoindex("xp0"),
+        };
+
+        g_assert_cmpint(sll.sll_ifindex, >, 0);
+        g_assert_cmpint(bind(e->pkt_b, (struct sockaddr *)&sll,
+                             sizeof(sll)), ==, 0);
+    }
+    ns_leave(e);
+    return true;
+}
+
+static void env_teardown(Env *e)
+{
+    close(e->pkt_b);
+    g_assert_true(run("ip netns del %s", e->ns_a));
+    g_assert_true(run("ip netns del %s", e->ns_b));
+    close(e->ns_root);
+}
+
+/* A UDP socket bound to @ip:@port in namespace @ns. */
+static int udp_socket(Env *e, const char *ns, const uint8_t *ip,
+                      uint16_t port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons(port) };
+    int fd;
+
+    if (ip) {
+        memcpy(&a.sin_addr, ip, 4);
+    }
+    ns_enter(ns);
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ns_leave(e);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    return fd;
+}
+
+/* QEMU and the guest */
+
+static void env_start_qemu(Env *e, const char *dev)
+{
+    /* QEMU inherits the namespace of the thread that starts it. */
+    ns_enter(e->ns_a);
+    e->qts = xen_guest_qemu_init(NULL, "%s", dev ? dev : "");
+    ns_leave(e);
+    e->g = xen_guest_new(e->qts, NULL, 0);
+    e->rx = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
+    e->rx_flags = g_array_new(false, false, sizeof(unsigned int));
+}
+
+static void env_start(Env *e, const char *props)
+{
+    g_autofree char *dev = g_strdup_printf(
+        "-device xen-net-accel,id=" DEV_ID ",nic=afxdp,ifname=xq0,"
+        "mac=" GUEST_MAC ",%s", props);
+    XnaTestFrontOpts o = { .vis = 1 };
+
+    env_start_qemu(e, dev);
+    /* Realize only checked XDP: nothing is attached before a VI. */
+    g_assert_false(xdp_attached(e));
+    g_assert_cmpint(xna_test_front_start(&e->tf, e->g, &o), ==, 0);
+    g_assert_true(xna_front_ready(e->tf.f));
+    e->started = true;
+    g_assert_true(xdp_attached(e));
+    note_prog(e);
+}
+
+static void env_stop(Env *e, bool close_front)
+{
+    if (e->started && close_front) {
+        xna_test_front_close(&e->tf);
+        /* The last VI went: the program and the maps with it. */
+        assert_clean(e);
+        g_assert_cmpuint(xen_guest_sim_stat(e->g, "grant-live-maps"), ==, 0);
+    }
+    xen_guest_free(e->g);
+    qtest_quit(e->qts);
+    assert_clean(e);
+    g_ptr_array_unref(e->rx);
+    g_array_unref(e->rx_flags);
+}
+
+static uint64_t dev_stat(Env *e, const char *name)
+{
+    return xna_test_dev_stat(e->qts, DEV_ID, name);
+}
+
+static int collect_rx(void *opaque, struct xna_vi *vi,
+                      const struct xna_frag *frags, unsigned int nfrags,
+                      unsigned int len, unsigned int flags)
+{
+    Env *e = opaque;
+    GByteArray *b = g_byte_array_sized_new(len);
+    unsigned int i;
+
+    for (i = 0; i < nfrags; i++) {
+        g_byte_array_append(b, frags[i].data, frags[i].len);
+    }
+    g_ptr_array_add(e->rx, b);
+    g_array_append_val(e->rx_flags, flags);
+    return 0;
+}
+
+static void poll_rx(Env *e)
+{
+    struct xna_vi *vi = xna_front_vi(e->tf.f, 0);
+
+    if (xna_vi_state(vi) != XNA_VI_UP) {
+        return;
+    }
+    do {
+        while (xna_rx_poll(vi, 64, collect_rx, e) > 0) {
+            /* more */
+        }
+    } while (xna_rx_arm(vi));
+}
+
+typedef struct Wait {
+    Env *e;
+    guint want;
+    const char *stat;
+} Wait;
+
+static bool rx_reached(void *opaque)
+{
+    Wait *w = opaque;
+
+    poll_rx(w->e);
+    return w->e->rx->len >= w->want;
+}
+
+static bool wait_rx(Env *e, guint n)
+{
+    Wait w = { .e = e, .want = n };
+
+    return xna_test_front_wait(&e->tf, rx_reached, &w, XEN_GUEST_TIMEOUT_MS);
+}
+
+/* Wait until device counter @name reaches @n (learning is asynchronous). */
+static bool wait_stat(Env *e, const char *name, uint64_t n)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      XEN_GUEST_TIMEOUT_MS * 1000LL;
+
+    while (dev_stat(e, name) < n) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        xna_test_front_poll_ctrl(&e->tf, NULL, NULL);
+        poll_rx(e);
+        g_usleep(2000);
+    }
+    return true;
+}
+
+/* Frames */
+
+static uint16_t ip_csum(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+    size_t i;
+
+    for (i = 0; i < len; i += 2) {
+        sum += p[i] << 8 | p[i + 1];
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
+/* A UDP/IPv4 frame of @len bytes with a valid IP header checksum. */
+static size_t build_udp(uint8_t *f, size_t len, const uint8_t *dmac,
+                        const uint8_t *smac, const uint8_t *sip,
+                        const uint8_t *dip, uint16_t sport, uint16_t dport,
+                        uint32_t seq)
+{
+    size_t ip_len = len - 14, i;
+    uint16_t c;
+
+    memset(f, 0, len);
+    memcpy(f, dmac, 6);
+    memcpy(f + 6, smac, 6);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    f[16] = ip_len >> 8;
+    f[17] = ip_len & 0xff;
+    f[22] = 64;
+    f[23] = 17;
+    memcpy(f + 26, sip, 4);
+    memcpy(f + 30, dip, 4);
+    c = ip_csum(f + 14, 20);
+    f[24] = c >> 8;
+    f[25] = c & 0xff;
+    f[34] = sport >> 8;
+    f[35] = sport & 0xff;
+    f[36] = dport >> 8;
+    f[37] = dport & 0xff;
+    f[38] = (ip_len - 20) >> 8;
+    f[39] = (ip_len - 20) & 0xff;
+    for (i = 42; i < len; i++) {
+        f[i] = (uint8_t)(seq * 131 + i * 7);
+    }
+    memcpy(f + 42, &seq, 4);
+    return len;
+}
+
+/* B sends a UDP frame to the guest (or to the broadcast address). */
+static void b_send(Env *e, uint8_t *f, size_t len, uint16_t dport,
+                   uint32_t seq, bool broadcast)
+{
+    static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff };
+
+    build_udp(f, len, broadcast ? bcast_mac : guest_mac, peer_mac, peer_ip,
+              broadcast ? bcast_ip : guest_ip, 3000, dport, seq);
+    g_assert_cmpint(send(e->pkt_b, f, len, 0), ==, len);
+}
+
+/* The next datagram of @fd is the payload of frame @f. */
+static void expect_datagram(int fd, const uint8_t *f, size_t len)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    uint8_t got[2048];
+
+    g_assert_cmpint(poll(&pfd, 1, XEN_GUEST_TIMEOUT_MS), ==, 1);
+    g_assert_cmpint(recv(fd, got, sizeof(got), 0), ==, len - 42);
+    g_assert_cmpmem(got, len - 42, f + 42, len - 42);
+}
+
+static bool map_has_port(int fd, uint16_t port)
+{
+    struct {
+        uint8_t kind, reserved;
+        uint16_t port;
+        uint8_t addr[16];
+    } key = { .kind = XNA_FILTER_IPV4_UDP, .port = htons(port) };
+    uint32_t vi;
+
+    memcpy(key.addr, guest_ip, 4);
+    return bpf_map_lookup_elem(fd, &key, &vi) == 0 && vi == 0;
+}
+
+static unsigned int map_count(int fd)
+{
+    uint8_t key[20], next[20];
+    unsigned int n = 0;
+    void *prev = NULL;
+
+    while (bpf_map_get_next_key(fd, prev, next) == 0) {
+        memcpy(key, next, sizeof(key));
+        prev = key;
+        n++;
+    }
+    return n;
+}
+
+/* Tests */
+
+static bool port_5001_fast(void *opaque)
+{
+    Env *e = opaque;
+
+    return xna_front_flow_is_fast(e->tf.f, XNA_FILTER_IPV4_UDP, guest_ip,
+                                  htons(5001));
+}
+
+/*
+ * First frame of a flow: kernel, and the flow is learned into the XDP
+ * map; the next frames: the VI only.
+ */
+static void test_learning(void)
+{
+    enum { PORT = 5001, FRAMES = 20 };
+    struct bpf_map_info info;
+    uint8_t f[300];
+    int kfd, mfd, i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, "max-filters=8");
+    mfd = find_map(&e, "xna_filters", &info);
+    g_assert_cmpint(mfd, >=, 0);
+    g_assert_cmpuint(info.max_entries, ==, 8);
+
+    b_send(&e, f, sizeof(f), PORT, 0, false);
+    expect_datagram(kfd, f, sizeof(f));
+    g_assert_true(wait_stat(&e, "filters-inserted", 1));
+    g_assert_true(map_has_port(mfd, PORT));
+    /* ...and announced to the guest. */
+    g_assert_true(xna_test_front_wait(&e.tf, port_5001_fast, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+
+    for (i = 1; i <= FRAMES; i++) {
+        b_send(&e, f, sizeof(f), PORT, i, false);
+        g_assert_true(wait_rx(&e, i));
+        g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i - 1))->data,
+                        ((GByteArray *)g_ptr_array_index(e.rx, i - 1))->len,
+                        f, sizeof(f));
+        g_assert_false(g_array_index(e.rx_flags, unsigned int, i - 1) &
+                       XNA_DESC_SLOW_PATH);
+    }
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, FRAMES);
+    /* Samples teach the device but are not delivered: the kernel was. */
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 0);
+
+    /*
+     * None of them reached the kernel: the next datagram there is a
+     * broadcast sent after them (same queue, same order).
+     */
+    b_send(&e, f, sizeof(f), PORT, 999, true);
+    expect_datagram(kfd, f, sizeof(f));
+    g_assert_cmpuint(e.rx->len, ==, FRAMES);
+
+    close(mfd);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/* The XDP map holds max-filters flows; the least recently used go. */
+static void test_eviction(void)
+{
+    enum { PORT = 6001, FLOWS = 3, FILTERS = 2 };
+    struct bpf_map_info info;
+    int kfd[FLOWS], mfd, i;
+    uint8_t f[200];
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    for (i = 0; i < FLOWS; i++) {
+        kfd[i] = udp_socket(&e, e.ns_a, NULL, PORT + i);
+    }
+    env_start(&e, "max-filters=2");
+    mfd = find_map(&e, "xna_filters", &info);
+    g_assert_cmpint(mfd, >=, 0);
+    g_assert_cmpuint(info.max_entries, ==, FILTERS);
+
+    for (i = 0; i < FLOWS; i++) {
+        b_send(&e, f, sizeof(f), PORT + i, i, false);
+        expect_datagram(kfd[i], f, sizeof(f));
+        g_assert_true(wait_stat(&e, "filters-inserted", i + 1));
+    }
+    g_assert_cmpuint(dev_stat(&e, "filters-evicted"), ==, FLOWS - FILTERS);
+    g_assert_cmpuint(map_count(mfd), ==, FILTERS);
+    g_assert_false(map_has_port(mfd, PORT));
+    g_assert_true(map_has_port(mfd, PORT + 1));
+    g_assert_true(map_has_port(mfd, PORT + 2));
+
+    /* The newest flow is steered to the VI... */
+    b_send(&e, f, sizeof(f), PORT + 2, 10, false);
+    g_assert_true(wait_rx(&e, 1));
+    g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 0))->data,
+                    ((GByteArray *)g_ptr_array_index(e.rx, 0))->len,
+                    f, sizeof(f));
+    /* ...the evicted one goes to the kernel again, and is learned again. */
+    b_send(&e, f, sizeof(f), PORT, 11, false);
+    expect_datagram(kfd[0], f, sizeof(f));
+    g_assert_true(wait_stat(&e, "filters-inserted", FLOWS + 1));
+    g_assert_cmpuint(dev_stat(&e, "filters-evicted"), ==, FLOWS + 1 - FILTERS);
+    g_assert_cmpuint(map_count(mfd), ==, FILTERS);
+    g_assert_true(map_has_port(mfd, PORT));
+
+    close(mfd);
+    for (i = 0; i < FLOWS; i++) {
+        close(kfd[i]);
+    }
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * What the guest sends through the VI reaches B byte-exact; then QEMU
+ * exits with the VI up, and nothing stays attached.
+ */
+static void test_tx(void)
+{
+    enum { PORT = 7000, FRAMES = 50 };
+    uint8_t f[1000];
+    int bfd, i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    bfd = udp_socket(&e, e.ns_b, peer_ip, PORT);
+    env_start(&e, "max-filters=8");
+    for (i = 0; i < FRAMES; i++) {
+        build_udp(f, sizeof(f), peer_mac, guest_mac, guest_ip, peer_ip,
+                  4000, PORT, i);
+        g_assert_cmpint(xna_test_front_send(&e.tf, 0, f, sizeof(f)), ==, 0);
+        expect_datagram(bfd, f, sizeof(f));
+    }
+    g_assert_cmpuint(dev_stat(&e, "vi0-tx-packets"), ==, FRAMES);
+    /* The guest's own flow was learned from what it sent. */
+    g_assert_true(wait_stat(&e, "filters-inserted", 1));
+    close(bfd);
+    env_stop(&e, false);
+    env_teardown(&e);
+}
+
+static void expect_add_error(Env *e, const char *props, const char *what)
+{
+    g_autofree char *json = g_strdup_printf(
+        "{ 'driver': 'xen-net-accel', 'nic': 'afxdp', "
+        "'mac': '" GUEST_MAC "', %s }", props);
+    QObject *args = qobject_from_json(json, &error_abort);
+    QDict *rsp = qtest_qmp(e->qts, "{ 'execute': 'device_add', "
+                           "'arguments': %p }", args);
+    const char *desc;
+
+    g_assert(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    g_test_message("device_add %s: %s", props, desc);
+    g_assert_nonnull(strstr(desc, what));
+    qobject_unref(rsp);
+}
+
+/* Bad configurations fail at realize, with a message that says why. */
+static void test_bad_config(void)
+{
+    Env e;
+
+    /* xp0's MTU is too large for XDP on its veth peer without frags. */
+    if (!env_setup(&e, " mtu 9000")) {
+        return;
+    }
+    env_start_qemu(&e, NULL);
+    expect_add_error(&e, "'ifname': 'xna-nope0'", "no such interface");
+    expect_add_error(&e, "'ifname': 'xq0', 'start-queue': 2",
+                     "do not exist");
+    expect_add_error(&e, "'ifname': 'xq0', 'max-vis': 3",
+                     "do not exist");
+    expect_add_error(&e, "'max-vis': 1", "needs an ifname");
+    expect_add_error(&e, "'ifname': 'xq0'", "cannot attach an XDP program");
+    g_assert_false(xdp_attached(&e));
+    env_stop(&e, false);
+    env_teardown(&e);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/xen-net-accel/afxdp/learning", test_learning);
+    qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);
+    qtest_add_func("/xen-net-accel/afxdp/tx", test_tx);
+    qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);
+    return g_test_run();
+}
