@@ -32,8 +32,8 @@ test-classify_SRCS = hw/xen/xna-classify.c hw/xen/xna-filter-table.c
 
 CHECKPATCH_FILES = $(wildcard hw/xen/*.c hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
 
-.PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo bench \
-	check-xen patches clean distclean
+.PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
+	bench check-xen tools install patches clean distclean
 
 all: qemu guest
 
@@ -67,14 +67,42 @@ checkpatch: config.mak
 check: config.mak
 	tools/run-tests
 
+# The real Xen stack under TCG with live counters (tests/xen/run), then
+# the same device on the xen-sim platform (tools/demo).
 demo: qemu
+	tests/xen/run --demo
+	tools/demo
+
+demo-sim: qemu
 	tools/demo
 
 bench:
 	@echo "make bench: not yet implemented (see the benchmark issue)"; exit 1
 
-check-xen:
-	@echo "make check-xen: not yet implemented (see the real-Xen issue)"; exit 1
+# End to end on real Xen 4.17 under TCG: xl, our QEMU in dom0, our module.
+check-xen: config.mak
+	tests/xen/run
+
+# Host tools: the QMP client of the vif hotplug script.
+tools: $(BUILD)/tools/xna-qmp
+$(BUILD)/tools/xna-qmp: tools/xna-qmp.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+# What a dom0 needs: our QEMU, the QMP client, the vif hotplug script and
+# its settings (kept if present).  PREFIX=/usr/local, DESTDIR for staging.
+PREFIX ?= /usr/local
+XNA_LIBDIR = $(DESTDIR)$(PREFIX)/lib/xen-net-accel
+install: qemu tools
+	install -D -s -m 755 $(QEMU_BIN) $(XNA_LIBDIR)/qemu-system-x86_64
+	install -D -m 755 $(BUILD)/tools/xna-qmp $(XNA_LIBDIR)/xna-qmp
+	@mkdir -p $(DESTDIR)/etc/xen/scripts
+	sed 's|/usr/local/|$(PREFIX)/|g' tools/vif-accel \
+		> $(DESTDIR)/etc/xen/scripts/vif-accel
+	chmod 755 $(DESTDIR)/etc/xen/scripts/vif-accel
+	[ -e $(DESTDIR)/etc/xen/xen-net-accel.conf ] || \
+		sed 's|/usr/local/|$(PREFIX)/|g' tools/xen-net-accel.conf \
+		> $(DESTDIR)/etc/xen/xen-net-accel.conf
 
 # A git format-patch series of the whole change against pristine QEMU.
 patches: config.mak
