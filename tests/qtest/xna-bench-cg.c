@@ -5,9 +5,11 @@
  * instruction counts are repeatable where times are not.  QEMU runs
  * under valgrind --tool=callgrind with collection off, switched on only
  * inside the functions through which the main loop enters a backend's
- * data path (--toggle-collect, none of which calls another):
+ * data path (--toggle-collect; none of them calls another, and each is
+ * called through a pointer, so never inlined away):
  *
- *   xen_device_poll     an event channel kick: both devices' handlers
+ *   net_event           the stock device's event channel handler
+ *   xna_vi_event        xen-net-accel's, for a VI
  *   net_dgram_send      a frame from the -netdev peer into the device
  *   net_dgram_writable  the -netdev can take frames again
  *   xna_rx_bh, xna_tx_bh  xen-net-accel's bottom halves (RX delivery,
@@ -27,14 +29,14 @@
 #include "xna-bench.h"
 
 static const char *const entry_points[] = {
-    "xen_device_poll", "net_dgram_send", "net_dgram_writable",
+    "net_event", "xna_vi_event", "net_dgram_send", "net_dgram_writable",
     "xna_rx_bh", "xna_tx_bh",
 };
 
 char *bench_cg_qemu_binary(const char *qemu, const char *dir)
 {
     GString *s = g_string_new("valgrind --tool=callgrind -q "
-                              "--collect-atstart=no ");
+                              "--collect-atstart=no --compress-strings=no ");
     unsigned int i;
 
     for (i = 0; i < G_N_ELEMENTS(entry_points); i++) {

@@ -482,6 +482,12 @@ static void print_goals(void)
     }
 }
 
+/* libqtest logs QEMU's command lines with g_test_message(): not on stdout */
+static void print_to_stderr(const gchar *s)
+{
+    fputs(s, stderr);
+}
+
 int main(int argc, char **argv)
 {
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
@@ -490,6 +496,7 @@ int main(int argc, char **argv)
     unsigned int v;
 
     parse_options(argc, argv);
+    g_set_print_handler(print_to_stderr);
     if (!qemu) {
         g_printerr("QTEST_QEMU_BINARY must name qemu-system-x86_64\n");
         return 2;
