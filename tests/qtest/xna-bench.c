@@ -425,61 +425,91 @@ static void print_table(FILE *csv)
 }
 
 /*
- * The project's goals, against what this run measured (xen-net-accel
- * over the same -netdev as the stock device; the loopback NIC for the
- * instruction goal).  Worst case over queues and workloads.
+ * The project's goals, against what this run measured: xen-net-accel
+ * over the same -netdev as the stock device for the ratios, both of its
+ * NICs for the counters, the loopback NIC for instructions.  Every case
+ * is listed ("1q tx" = 1 queue, TX), with how many meet the goal.
  */
-static void print_goals(void)
+typedef enum GoalKind { GOAL_PPS, GOAL_GRANT, GOAL_NOTIF, GOAL_INSTR } GoalKind;
+
+static void print_goal(const char *what, GoalKind kind, unsigned int size,
+                       bool loopback, double limit, bool at_least)
 {
-    double worst_64 = -1, worst_1500 = -1, max_grant = -1, max_notif = -1;
-    double max_instr = -1;
-    unsigned int i;
+    unsigned int i, met = 0, n = 0;
+    GString *line = g_string_new("");
+    double worst = 0;
 
     for (i = 0; i < results->len; i++) {
         const Result *r = &g_array_index(results, Result, i);
         const Result *st = stock_of(r);
         Summary sm, ss;
-        double ratio;
+        double v;
 
-        if (!r->nreps || r->target == 0) {
+        if (!r->nreps || r->target == 0 || (size && r->size != size) ||
+            (kind != GOAL_GRANT && kind != GOAL_NOTIF &&
+             targets[r->target].loopback != loopback)) {
             continue;
         }
         summarize(r, &sm);
-        max_grant = MAX(max_grant, sm.grant);
-        max_notif = MAX(max_notif, sm.kicks + sm.irqs);
-        if (targets[r->target].loopback) {
-            max_instr = MAX(max_instr, sm.instr);
+        switch (kind) {
+        case GOAL_PPS:
+            if (!st) {
+                continue;
+            }
+            summarize(st, &ss);
+            v = sm.pps_med / ss.pps_med;
+            break;
+        case GOAL_GRANT:
+            v = sm.grant;
+            break;
+        case GOAL_NOTIF:
+            v = sm.kicks + sm.irqs;
+            break;
+        default:
+            if (sm.instr < 0) {
+                continue;
+            }
+            v = sm.instr;
+            break;
+        }
+        n++;
+        met += at_least ? v >= limit : v <= limit;
+        if (kind == GOAL_GRANT || kind == GOAL_NOTIF) {
+            /* Many cases: name the worst one only. */
+            if (n == 1 || v > worst) {
+                worst = v;
+                g_string_printf(line, "worst: %uq %s %s %u B: %.4f", r->vis,
+                                wl_names[r->wl], targets[r->target].name,
+                                r->size, v);
+            }
             continue;
         }
-        if (!st) {
-            continue;
-        }
-        summarize(st, &ss);
-        ratio = sm.pps_med / ss.pps_med;
-        if (r->size == 64) {
-            worst_64 = worst_64 < 0 ? ratio : MIN(worst_64, ratio);
-        }
-        if (r->size == 1500) {
-            worst_1500 = worst_1500 < 0 ? ratio : MIN(worst_1500, ratio);
-        }
+        g_string_append_printf(line, "%s%uq %s %.*f", n > 1 ? ", " : "",
+                               r->vis, wl_names[r->wl],
+                               kind == GOAL_PPS ? 2 : 0, v);
     }
-    printf("\nGoals (xen-net-accel; worst case over queues and workloads):\n");
-    if (worst_64 >= 0) {
-        printf("  packets/s at 64 B vs stock >= 10x:   %6.2fx  %s\n",
-               worst_64, worst_64 >= 10 ? "met" : "NOT met");
+    if (n) {
+        printf("  %s: met in %u of %u cases\n    %s\n", what, met, n,
+               line->str);
+    } else {
+        printf("  %s: not measured in this run\n", what);
     }
-    if (worst_1500 >= 0) {
-        printf("  Gbit/s at 1500 B vs stock >= 5x:     %6.2fx  %s\n",
-               worst_1500, worst_1500 >= 5 ? "met" : "NOT met");
-    }
-    printf("  grant operations per packet == 0:    %8.4f %s\n", max_grant,
-           max_grant == 0 ? "met" : "NOT met");
-    printf("  notifications per packet <= 1/32:    %8.4f %s\n", max_notif,
-           max_notif <= 1.0 / 32 ? "met" : "NOT met");
-    if (max_instr >= 0) {
-        printf("  instructions per packet <= 200 (loopback NIC): %.0f %s\n",
-               max_instr, max_instr <= 200 ? "met" : "NOT met");
-    }
+    g_string_free(line, true);
+}
+
+static void print_goals(void)
+{
+    printf("\nGoals (xen-net-accel):\n");
+    print_goal("packets/s at 64 B >= 10x stock (accel vs stock, same wire)",
+               GOAL_PPS, 64, false, 10, true);
+    print_goal("Gbit/s at 1500 B >= 5x stock (accel vs stock, same wire)",
+               GOAL_PPS, 1500, false, 5, true);
+    print_goal("zero grant operations per packet (accel, accel-loop)",
+               GOAL_GRANT, 0, false, 0, false);
+    print_goal("<= 1/32 notifications per packet (accel, accel-loop)",
+               GOAL_NOTIF, 0, false, 1.0 / 32, false);
+    print_goal("<= 200 backend instructions per packet, loopback NIC, 64 B",
+               GOAL_INSTR, 64, true, 200, false);
 }
 
 /* libqtest logs QEMU's command lines with g_test_message(): not on stdout */
