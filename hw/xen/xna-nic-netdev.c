@@ -27,7 +27,7 @@ static bool netdev_can_receive(NetClientState *nc)
 {
     XnaNetdevNic *n = qemu_get_nic_opaque(nc);
 
-    return xna_soft_nic_can_receive(XNA_SOFT_NIC(n));
+    return xna_soft_nic_can_receive(&n->parent_obj);
 }
 
 static ssize_t netdev_receive(NetClientState *nc, const uint8_t *buf,
@@ -36,7 +36,7 @@ static ssize_t netdev_receive(NetClientState *nc, const uint8_t *buf,
     XnaNetdevNic *n = qemu_get_nic_opaque(nc);
 
     /* 0 makes the net layer queue the frame until we flush. */
-    return xna_soft_nic_receive(XNA_SOFT_NIC(n), buf, size) ? size : 0;
+    return xna_soft_nic_receive(&n->parent_obj, buf, size) ? size : 0;
 }
 
 /*
@@ -86,8 +86,8 @@ static void netdev_close(XnaNic *nic)
 static uint32_t netdev_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
                                 uint32_t n)
 {
-    XnaNetdevNic *nn = XNA_NETDEV_NIC(nic);
-    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
+    XnaNetdevNic *nn = container_of(s, XnaNetdevNic, parent_obj);
     NetClientState *nc;
     uint32_t i;
 
@@ -105,9 +105,10 @@ static uint32_t netdev_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
 
 static void netdev_rx_resume(XnaNic *nic)
 {
-    XnaNetdevNic *n = XNA_NETDEV_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
+    XnaNetdevNic *n = container_of(s, XnaNetdevNic, parent_obj);
 
-    if (n->nic && xna_soft_nic_can_receive(XNA_SOFT_NIC(nic))) {
+    if (n->nic && xna_soft_nic_can_receive(s)) {
         qemu_flush_queued_packets(qemu_get_queue(n->nic));
     }
 }
