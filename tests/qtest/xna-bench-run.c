@@ -26,6 +26,10 @@
 
 uint64_t bench_stall_ns = 2000000000ull;
 
+const char *const bench_workload_names[BENCH_NR_WORKLOADS] = {
+    "tx", "rx", "both",
+};
+
 static const char *const stat_names[] = {
     "grant-maps", "grant-unmaps", "grant-copies",
     "evtchn-notify-backend", "evtchn-notify-guest",

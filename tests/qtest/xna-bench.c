@@ -25,7 +25,6 @@
 #include "xna-bench.h"
 #include "xna-bench-peer.h"
 
-#define MAX_REPS        64
 #define MAX_LIST        8
 #define NR_TARGETS      3
 #define WARMUP_FRAMES   256
@@ -42,18 +41,6 @@ typedef struct Options {
     const char *cg_dir;
 } Options;
 
-typedef struct Result {
-    unsigned int vis;
-    BenchWorkload wl;
-    unsigned int size;
-    unsigned int target;
-    BenchPhase ph[MAX_REPS];
-    unsigned int nreps;
-    uint64_t cg_instr, cg_packets;
-} Result;
-
-static const char *const wl_names[] = { "tx", "rx", "both" };
-
 static Options opt = {
     .packets = 20000,
     .reps = 5,
@@ -63,7 +50,7 @@ static Options opt = {
     .wls = { BENCH_TX, BENCH_RX, BENCH_BOTH }, .nwls = 3,
 };
 
-static GArray *results;         /* of Result */
+static GArray *results;         /* of BenchResult */
 
 /* Options */
 
@@ -84,13 +71,13 @@ static unsigned int parse_wls(const char *s, BenchWorkload *out)
     unsigned int n = 0, i, w;
 
     for (i = 0; parts[i] && n < MAX_LIST; i++) {
-        for (w = 0; w < G_N_ELEMENTS(wl_names); w++) {
-            if (!strcmp(parts[i], wl_names[w])) {
+        for (w = 0; w < G_N_ELEMENTS(bench_workload_names); w++) {
+            if (!strcmp(parts[i], bench_workload_names[w])) {
                 out[n++] = w;
                 break;
             }
         }
-        if (w == G_N_ELEMENTS(wl_names)) {
+        if (w == G_N_ELEMENTS(bench_workload_names)) {
             g_printerr("unknown workload %s\n", parts[i]);
             exit(2);
         }
@@ -121,7 +108,7 @@ static void parse_options(int argc, char **argv)
         if (!strcmp(a, "--packets")) {
             opt.packets = g_ascii_strtoull(v, NULL, 10);
         } else if (!strcmp(a, "--reps")) {
-            opt.reps = MIN(MAX_REPS, g_ascii_strtoull(v, NULL, 10));
+            opt.reps = MIN(BENCH_MAX_REPS, g_ascii_strtoull(v, NULL, 10));
         } else if (!strcmp(a, "--cg-packets")) {
             opt.cg_packets = g_ascii_strtoull(v, NULL, 10);
         } else if (!strcmp(a, "--sizes")) {
@@ -208,14 +195,14 @@ static unsigned int nflows(unsigned int vis)
     return MIN(BENCH_MAX_FLOWS, 4 * vis);
 }
 
-static Result *result_get(unsigned int vis, BenchWorkload wl,
+static BenchResult *result_get(unsigned int vis, BenchWorkload wl,
                           unsigned int size, unsigned int target)
 {
-    Result r = { .vis = vis, .wl = wl, .size = size, .target = target };
+    BenchResult r = { .vis = vis, .wl = wl, .size = size, .target = target };
     unsigned int i;
 
     for (i = 0; i < results->len; i++) {
-        Result *x = &g_array_index(results, Result, i);
+        BenchResult *x = &g_array_index(results, BenchResult, i);
 
         if (x->vis == vis && x->wl == wl && x->size == size &&
             x->target == target) {
@@ -223,7 +210,7 @@ static Result *result_get(unsigned int vis, BenchWorkload wl,
         }
     }
     g_array_append_val(results, r);
-    return &g_array_index(results, Result, results->len - 1);
+    return &g_array_index(results, BenchResult, results->len - 1);
 }
 
 static void run_or_die(unsigned int i, BenchWorkload wl,
@@ -231,7 +218,7 @@ static void run_or_die(unsigned int i, BenchWorkload wl,
 {
     if (!bench_run(&targets[i], wl, fr, n, ph)) {
         g_error("%s: %s %u bytes: the pass failed (bad frame or stall)",
-                targets[i].name, wl_names[wl], fr->size);
+                targets[i].name, bench_workload_names[wl], fr->size);
     }
 }
 
@@ -257,7 +244,7 @@ static void run_timed(unsigned int vis)
             }
             for (rep = 0; rep < opt.reps; rep++) {
                 for (k = 0; k < NR_TARGETS; k++) {
-                    Result *r;
+                    BenchResult *r;
 
                     i = (rep + k) % NR_TARGETS;
                     if (!applies(i, wl, fr.size)) {
@@ -268,7 +255,7 @@ static void run_timed(unsigned int vis)
                 }
             }
             g_printerr("  %u queue(s), %s, %u bytes: done\n", vis,
-                       wl_names[wl], fr.size);
+                       bench_workload_names[wl], fr.size);
             bench_frames_free(&fr);
         }
     }
@@ -294,7 +281,7 @@ static void run_callgrind(unsigned int vis, const char *qemu)
                 BenchWorkload wl = opt.wls[w];
                 BenchFrames fr;
                 BenchPhase ph;
-                Result *r;
+                BenchResult *r;
 
                 if (!applies(i, wl, opt.sizes[s])) {
                     continue;
@@ -315,201 +302,6 @@ static void run_callgrind(unsigned int vis, const char *qemu)
     }
     g_setenv("QTEST_QEMU_BINARY", qemu, true);
     bench_stall_ns = stall;
-}
-
-/* Report */
-
-typedef struct Summary {
-    double pps_med, pps_min, pps_max;
-    double grant, kicks, irqs, instr;       /* per packet; instr < 0: none */
-    uint64_t lost;
-} Summary;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static void summarize(const Result *r, Summary *sm)
-{
-    double pps[MAX_REPS];
-    uint64_t packets = 0, grant = 0, kicks = 0, irqs = 0;
-    unsigned int i, n = r->nreps;
-
-    memset(sm, 0, sizeof(*sm));
-    for (i = 0; i < n; i++) {
-        pps[i] = r->ph[i].packets * 1e9 / r->ph[i].ns;
-        packets += r->ph[i].packets;
-        grant += r->ph[i].grant_ops;
-        kicks += r->ph[i].kicks;
-        irqs += r->ph[i].irqs;
-        sm->lost += r->ph[i].lost;
-    }
-    qsort(pps, n, sizeof(pps[0]), cmp_double);
-    sm->pps_med = n % 2 ? pps[n / 2] : (pps[n / 2 - 1] + pps[n / 2]) / 2;
-    sm->pps_min = pps[0];
-    sm->pps_max = pps[n - 1];
-    sm->grant = (double)grant / packets;
-    sm->kicks = (double)kicks / packets;
-    sm->irqs = (double)irqs / packets;
-    sm->instr = r->cg_packets ? (double)r->cg_instr / r->cg_packets : -1;
-}
-
-static double gbps(double pps, unsigned int size)
-{
-    return pps * size * 8 / 1e9;
-}
-
-static const Result *stock_of(const Result *r)
-{
-    unsigned int i;
-
-    for (i = 0; i < results->len; i++) {
-        const Result *x = &g_array_index(results, Result, i);
-
-        if (x->vis == r->vis && x->wl == r->wl && x->size == r->size &&
-            x->target == 0 && x->nreps) {
-            return x;
-        }
-    }
-    return NULL;
-}
-
-static void print_table(FILE *csv)
-{
-    unsigned int i;
-
-    printf("%-3s %-4s %5s %-10s %10s %21s %7s %8s %8s %8s %9s %7s %4s\n",
-           "q", "load", "bytes", "device", "pkt/s", "[min .. max]",
-           "Gbit/s", "grant/p", "kick/p", "irq/p", "instr/p", "x stock",
-           "lost");
-    fprintf(csv, "queues,workload,frame_bytes,device,reps,pps_median,"
-            "pps_min,pps_max,gbps_median,gbps_min,gbps_max,grant_ops_per_pkt,"
-            "kicks_per_pkt,irqs_per_pkt,notifications_per_pkt,instr_per_pkt,"
-            "lost,pps_ratio_vs_stock,gbps_ratio_vs_stock\n");
-    for (i = 0; i < results->len; i++) {
-        const Result *r = &g_array_index(results, Result, i);
-        const Result *st = stock_of(r);
-        Summary sm, ss;
-        double ratio = -1;
-        g_autofree char *range = NULL, *instr = NULL, *rs = NULL;
-
-        if (!r->nreps) {
-            continue;
-        }
-        summarize(r, &sm);
-        if (st && st != r) {
-            summarize(st, &ss);
-            ratio = sm.pps_med / ss.pps_med;
-        }
-        range = g_strdup_printf("[%.0f .. %.0f]", sm.pps_min, sm.pps_max);
-        instr = sm.instr < 0 ? g_strdup("-") :
-                g_strdup_printf("%.0f", sm.instr);
-        rs = ratio < 0 ? g_strdup("-") : g_strdup_printf("%.2f", ratio);
-        printf("%-3u %-4s %5u %-10s %10.0f %21s %7.3f %8.3f %8.4f %8.4f "
-               "%9s %7s %4" PRIu64 "\n", r->vis, wl_names[r->wl], r->size,
-               targets[r->target].name, sm.pps_med, range,
-               gbps(sm.pps_med, r->size), sm.grant, sm.kicks, sm.irqs, instr,
-               rs, sm.lost);
-        fprintf(csv, "%u,%s,%u,%s,%u,%.0f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,"
-                "%.5f,%.5f,%.5f,%s,%" PRIu64 ",%s,%s\n", r->vis,
-                wl_names[r->wl], r->size, targets[r->target].name, r->nreps,
-                sm.pps_med, sm.pps_min, sm.pps_max, gbps(sm.pps_med, r->size),
-                gbps(sm.pps_min, r->size), gbps(sm.pps_max, r->size),
-                sm.grant, sm.kicks, sm.irqs, sm.kicks + sm.irqs,
-                sm.instr < 0 ? "" : instr, sm.lost,
-                ratio < 0 ? "" : rs, ratio < 0 ? "" : rs);
-    }
-}
-
-/*
- * The project's goals, against what this run measured: xen-net-accel
- * over the same -netdev as the stock device for the ratios, both of its
- * NICs for the counters, the loopback NIC for instructions.  Every case
- * is listed ("1q tx" = 1 queue, TX), with how many meet the goal.
- */
-typedef enum GoalKind { GOAL_PPS, GOAL_GRANT, GOAL_NOTIF, GOAL_INSTR } GoalKind;
-
-static void print_goal(const char *what, GoalKind kind, unsigned int size,
-                       bool loopback, double limit, bool at_least)
-{
-    unsigned int i, met = 0, n = 0;
-    GString *line = g_string_new("");
-    double worst = 0;
-
-    for (i = 0; i < results->len; i++) {
-        const Result *r = &g_array_index(results, Result, i);
-        const Result *st = stock_of(r);
-        Summary sm, ss;
-        double v;
-
-        if (!r->nreps || r->target == 0 || (size && r->size != size) ||
-            (kind != GOAL_GRANT && kind != GOAL_NOTIF &&
-             targets[r->target].loopback != loopback)) {
-            continue;
-        }
-        summarize(r, &sm);
-        switch (kind) {
-        case GOAL_PPS:
-            if (!st) {
-                continue;
-            }
-            summarize(st, &ss);
-            v = sm.pps_med / ss.pps_med;
-            break;
-        case GOAL_GRANT:
-            v = sm.grant;
-            break;
-        case GOAL_NOTIF:
-            v = sm.kicks + sm.irqs;
-            break;
-        default:
-            if (sm.instr < 0) {
-                continue;
-            }
-            v = sm.instr;
-            break;
-        }
-        n++;
-        met += at_least ? v >= limit : v <= limit;
-        if (kind == GOAL_GRANT || kind == GOAL_NOTIF) {
-            /* Many cases: name the worst one only. */
-            if (n == 1 || v > worst) {
-                worst = v;
-                g_string_printf(line, "worst: %uq %s %s %u B: %.4f", r->vis,
-                                wl_names[r->wl], targets[r->target].name,
-                                r->size, v);
-            }
-            continue;
-        }
-        g_string_append_printf(line, "%s%uq %s %.*f", n > 1 ? ", " : "",
-                               r->vis, wl_names[r->wl],
-                               kind == GOAL_PPS ? 2 : 0, v);
-    }
-    if (n) {
-        printf("  %s: met in %u of %u cases\n    %s\n", what, met, n,
-               line->str);
-    } else {
-        printf("  %s: not measured in this run\n", what);
-    }
-    g_string_free(line, true);
-}
-
-static void print_goals(void)
-{
-    printf("\nGoals (xen-net-accel):\n");
-    print_goal("packets/s at 64 B >= 10x stock (accel vs stock, same wire)",
-               GOAL_PPS, 64, false, 10, true);
-    print_goal("Gbit/s at 1500 B >= 5x stock (accel vs stock, same wire)",
-               GOAL_PPS, 1500, false, 5, true);
-    print_goal("zero grant operations per packet (accel, accel-loop)",
-               GOAL_GRANT, 0, false, 0, false);
-    print_goal("<= 1/32 notifications per packet (accel, accel-loop)",
-               GOAL_NOTIF, 0, false, 1.0 / 32, false);
-    print_goal("<= 200 backend instructions per packet, loopback NIC, 64 B",
-               GOAL_INSTR, 64, true, 200, false);
 }
 
 /* libqtest logs QEMU's command lines with g_test_message(): not on stdout */
@@ -536,7 +328,7 @@ int main(int argc, char **argv)
         g_printerr("--cg-dir is needed with callgrind\n");
         return 2;
     }
-    results = g_array_new(false, true, sizeof(Result));
+    results = g_array_new(false, true, sizeof(BenchResult));
     for (v = 0; v < opt.nvis; v++) {
         run_timed(opt.vis[v]);
         if (opt.cg_packets) {
@@ -545,9 +337,8 @@ int main(int argc, char **argv)
     }
     csv = opt.csv ? fopen(opt.csv, "w") : fopen("/dev/null", "w");
     g_assert(csv);
-    print_table(csv);
+    bench_report(results, targets, csv);
     fclose(csv);
-    print_goals();
     g_array_free(results, true);
     return 0;
 }

@@ -82,6 +82,7 @@ typedef enum BenchWorkload {
     BENCH_TX,                   /* guest -> wire */
     BENCH_RX,                   /* wire -> guest */
     BENCH_BOTH,                 /* guest -> wire -> guest (echo, loopback) */
+    BENCH_NR_WORKLOADS,
 } BenchWorkload;
 
 /* A device under test, with its wire. */
@@ -103,6 +104,30 @@ typedef struct BenchPhase {
     uint64_t irqs;              /* backend -> guest notifications */
     uint64_t lost;              /* frames the wire dropped */
 } BenchPhase;
+
+/* The timed passes of a case; median, min and max are over them. */
+#define BENCH_MAX_REPS      64
+
+/* Everything measured for one case on one target. */
+typedef struct BenchResult {
+    unsigned int vis;
+    BenchWorkload wl;
+    unsigned int size;
+    unsigned int target;        /* index of the target; 0 is "stock" */
+    BenchPhase ph[BENCH_MAX_REPS];
+    unsigned int nreps;
+    uint64_t cg_instr;          /* callgrind: backend instructions */
+    uint64_t cg_packets;        /* ... over this many packets (0: none) */
+} BenchResult;
+
+extern const char *const bench_workload_names[BENCH_NR_WORKLOADS];
+
+/*
+ * Print the table and the goals on stdout, the same table as CSV to
+ * @csv (xna-bench-report.c).  @results: BenchResult; @targets indexed
+ * by BenchResult.target.
+ */
+void bench_report(GArray *results, const BenchTarget *targets, FILE *csv);
 
 /* Give up on a pass when nothing moved for this long. */
 extern uint64_t bench_stall_ns;
