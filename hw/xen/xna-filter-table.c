@@ -26,13 +26,25 @@ struct XnaFilterTable {
 
 guint xna_filter_key_hash(gconstpointer p)
 {
-    const uint8_t *b = p;
-    guint h = 2166136261u;   /* FNV-1a over the whole key */
+    uint32_t w[sizeof(XnaFilterKey) / 4];
+    uint32_t h = 2166136261u;
     size_t i;
 
-    for (i = 0; i < sizeof(XnaFilterKey); i++) {
-        h = (h ^ b[i]) * 16777619u;
+    /*
+     * Per received and sent frame, so a word at a time (FNV-1a over the
+     * five words of the key), then murmur3's finaliser: a word-wise
+     * multiply only carries upwards, and the table uses the low bits.
+     */
+    G_STATIC_ASSERT(sizeof(XnaFilterKey) % 4 == 0);
+    memcpy(w, p, sizeof(w));
+    for (i = 0; i < G_N_ELEMENTS(w); i++) {
+        h = (h ^ w[i]) * 16777619u;
     }
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return h;
 }
 

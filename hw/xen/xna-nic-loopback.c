@@ -35,8 +35,8 @@ static void loopback_close(XnaNic *nic)
 static uint32_t loopback_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
                                   uint32_t n)
 {
-    XnaLoopbackNic *lb = XNA_LOOPBACK_NIC(nic);
-    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
+    XnaLoopbackNic *lb = container_of(s, XnaLoopbackNic, parent_obj);
     uint32_t i;
 
     for (i = 0; i < n; i++) {
@@ -51,9 +51,10 @@ static uint32_t loopback_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
 
 static void loopback_rx_resume(XnaNic *nic)
 {
-    XnaLoopbackNic *lb = XNA_LOOPBACK_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
+    XnaLoopbackNic *lb = container_of(s, XnaLoopbackNic, parent_obj);
 
-    if (lb->tx_blocked && xna_soft_nic_can_receive(XNA_SOFT_NIC(nic))) {
+    if (lb->tx_blocked && xna_soft_nic_can_receive(s)) {
         lb->tx_blocked = false;
         nic->host.tx_ready(nic->host.opaque);
     }

@@ -29,6 +29,12 @@ typedef struct XnaNetdevNic {
     NICState *nic;
     NICState *host;          /* with host-netdev */
     NICConf host_conf;
+    /*
+     * We refused a frame (can_receive false, or receive returned 0), so
+     * the net layer may hold frames back: flush when there is room.  A
+     * flush otherwise costs an event notifier write per received frame.
+     */
+    bool rx_stalled;
 } XnaNetdevNic;
 
 OBJECT_DECLARE_SIMPLE_TYPE(XnaNetdevNic, XNA_NETDEV_NIC)
@@ -37,7 +43,11 @@ static bool netdev_can_receive(NetClientState *nc)
 {
     XnaNetdevNic *n = qemu_get_nic_opaque(nc);
 
-    return xna_soft_nic_can_receive(XNA_SOFT_NIC(n));
+    if (!xna_soft_nic_can_receive(&n->parent_obj)) {
+        n->rx_stalled = true;
+        return false;
+    }
+    return true;
 }
 
 static ssize_t netdev_receive(NetClientState *nc, const uint8_t *buf,
@@ -46,7 +56,11 @@ static ssize_t netdev_receive(NetClientState *nc, const uint8_t *buf,
     XnaNetdevNic *n = qemu_get_nic_opaque(nc);
 
     /* 0 makes the net layer queue the frame until we flush. */
-    return xna_soft_nic_receive(XNA_SOFT_NIC(n), buf, size) ? size : 0;
+    if (!xna_soft_nic_receive(&n->parent_obj, buf, size)) {
+        n->rx_stalled = true;
+        return 0;
+    }
+    return size;
 }
 
 /*
@@ -152,8 +166,8 @@ static void netdev_close(XnaNic *nic)
 static uint32_t netdev_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
                                 uint32_t n)
 {
-    XnaNetdevNic *nn = XNA_NETDEV_NIC(nic);
-    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
+    XnaNetdevNic *nn = container_of(s, XnaNetdevNic, parent_obj);
     NetClientState *nc;
     uint32_t i;
 
@@ -171,9 +185,11 @@ static uint32_t netdev_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
 
 static void netdev_rx_resume(XnaNic *nic)
 {
-    XnaNetdevNic *n = XNA_NETDEV_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
+    XnaNetdevNic *n = container_of(s, XnaNetdevNic, parent_obj);
 
-    if (n->nic && xna_soft_nic_can_receive(XNA_SOFT_NIC(nic))) {
+    if (n->nic && n->rx_stalled && xna_soft_nic_can_receive(s)) {
+        n->rx_stalled = false;
         qemu_flush_queued_packets(qemu_get_queue(n->nic));
     }
 }

@@ -19,8 +19,8 @@ void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
                                        xna_filter_key_equal, g_free, NULL);
     s->queues = g_new0(XnaSoftQueue, s->max_vis + 1);
     for (i = 0; i <= s->max_vis; i++) {
-        g_queue_init(&s->queues[i].frames);
-        s->queues[i].taken = g_new0(XnaFrame *, XNA_SOFT_NIC_QUEUE_LEN);
+        s->queues[i].slots = g_new0(XnaFrame, XNA_SOFT_NIC_RING);
+        s->queues[i].caps = g_new0(uint32_t, XNA_SOFT_NIC_RING);
     }
     s->vi_active = g_new0(bool, s->max_vis);
 }
@@ -33,26 +33,31 @@ static XnaSoftQueue *soft_queue(XnaSoftNic *s, uint32_t queue)
     return queue < s->max_vis ? &s->queues[queue] : NULL;
 }
 
-static void frame_free(XnaFrame *f)
+static uint32_t soft_queue_len(const XnaSoftQueue *q)
 {
-    g_free(f->data);
-    g_free(f);
+    return q->prod - q->head;
 }
 
 static void soft_queue_release_taken(XnaSoftQueue *q)
 {
-    uint32_t i;
-
-    for (i = 0; i < q->nr_taken; i++) {
-        frame_free(q->taken[i]);
-    }
-    q->nr_taken = 0;
+    q->tail = q->head;
 }
 
+/* Drop every frame; the buffers stay for reuse. */
 static void soft_queue_clear(XnaSoftQueue *q)
 {
-    soft_queue_release_taken(q);
-    g_queue_clear_full(&q->frames, (GDestroyNotify)frame_free);
+    q->tail = q->head = q->prod;
+}
+
+static void soft_queue_free(XnaSoftQueue *q)
+{
+    uint32_t i;
+
+    for (i = 0; q->slots && i < XNA_SOFT_NIC_RING; i++) {
+        g_free(q->slots[i].data);
+    }
+    g_free(q->slots);
+    g_free(q->caps);
 }
 
 /* The queue a frame belongs to: its filter's VI, else the default one. */
@@ -86,8 +91,7 @@ bool xna_soft_nic_can_receive(XnaSoftNic *s)
 
     /* With a host path, a full default queue only loses samples. */
     for (i = 0; i < s->max_vis + (s->to_host ? 0 : 1); i++) {
-        if (g_queue_get_length(&s->queues[i].frames) >=
-            XNA_SOFT_NIC_QUEUE_LEN) {
+        if (soft_queue_len(&s->queues[i]) >= XNA_SOFT_NIC_QUEUE_LEN) {
             return false;
         }
     }
@@ -98,24 +102,34 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
 {
     uint32_t queue = soft_classify(s, buf, len);
     XnaSoftQueue *q = soft_queue(s, queue);
-    XnaFrame *f;
+    uint32_t slot = q->prod % XNA_SOFT_NIC_RING;
+    XnaFrame *f = &q->slots[slot];
 
+    /* Queued and handed-out frames together fit the ring: see the .h */
     if (queue == XNA_NIC_DEFAULT_QUEUE && s->to_host) {
         s->to_host(s, buf, len);
         s->stats.host_frames++;
-        if (g_queue_get_length(&q->frames) >= XNA_SOFT_NIC_QUEUE_LEN) {
+        if (soft_queue_len(q) >= XNA_SOFT_NIC_QUEUE_LEN) {
             return true;     /* the frame went on; only its sample is lost */
         }
-    } else if (g_queue_get_length(&q->frames) >= XNA_SOFT_NIC_QUEUE_LEN) {
+    } else if (soft_queue_len(q) >= XNA_SOFT_NIC_QUEUE_LEN) {
         return false;
     }
-    f = g_new0(XnaFrame, 1);
-    f->data = g_memdup2(buf, len);
+    if (q->caps[slot] < len) {
+        /* Grown once to the largest frame this slot has seen. */
+        q->caps[slot] = MAX(len, 2048);
+        g_free(f->data);
+        f->data = g_malloc(q->caps[slot]);
+    }
+    memcpy(f->data, buf, len);
     f->len = len;
-    g_queue_push_tail(&q->frames, f);
+    f->flags = 0;
+    f->csum_start = 0;
+    f->csum_offset = 0;
+    q->prod++;
     s->stats.rx_frames++;
-    if (g_queue_get_length(&q->frames) == 1) {
-        XnaNicHost *host = &XNA_NIC(s)->host;
+    if (soft_queue_len(q) == 1) {
+        XnaNicHost *host = &s->parent_obj.host;
 
         host->rx_ready(host->opaque, queue);
     }
@@ -191,7 +205,7 @@ static int soft_filter_remove(XnaNic *nic, const XnaFilterKey *key)
 static uint32_t soft_rx_burst(XnaNic *nic, uint32_t queue, XnaFrame *frames,
                               uint32_t n)
 {
-    XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    XnaSoftNic *s = XNA_SOFT_NIC_FAST(nic);
     XnaSoftQueue *q = soft_queue(s, queue);
     uint32_t i;
 
@@ -199,17 +213,12 @@ static uint32_t soft_rx_burst(XnaNic *nic, uint32_t queue, XnaFrame *frames,
         return 0;
     }
     soft_queue_release_taken(q);
-    n = MIN(n, XNA_SOFT_NIC_QUEUE_LEN);
+    n = MIN(n, soft_queue_len(q));
     for (i = 0; i < n; i++) {
-        XnaFrame *f = g_queue_pop_head(&q->frames);
-
-        if (!f) {
-            break;
-        }
-        q->taken[q->nr_taken++] = f;
-        frames[i] = *f;
+        frames[i] = q->slots[(q->head + i) % XNA_SOFT_NIC_RING];
     }
-    return i;
+    q->head += n;
+    return n;
 }
 
 static void soft_get_stats(XnaNic *nic, XnaNicStats *stats)
@@ -224,8 +233,7 @@ static void soft_finalize(Object *obj)
 
     if (s->queues) {
         for (i = 0; i <= s->max_vis; i++) {
-            soft_queue_clear(&s->queues[i]);
-            g_free(s->queues[i].taken);
+            soft_queue_free(&s->queues[i]);
         }
     }
     g_free(s->queues);

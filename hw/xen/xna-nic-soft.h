@@ -17,13 +17,32 @@
 #define TYPE_XNA_SOFT_NIC "xna-nic-soft"
 OBJECT_DECLARE_SIMPLE_TYPE(XnaSoftNic, XNA_SOFT_NIC)
 
+/*
+ * XNA_SOFT_NIC() without the checked cast, for the per-frame paths of
+ * the soft NICs' own methods (their object is one by construction).
+ */
+#define XNA_SOFT_NIC_FAST(nic) container_of(nic, XnaSoftNic, parent_obj)
+
 /* Frames a receive queue holds before the NIC drops (or holds back). */
 #define XNA_SOFT_NIC_QUEUE_LEN  1024
+/*
+ * Slots of a queue's ring: the frames queued, plus those the last
+ * rx_burst handed out (at most XNA_SOFT_NIC_QUEUE_LEN), which stay valid
+ * until the next rx_burst of the queue.
+ */
+#define XNA_SOFT_NIC_RING       (2 * XNA_SOFT_NIC_QUEUE_LEN)
 
+/*
+ * A receive queue: a ring of frames whose buffers are allocated once and
+ * reused, so that receiving a frame is one copy and no allocation.
+ * Indices run free; a slot is index % XNA_SOFT_NIC_RING.
+ */
 typedef struct XnaSoftQueue {
-    GQueue frames;           /* XnaFrame *, data owned */
-    XnaFrame **taken;        /* handed out by the last rx_burst */
-    uint32_t nr_taken;
+    XnaFrame *slots;
+    uint32_t *caps;          /* bytes allocated for each slot's data */
+    uint32_t tail;           /* first frame the last rx_burst handed out */
+    uint32_t head;           /* next frame to hand out */
+    uint32_t prod;           /* next free slot */
 } XnaSoftQueue;
 
 struct XnaSoftNic {

@@ -25,6 +25,16 @@
 #define TYPE_XNA_NIC "xna-nic"
 OBJECT_DECLARE_TYPE(XnaNic, XnaNicClass, XNA_NIC)
 
+/*
+ * XNA_NIC_GET_CLASS() without QOM's checked cast (a type lookup per call
+ * with cast debugging on, the default), for the per-frame paths: the
+ * device's NIC is an XnaNic by construction (xna_nic_new()).
+ */
+static inline XnaNicClass *xna_nic_class(XnaNic *nic)
+{
+    return (XnaNicClass *)object_get_class(OBJECT(nic));
+}
+
 /* Queue number of the default queue: frames that matched no filter. */
 #define XNA_NIC_DEFAULT_QUEUE   UINT32_MAX
 

@@ -131,7 +131,7 @@ static void tx_learn(XnaVi *vi, const XnaFrame *frame)
 static bool vi_process_tx(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
+    XnaNicClass *nc = xna_nic_class(s->nic);
     uint32_t old_cons = vi->tx_cons, prod;
     int rounds;
 
@@ -386,7 +386,7 @@ static void rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
  */
 static void rx_learn_from_samples(XenNetAccel *s)
 {
-    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
+    XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_RX_BURST];
     XnaFlowInfo info;
     uint32_t n, i;
@@ -414,7 +414,7 @@ static void rx_learn_from_samples(XenNetAccel *s)
 static bool rx_from_queue(XnaVi *vi, uint32_t queue)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
+    XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_RX_BURST];
     uint32_t n, i;
 
@@ -477,7 +477,7 @@ void xna_rx_bh(void *opaque)
     if (!s->nic) {
         return;
     }
-    nc = XNA_NIC_GET_CLASS(s->nic);
+    nc = xna_nic_class(s->nic);
     if (s->caps.slow_path_samples) {
         rx_learn_from_samples(s);
     }

@@ -386,6 +386,13 @@ uint16_t xen_guest_grant_flags(XenGuest *g, grant_ref_t ref)
     return qtest_readw(g->qts, gnt_entry_gpa(g, ref));
 }
 
+grant_entry_v1_t *xen_guest_grant_entry_ptr(XenGuest *g, grant_ref_t ref)
+{
+    g_assert(ref < gnttab_entries(g));
+    return xen_guest_ram_ptr(g, gnt_entry_gpa(g, ref),
+                             sizeof(grant_entry_v1_t));
+}
+
 grant_ref_t xen_guest_grant(XenGuest *g, uint64_t gpa, domid_t domid,
                             bool readonly)
 {

@@ -170,6 +170,14 @@ void xen_guest_grant_free_ref(XenGuest *g, grant_ref_t ref);
 void xen_guest_grant_set_entry(XenGuest *g, grant_ref_t ref, uint16_t flags,
                                domid_t domid, uint32_t frame);
 uint16_t xen_guest_grant_flags(XenGuest *g, grant_ref_t ref);
+/*
+ * Entry @ref (allocated) of the table in shared guest RAM, for a driver
+ * that grants at native speed as Linux does: frame and domid, a write
+ * barrier, then the flags; ended with a cmpxchg of the flags.  NULL
+ * when guest RAM is not shared.  Valid until the table grows (an
+ * allocation may grow it).
+ */
+grant_entry_v1_t *xen_guest_grant_entry_ptr(XenGuest *g, grant_ref_t ref);
 /**
  * xen_guest_grant_table_resize: give the table @entries entries (rounded
  * up to whole pages), in place while it fits in the reserved pages, else

@@ -1,0 +1,344 @@
+/*
+ * xna-bench: xen-net-accel against QEMU's stock xen-net-device, side by
+ * side in one run (make bench; docs/benchmarks.md)
+ *
+ * Three targets, each its own QEMU on the xen-sim platform, all alive
+ * for the whole run so that their passes can alternate:
+ *
+ *   stock       xen-net-device over -netdev dgram to our peer socket
+ *   accel       xen-net-accel,nic=netdev over the same kind of -netdev
+ *   accel-loop  xen-net-accel,nic=loopback (no wire: the device's own
+ *               cost; no RX-only workload, as nothing comes in unsent)
+ *
+ * For every case (queues, workload, frame size) each target gets a
+ * warm-up pass (flows learned, buffers posted), then the timed passes
+ * alternate between the targets, rotating who goes first, so that
+ * whatever else loads the machine meets all of them alike.  Counters of
+ * the platform give grant operations and notifications per packet;
+ * callgrind gives backend instructions per packet in a separate, slower
+ * pass (xna-bench-cg.c).  Every number printed is measured here.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "xna-bench.h"
+#include "xna-bench-peer.h"
+
+#define MAX_LIST        8
+#define NR_TARGETS      3
+#define WARMUP_FRAMES   256
+
+typedef struct Options {
+    uint64_t packets;
+    unsigned int reps;
+    uint64_t cg_packets;        /* 0: no callgrind pass */
+    unsigned int sizes[MAX_LIST], nsizes;
+    unsigned int vis[MAX_LIST], nvis;
+    BenchWorkload wls[MAX_LIST];
+    unsigned int nwls;
+    const char *csv;
+    const char *cg_dir;
+} Options;
+
+static Options opt = {
+    .packets = 20000,
+    .reps = 5,
+    .cg_packets = 2000,
+    .sizes = { 64, 512, 1500, 9000 }, .nsizes = 4,
+    .vis = { 1, 4 }, .nvis = 2,
+    .wls = { BENCH_TX, BENCH_RX, BENCH_BOTH }, .nwls = 3,
+};
+
+static GArray *results;         /* of BenchResult */
+
+/* Options */
+
+static unsigned int parse_list(const char *s, unsigned int *out)
+{
+    g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+    unsigned int n = 0, i;
+
+    for (i = 0; parts[i] && n < MAX_LIST; i++) {
+        out[n++] = g_ascii_strtoull(parts[i], NULL, 10);
+    }
+    return n;
+}
+
+static unsigned int parse_wls(const char *s, BenchWorkload *out)
+{
+    g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+    unsigned int n = 0, i, w;
+
+    for (i = 0; parts[i] && n < MAX_LIST; i++) {
+        for (w = 0; w < G_N_ELEMENTS(bench_workload_names); w++) {
+            if (!strcmp(parts[i], bench_workload_names[w])) {
+                out[n++] = w;
+                break;
+            }
+        }
+        if (w == G_N_ELEMENTS(bench_workload_names)) {
+            g_printerr("unknown workload %s\n", parts[i]);
+            exit(2);
+        }
+    }
+    return n;
+}
+
+static void usage(void)
+{
+    g_printerr("usage: xna-bench [--packets N] [--reps N] [--cg-packets N]"
+               " [--sizes 64,512,...] [--vis 1,4] [--workloads tx,rx,both]"
+               " [--csv FILE] [--cg-dir DIR]\n"
+               "QTEST_QEMU_BINARY names QEMU; --cg-packets 0: no "
+               "callgrind pass\n");
+    exit(2);
+}
+
+static void parse_options(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!v) {
+            usage();
+        }
+        if (!strcmp(a, "--packets")) {
+            opt.packets = g_ascii_strtoull(v, NULL, 10);
+        } else if (!strcmp(a, "--reps")) {
+            opt.reps = MIN(BENCH_MAX_REPS, g_ascii_strtoull(v, NULL, 10));
+        } else if (!strcmp(a, "--cg-packets")) {
+            opt.cg_packets = g_ascii_strtoull(v, NULL, 10);
+        } else if (!strcmp(a, "--sizes")) {
+            opt.nsizes = parse_list(v, opt.sizes);
+        } else if (!strcmp(a, "--vis")) {
+            opt.nvis = parse_list(v, opt.vis);
+        } else if (!strcmp(a, "--workloads")) {
+            opt.nwls = parse_wls(v, opt.wls);
+        } else if (!strcmp(a, "--csv")) {
+            opt.csv = v;
+        } else if (!strcmp(a, "--cg-dir")) {
+            opt.cg_dir = v;
+        } else {
+            usage();
+        }
+        i++;
+    }
+    if (!opt.packets || !opt.reps || !opt.nsizes || !opt.nvis) {
+        usage();
+    }
+}
+
+/* Targets */
+
+static BenchPeer peers[NR_TARGETS];
+static BenchTarget targets[NR_TARGETS] = {
+    { .name = "stock", .ops = &bench_stock_ops },
+    { .name = "accel", .ops = &bench_accel_ops, .jumbo = true },
+    { .name = "accel-loop", .ops = &bench_accel_ops, .jumbo = true,
+      .loopback = true },
+};
+
+static char *qemu_args(unsigned int i)
+{
+    g_autofree char *netdev = NULL;
+
+    if (targets[i].loopback) {
+        return g_strdup("-device xen-net-accel,id=dev0,nic=loopback,"
+                        "mac=" BENCH_GUEST_MAC ",mtu=9000,max-vis=4");
+    }
+    netdev = bench_peer_netdev(targets[i].peer, "n0");
+    if (targets[i].ops == &bench_stock_ops) {
+        return g_strdup_printf("%s -device xen-net-device,id=dev0,"
+                               "netdev=n0,mac=" BENCH_GUEST_MAC, netdev);
+    }
+    return g_strdup_printf("%s -device xen-net-accel,id=dev0,nic=netdev,"
+                           "netdev=n0,mac=" BENCH_GUEST_MAC ",mtu=9000,"
+                           "max-vis=4", netdev);
+}
+
+static void target_open(unsigned int i, unsigned int vis)
+{
+    g_autofree char *args = NULL;
+
+    if (!targets[i].loopback) {
+        bench_peer_init(&peers[i]);
+        targets[i].peer = &peers[i];
+    }
+    args = qemu_args(i);
+    targets[i].dev = targets[i].ops->open(args, vis);
+}
+
+static void target_close(unsigned int i)
+{
+    targets[i].ops->close(targets[i].dev);
+    targets[i].dev = NULL;
+    if (targets[i].peer) {
+        bench_peer_close(targets[i].peer);
+        targets[i].peer = NULL;
+    }
+}
+
+static bool applies(unsigned int i, BenchWorkload wl, unsigned int size)
+{
+    /* The stock device takes one page per frame and no more. */
+    if (size > 1514 && !targets[i].jumbo) {
+        return false;
+    }
+    return !(targets[i].loopback && wl == BENCH_RX);
+}
+
+static unsigned int nflows(unsigned int vis)
+{
+    return MIN(BENCH_MAX_FLOWS, 4 * vis);
+}
+
+static BenchResult *result_get(unsigned int vis, BenchWorkload wl,
+                          unsigned int size, unsigned int target)
+{
+    BenchResult r = { .vis = vis, .wl = wl, .size = size, .target = target };
+    unsigned int i;
+
+    for (i = 0; i < results->len; i++) {
+        BenchResult *x = &g_array_index(results, BenchResult, i);
+
+        if (x->vis == vis && x->wl == wl && x->size == size &&
+            x->target == target) {
+            return x;
+        }
+    }
+    g_array_append_val(results, r);
+    return &g_array_index(results, BenchResult, results->len - 1);
+}
+
+static void run_or_die(unsigned int i, BenchWorkload wl,
+                       const BenchFrames *fr, uint64_t n, BenchPhase *ph)
+{
+    if (!bench_run(&targets[i], wl, fr, n, ph)) {
+        g_error("%s: %s %u bytes: the pass failed (bad frame or stall)",
+                targets[i].name, bench_workload_names[wl], fr->size);
+    }
+}
+
+/* The timed passes of every case with @vis queues. */
+static void run_timed(unsigned int vis)
+{
+    unsigned int w, s, rep, k, i;
+
+    for (i = 0; i < NR_TARGETS; i++) {
+        target_open(i, vis);
+    }
+    for (w = 0; w < opt.nwls; w++) {
+        for (s = 0; s < opt.nsizes; s++) {
+            BenchWorkload wl = opt.wls[w];
+            BenchFrames fr;
+            BenchPhase ph;
+
+            bench_frames_init(&fr, opt.sizes[s], nflows(vis));
+            for (i = 0; i < NR_TARGETS; i++) {
+                if (applies(i, wl, fr.size)) {
+                    run_or_die(i, wl, &fr, WARMUP_FRAMES, &ph);
+                }
+            }
+            for (rep = 0; rep < opt.reps; rep++) {
+                for (k = 0; k < NR_TARGETS; k++) {
+                    BenchResult *r;
+
+                    i = (rep + k) % NR_TARGETS;
+                    if (!applies(i, wl, fr.size)) {
+                        continue;
+                    }
+                    r = result_get(vis, wl, fr.size, i);
+                    run_or_die(i, wl, &fr, opt.packets, &r->ph[r->nreps++]);
+                }
+            }
+            g_printerr("  %u queue(s), %s, %u bytes: done\n", vis,
+                       bench_workload_names[wl], fr.size);
+            bench_frames_free(&fr);
+        }
+    }
+    for (i = 0; i < NR_TARGETS; i++) {
+        target_close(i);
+    }
+}
+
+/* The callgrind passes of every case with @vis queues, one QEMU at a time */
+static void run_callgrind(unsigned int vis, const char *qemu)
+{
+    g_autofree char *cg_qemu = bench_cg_qemu_binary(qemu, opt.cg_dir);
+    uint64_t stall = bench_stall_ns;
+    unsigned int w, s, i;
+
+    g_setenv("QTEST_QEMU_BINARY", cg_qemu, true);
+    /* QEMU runs some fifty times slower under valgrind. */
+    bench_stall_ns = 60000000000ull;
+    for (i = 0; i < NR_TARGETS; i++) {
+        target_open(i, vis);
+        for (w = 0; w < opt.nwls; w++) {
+            for (s = 0; s < opt.nsizes; s++) {
+                BenchWorkload wl = opt.wls[w];
+                BenchFrames fr;
+                BenchPhase ph;
+                BenchResult *r;
+
+                if (!applies(i, wl, opt.sizes[s])) {
+                    continue;
+                }
+                bench_frames_init(&fr, opt.sizes[s], nflows(vis));
+                run_or_die(i, wl, &fr, WARMUP_FRAMES, &ph);
+                bench_cg_zero(&targets[i]);
+                run_or_die(i, wl, &fr, opt.cg_packets, &ph);
+                r = result_get(vis, wl, fr.size, i);
+                r->cg_instr = bench_cg_dump(&targets[i], opt.cg_dir);
+                r->cg_packets = ph.packets;
+                bench_frames_free(&fr);
+            }
+        }
+        target_close(i);
+        g_printerr("  %u queue(s), %s under callgrind: done\n", vis,
+                   targets[i].name);
+    }
+    g_setenv("QTEST_QEMU_BINARY", qemu, true);
+    bench_stall_ns = stall;
+}
+
+/* libqtest logs QEMU's command lines with g_test_message(): not on stdout */
+static void print_to_stderr(const gchar *s)
+{
+    fputs(s, stderr);
+}
+
+int main(int argc, char **argv)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *qemu_copy = NULL;
+    FILE *csv;
+    unsigned int v;
+
+    parse_options(argc, argv);
+    g_set_print_handler(print_to_stderr);
+    if (!qemu) {
+        g_printerr("QTEST_QEMU_BINARY must name qemu-system-x86_64\n");
+        return 2;
+    }
+    qemu_copy = g_strdup(qemu);
+    if (opt.cg_packets && !opt.cg_dir) {
+        g_printerr("--cg-dir is needed with callgrind\n");
+        return 2;
+    }
+    results = g_array_new(false, true, sizeof(BenchResult));
+    for (v = 0; v < opt.nvis; v++) {
+        run_timed(opt.vis[v]);
+        if (opt.cg_packets) {
+            run_callgrind(opt.vis[v], qemu_copy);
+        }
+    }
+    csv = opt.csv ? fopen(opt.csv, "w") : fopen("/dev/null", "w");
+    g_assert(csv);
+    bench_report(results, targets, csv);
+    fclose(csv);
+    g_array_free(results, true);
+    return 0;
+}
