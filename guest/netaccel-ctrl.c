@@ -170,7 +170,8 @@ void netaccel_ctrl_work(struct work_struct *work)
 	bool more;
 	int r;
 
-	if (!conn || READ_ONCE(nf->removing))
+	/* Suspended: the reattach after a cancelled suspend queues us again. */
+	if (!conn || READ_ONCE(nf->removing) || READ_ONCE(nf->suspended))
 		return;
 	for (;;) {
 		spin_lock_bh(&conn->ctrl_lock);

@@ -210,7 +210,8 @@ static void netaccel_state_work(struct work_struct *work)
 	struct xenbus_device *xbdev = nf->xbdev;
 	enum xenbus_state bstate;
 
-	if (READ_ONCE(nf->removing))
+	/* Suspended: the resume or the reattach queues us again. */
+	if (READ_ONCE(nf->removing) || READ_ONCE(nf->suspended))
 		return;
 	bstate = xenbus_read_driver_state(xbdev->otherend);
 	dev_dbg(&xbdev->dev, "backend %s, frontend %s\n",
@@ -253,7 +254,13 @@ static void netaccel_state_work(struct work_struct *work)
 	}
 }
 
-/* After a restore: the old backend and our grants are gone. */
+/*
+ * After a restore (or migration): the old backend and our grants and
+ * event channels are gone.  Drop the connection without a word to the
+ * old backend (the frames it had not consumed go to netfront, again if
+ * the suspend handed them over already: a duplicate rather than a loss)
+ * and let the new backend's InitWait start a new one.
+ */
 static void netaccel_resume_work(struct work_struct *work)
 {
 	struct netaccel_front *nf = container_of(work, struct netaccel_front,
@@ -261,10 +268,60 @@ static void netaccel_resume_work(struct work_struct *work)
 
 	if (READ_ONCE(nf->removing))
 		return;
+	WRITE_ONCE(nf->suspended, false);
+	if (nf->conn)
+		dev_info(&nf->xbdev->dev,
+			 "resumed: dropping the connection to the old backend\n");
 	netaccel_teardown(nf, false);
 	nf->failures = 0;
 	nf->gave_up = false;
 	queue_work(nf->wq, &nf->state_work);
+}
+
+/*
+ * Runs on the front's workqueue once the system is thawed after a
+ * suspend.  If no resume came (nf->suspended is still set: resume_work,
+ * queued earlier on the same ordered workqueue, clears it), the suspend
+ * was cancelled (checkpoint, or a failed suspend): the domain kept its
+ * backend, our grants and event channels, so the paused connection
+ * carries on where it was.
+ */
+static void netaccel_reattach_work(struct work_struct *work)
+{
+	struct netaccel_front *nf = container_of(work, struct netaccel_front,
+						 reattach_work);
+	struct netaccel_conn *conn = nf->conn;
+
+	if (READ_ONCE(nf->removing) || !READ_ONCE(nf->suspended))
+		return;
+	WRITE_ONCE(nf->suspended, false);
+	if (conn) {
+		netaccel_conn_unpause(conn);
+		if (conn->connected && !conn->failed_logged)
+			netaccel_attach(nf, conn);
+		dev_info(&nf->xbdev->dev,
+			 "suspend cancelled: %s the same backend\n",
+			 conn->connected ? "reattached to" : "setting up with");
+	}
+	/* Messages and backend state changes we ignored while suspended. */
+	queue_work(nf->wq, &nf->ctrl_work);
+	queue_work(nf->wq, &nf->state_work);
+}
+
+/*
+ * On system_freezable_wq, queued by .suspend while the freezer holds
+ * that workqueue: it runs only after thaw_processes(), which Xen's
+ * do_suspend() calls after dpm_resume_end(), i.e. after our .resume if
+ * there was one.  Linux gives a driver no callback for a cancelled
+ * suspend (thaw is xenbus_dev_cancel(), which does nothing): this is it.
+ */
+static void netaccel_thaw_work(struct work_struct *work)
+{
+	struct netaccel_front *nf = container_of(work, struct netaccel_front,
+						 thaw_work);
+
+	if (!READ_ONCE(nf->removing))
+		queue_work(nf->wq, &nf->reattach_work);
 }
 
 static void netaccel_backend_changed(struct xenbus_device *xbdev,
@@ -289,6 +346,8 @@ static int netaccel_probe(struct xenbus_device *xbdev,
 	INIT_WORK(&nf->state_work, netaccel_state_work);
 	INIT_WORK(&nf->ctrl_work, netaccel_ctrl_work);
 	INIT_WORK(&nf->resume_work, netaccel_resume_work);
+	INIT_WORK(&nf->thaw_work, netaccel_thaw_work);
+	INIT_WORK(&nf->reattach_work, netaccel_reattach_work);
 	spin_lock_init(&nf->stats_lock);
 	seqcount_spinlock_init(&nf->stats_seq, &nf->stats_lock);
 	nf->pair_vif = -1;
@@ -320,6 +379,7 @@ static void netaccel_remove(struct xenbus_device *xbdev)
 	struct netaccel_front *nf = dev_get_drvdata(&xbdev->dev);
 
 	WRITE_ONCE(nf->removing, true);
+	cancel_work_sync(&nf->thaw_work);
 	/*
 	 * Running work items finish, queued ones see ->removing; so does
 	 * every control interrupt after synchronize_irq(): nothing queues
@@ -339,15 +399,59 @@ static void netaccel_remove(struct xenbus_device *xbdev)
 }
 
 /*
- * Save/restore and migration.  Nothing is detached at suspend: Xen gives
- * a cancelled suspend (checkpoint) no callback to reattach with, and
- * frames queued meanwhile are not lost anyway: on resume, the frames the
- * old backend had not sent go to netfront, the connection is dropped, and
- * the new backend's InitWait starts a new one.
+ * Save/restore, migration, checkpoint.  The suspend detaches: the hook
+ * stops offering packets (netaccel_detach() waits for every xmit that
+ * saw the connection), the still-running backend gets 100 ms to send
+ * what is in the TX rings, interrupts and NAPI stop, and copies of the
+ * frames it has still not consumed go to netfront.  The rings are left
+ * intact (xna_vi_tx_pending): whether the suspend completes is unknown
+ * here.  From then on nothing touches the VIs until either
+ *
+ * - .resume (a restore: new backend, our grants meaningless):
+ *   resume_work drops the connection and a new one starts; or
+ * - the thaw with no resume (a cancelled suspend: same backend, same
+ *   grants): reattach_work unpauses the connection and attaches it
+ *   again.  A frame handed to netfront that the backend then consumes
+ *   after all goes out twice; 100 ms makes that rare.
  */
+static void netaccel_suspend_conn(struct netaccel_front *nf)
+{
+	struct netaccel_conn *conn = nf->conn;
+	struct netaccel_resend rs;
+	unsigned int n, resent;
+
+	netaccel_detach(nf);
+	if (conn->connected)
+		netaccel_tx_quiesce(conn, 100);
+	netaccel_conn_pause(conn);
+	netaccel_resend_init(&rs, nf);
+	for (n = 0; n < conn->num_vis; n++) {
+		struct netaccel_vi *vi = &conn->vis[n];
+
+		spin_lock_bh(&vi->tx_lock);
+		xna_vi_tx_pending(vi->core, netaccel_unsent_to_skb, &rs);
+		spin_unlock_bh(&vi->tx_lock);
+	}
+	resent = netaccel_resend(&rs);
+	dev_info(&nf->xbdev->dev,
+		 "suspending: detached; %u frames the backend had not sent went through netfront\n",
+		 resent);
+}
+
 static int netaccel_suspend(struct xenbus_device *xbdev)
 {
-	dev_dbg(&xbdev->dev, "suspend\n");
+	struct netaccel_front *nf = dev_get_drvdata(&xbdev->dev);
+
+	WRITE_ONCE(nf->suspended, true);
+	/*
+	 * The state machine is idle after this: running items finish,
+	 * queued ones see ->suspended.  (Our workqueue is not freezable, so
+	 * this cannot wait for a frozen item.)
+	 */
+	flush_workqueue(nf->wq);
+	if (nf->conn)
+		netaccel_suspend_conn(nf);
+	queue_work(system_freezable_wq, &nf->thaw_work);
 	return 0;
 }
 

@@ -163,16 +163,76 @@ void netaccel_conn_stop_irqs(struct netaccel_conn *conn)
 		vi->irq = -1;
 		vi->port = 0;
 	}
-	/* No interrupt schedules a NAPI any more: stop them. */
+	/*
+	 * No interrupt schedules a NAPI any more: stop them (a paused
+	 * connection's are stopped already, and napi_disable() would wait
+	 * forever for a NAPI it disabled itself).
+	 */
 	for (n = 0; n < conn->num_vis; n++) {
 		struct netaccel_vi *vi = &conn->vis[n];
 
 		if (vi->napi_added) {
-			napi_disable(&vi->napi);
+			if (!conn->paused)
+				napi_disable(&vi->napi);
 			netif_napi_del(&vi->napi);
 			vi->napi_added = false;
 		}
 	}
+}
+
+/*
+ * Suspend: from here on no interrupt and no NAPI poll touches the shared
+ * pages, until netaccel_conn_unpause() (the suspend was cancelled) or
+ * the teardown (a restore: the ports and grants are the old domain's).
+ * The event channels are masked, not closed: the backend of a cancelled
+ * suspend still uses them.
+ */
+void netaccel_conn_pause(struct netaccel_conn *conn)
+{
+	unsigned int n;
+
+	if (conn->paused)
+		return;
+	if (conn->ctrl_irq >= 0)
+		disable_irq(conn->ctrl_irq);
+	for (n = 0; n < conn->num_vis; n++) {
+		struct netaccel_vi *vi = &conn->vis[n];
+
+		if (vi->irq >= 0)
+			disable_irq(vi->irq);
+		if (vi->napi_added)
+			napi_disable(&vi->napi);
+	}
+	conn->paused = true;
+}
+
+/* A cancelled suspend: the same backend, the same rings, carry on. */
+void netaccel_conn_unpause(struct netaccel_conn *conn)
+{
+	unsigned int n;
+
+	if (!conn->paused)
+		return;
+	conn->paused = false;
+	for (n = 0; n < conn->num_vis; n++) {
+		struct netaccel_vi *vi = &conn->vis[n];
+
+		if (vi->napi_added)
+			napi_enable(&vi->napi);
+		if (vi->irq >= 0)
+			enable_irq(vi->irq);
+	}
+	if (conn->ctrl_irq >= 0)
+		enable_irq(conn->ctrl_irq);
+	/*
+	 * Unmasking redelivers a pending event, but a frame that came while
+	 * we were paused is found sooner by polling once.
+	 */
+	local_bh_disable();
+	for (n = 0; n < conn->num_vis; n++)
+		if (conn->vis[n].napi_added)
+			napi_schedule(&conn->vis[n].napi);
+	local_bh_enable();
 }
 
 int netaccel_conn_create(struct netaccel_front *nf,

@@ -13,7 +13,8 @@
  *   "generation"): shared pages and their grants, event channels, the
  *   frontend core, the VIs with their NAPI contexts.  Created on the
  *   backend's InitWait, destroyed on its Closing/Closed, on a backend
- *   restart, on resume and on remove.
+ *   restart, on resume and on remove.  Paused (detached, interrupts
+ *   and NAPI off) from suspend to the thaw of a cancelled suspend.
  * - struct netaccel_hook: the TX hook on netfront's net_device, from
  *   pairing (netfront found) to unpairing (netfront gone, or remove).  It
  *   offers packets to the connection hook->conn when that is set (the
@@ -105,6 +106,7 @@ struct netaccel_conn {
 	unsigned int active_vis;	/* accepted by the backend */
 	bool hello_sent;
 	bool connected;			/* we reached XenbusStateConnected */
+	bool paused;			/* suspended: IRQs and NAPI off */
 	bool failed_logged;
 
 	struct netaccel_vi vis[XNA_MAX_VIS];
@@ -129,7 +131,10 @@ struct netaccel_front {
 	struct work_struct state_work;
 	struct work_struct ctrl_work;
 	struct work_struct resume_work;
+	struct work_struct thaw_work;		/* system_freezable_wq */
+	struct work_struct reattach_work;
 	bool removing;
+	bool suspended;				/* .suspend to thaw or resume */
 	bool gave_up;
 	unsigned int failures;			/* setups in a row that failed */
 
@@ -168,6 +173,8 @@ int netaccel_conn_create(struct netaccel_front *nf,
 			 struct netaccel_conn **out);
 int netaccel_conn_write_keys(struct netaccel_conn *conn);
 void netaccel_conn_stop_irqs(struct netaccel_conn *conn);
+void netaccel_conn_pause(struct netaccel_conn *conn);
+void netaccel_conn_unpause(struct netaccel_conn *conn);
 void netaccel_conn_destroy(struct netaccel_conn *conn);
 
 /* netaccel-ctrl.c: control channel */

@@ -1353,8 +1353,14 @@ unsigned int xna_tx_reclaim(struct xna_vi *vi)
 	return xna_tx_free_slots(vi);
 }
 
-unsigned int xna_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
-			      void *opaque)
+/*
+ * Walks the frames of the TX ring the backend has not consumed, oldest
+ * first.  @forget: they are the caller's now (the ring is dead, or about
+ * to be reset); else the ring is left as it is, for a backend that may
+ * still consume them.
+ */
+static unsigned int tx_unsent_walk(struct xna_vi *vi, xna_tx_unsent_fn fn,
+				   void *opaque, bool forget)
 {
 	struct xna_frag frags[XNA_MAX_FRAGS];
 	unsigned int frames = 0;
@@ -1388,13 +1394,28 @@ unsigned int xna_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
 		meta.csum_offset = sh->csum_offset;
 		if (fn)
 			fn(opaque, frags, n, len, &meta);
-		vi->stats.tx_unsent++;
+		if (forget)
+			vi->stats.tx_unsent++;
 		frames++;
 		idx += n;
 	}
-	vi->tx_cons = vi->tx_prod;
-	vi->tx_oldest = vi->tx_prod;
+	if (forget) {
+		vi->tx_cons = vi->tx_prod;
+		vi->tx_oldest = vi->tx_prod;
+	}
 	return frames;
+}
+
+unsigned int xna_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
+			      void *opaque)
+{
+	return tx_unsent_walk(vi, fn, opaque, true);
+}
+
+unsigned int xna_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
+			       void *opaque)
+{
+	return tx_unsent_walk(vi, fn, opaque, false);
 }
 
 int xna_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque)

@@ -377,6 +377,16 @@ unsigned int xna_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
 			      void *opaque);
 
 /*
+ * Calls @fn for the same frames as xna_vi_tx_unsent() but leaves them in
+ * the ring: for a VI whose backend may still consume them (a guest about
+ * to be suspended hands copies to the slow path; if the suspend is
+ * cancelled, the ring carries on where it was).  Not counted in
+ * tx_unsent.  Returns the number of frames.
+ */
+unsigned int xna_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
+			       void *opaque);
+
+/*
  * Restarts a VI that is XNA_VI_DOWN: hands its unsent TX frames to @fn
  * (may be NULL: dropped), zeroes the guest's indices, reposts every RX
  * buffer and sends VI_RESET; the VI is XNA_VI_RESETTING until VI_UP.

@@ -2221,7 +2221,36 @@ static void test_tx_unsent_teardown(void)
         g_assert_true(be_tx_take(e, 0, &cons, fr));
     }
     be_tx_complete(e, 0, cons);
+    /* pending: the same frames, left in the ring, not counted */
+    g_assert_cmpuint(xna_vi_tx_pending(vi, unsent_cb, u), ==, 30);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 0);
+    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 30);
+    /* the backend consumes 10 more: 20 left */
+    for (i = 0; i < 10; i++) {
+        g_assert_true(be_tx_take(e, 0, &cons, fr));
+    }
+    be_tx_complete(e, 0, cons);
+    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 20);
+    /* the backend takes every frame: the ring was left intact */
+    for (i = 0; i < 20; i++) {
+        g_assert_true(be_tx_take(e, 0, &cons, fr));
+        g_assert_cmpuint(fr->len, ==, 60 + (30 + i) * 50);
+    }
+    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 20);
+    be_tx_complete(e, 0, cons);
+    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 0);
+    g_assert_cmpuint(xna_tx_reclaim(vi), ==, 256);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 0);
+    /* 30 more, unconsumed: unsent hands them over and forgets them */
+    for (i = 0; i < 30; i++) {
+        FrameSpec s = spec_v4(17, 60 + (20 + i) * 50);
+
+        build(buf, &s, i);
+        g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+    }
+    u->frames = 0;
     g_assert_cmpuint(xna_vi_tx_unsent(vi, unsent_cb, u), ==, 30);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 30);
     for (i = 0; i < 30; i++) {
         g_assert_cmpuint(u->lens[i], ==, 60 + (20 + i) * 50);
     }
