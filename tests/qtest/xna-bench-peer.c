@@ -5,6 +5,9 @@
  */
 
 #include "qemu/osdep.h"
+#include <sched.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include "xna-bench.h"
 #include "xna-bench-peer.h"
 
@@ -38,9 +41,19 @@ static void set_buf(int fd, int force, int plain)
     }
 }
 
-void bench_peer_init(BenchPeer *p)
+static void bufs_init(BenchPeer *p)
 {
     unsigned int i;
+
+    p->bufs = g_malloc(BENCH_PEER_BATCH * BENCH_MAX_FRAME);
+    for (i = 0; i < BENCH_PEER_BATCH; i++) {
+        p->iov[i].iov_base = p->bufs + i * BENCH_MAX_FRAME;
+        p->iov[i].iov_len = BENCH_MAX_FRAME;
+    }
+}
+
+void bench_peer_init(BenchPeer *p)
+{
     int fd;
 
     memset(p, 0, sizeof(*p));
@@ -53,11 +66,42 @@ void bench_peer_init(BenchPeer *p)
     p->qemu_addr.sin_family = AF_INET;
     p->qemu_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     p->qemu_addr.sin_port = htons(p->qemu_port);
-    p->bufs = g_malloc(BENCH_PEER_BATCH * BENCH_MAX_FRAME);
-    for (i = 0; i < BENCH_PEER_BATCH; i++) {
-        p->iov[i].iov_base = p->bufs + i * BENCH_MAX_FRAME;
-        p->iov[i].iov_len = BENCH_MAX_FRAME;
-    }
+    memcpy(&p->dst, &p->qemu_addr, sizeof(p->qemu_addr));
+    p->dstlen = sizeof(p->qemu_addr);
+    bufs_init(p);
+}
+
+void bench_peer_init_packet(BenchPeer *p, int ns, int ns_back,
+                            unsigned int ifindex)
+{
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_protocol = htons(ETH_P_ALL),
+        .sll_ifindex = ifindex,
+    };
+    int one = 1;
+
+    memset(p, 0, sizeof(*p));
+    /* A socket belongs to the namespace it was created in. */
+    g_assert_cmpint(setns(ns, CLONE_NEWNET), ==, 0);
+    p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                   htons(ETH_P_ALL));
+    g_assert_cmpint(setns(ns_back, CLONE_NEWNET), ==, 0);
+    g_assert_cmpint(p->fd, >=, 0);
+    g_assert_cmpint(bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)), ==, 0);
+    /*
+     * A packet socket also sees what it sends itself: the peer must
+     * count only the guest's frames.
+     */
+    g_assert_cmpint(setsockopt(p->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING,
+                               &one, sizeof(one)), ==, 0);
+    set_buf(p->fd, SO_RCVBUFFORCE, SO_RCVBUF);
+    set_buf(p->fd, SO_SNDBUFFORCE, SO_SNDBUF);
+    sll.sll_protocol = htons(ETH_P_IP);
+    sll.sll_halen = ETH_ALEN;
+    memcpy(&p->dst, &sll, sizeof(sll));
+    p->dstlen = sizeof(sll);
+    bufs_init(p);
 }
 
 void bench_peer_close(BenchPeer *p)
@@ -84,8 +128,8 @@ static void prepare(BenchPeer *p, unsigned int n, bool to_qemu)
         p->msgs[i].msg_hdr.msg_iov = &p->iov[i];
         p->msgs[i].msg_hdr.msg_iovlen = 1;
         if (to_qemu) {
-            p->msgs[i].msg_hdr.msg_name = &p->qemu_addr;
-            p->msgs[i].msg_hdr.msg_namelen = sizeof(p->qemu_addr);
+            p->msgs[i].msg_hdr.msg_name = &p->dst;
+            p->msgs[i].msg_hdr.msg_namelen = p->dstlen;
         }
     }
 }

@@ -21,6 +21,9 @@ typedef struct BenchPeer {
     uint16_t port;              /* ours */
     uint16_t qemu_port;         /* QEMU's end, free when chosen */
     struct sockaddr_in qemu_addr;
+    /* Where frames go: QEMU's -netdev, or the interface of a packet socket */
+    struct sockaddr_storage dst;
+    socklen_t dstlen;
     uint8_t *bufs;              /* BENCH_PEER_BATCH frames */
     struct mmsghdr msgs[BENCH_PEER_BATCH];
     struct iovec iov[BENCH_PEER_BATCH];
@@ -28,6 +31,12 @@ typedef struct BenchPeer {
 } BenchPeer;
 
 void bench_peer_init(BenchPeer *p);
+/*
+ * A packet socket on interface @ifindex of namespace @ns instead of a
+ * UDP socket: one frame per Ethernet frame, as the -netdev's datagrams.
+ */
+void bench_peer_init_packet(BenchPeer *p, int ns, int ns_back,
+                            unsigned int ifindex);
 void bench_peer_close(BenchPeer *p);
 /* The -netdev option for QEMU's end, with id @id. */
 char *bench_peer_netdev(const BenchPeer *p, const char *id);

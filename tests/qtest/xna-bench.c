@@ -9,6 +9,10 @@
  *   accel       xen-net-accel,nic=netdev over the same kind of -netdev
  *   accel-loop  xen-net-accel,nic=loopback (no wire: the device's own
  *               cost; no RX-only workload, as nothing comes in unsent)
+ *   accel-xdp   xen-net-accel,nic=afxdp (copy mode) on one end of a veth
+ *               pair, QEMU in its own network namespace, our packet
+ *               socket on the other end (xna-bench-xdp.c); needs root,
+ *               else skipped and said so; frames up to the veth's MTU
  *
  * For every case (queues, workload, frame size) each target gets a
  * warm-up pass (flows learned, buffers posted), then the timed passes
@@ -26,8 +30,16 @@
 #include "xna-bench-peer.h"
 
 #define MAX_LIST        8
-#define NR_TARGETS      3
+#define NR_TARGETS      4
 #define WARMUP_FRAMES   256
+#define XDP_TARGET      3
+/* xq0's queues: max-vis of the device, which checks that they exist */
+#define XDP_QUEUES      4
+/* The veth's MTU (1500) plus the Ethernet header: larger frames drop */
+#define XDP_MAX_FRAME   1514
+/* Learning a flow: frames sent until one reaches the guest, each waited */
+#define LEARN_TRIES     200
+#define LEARN_WAIT_NS   20000000ull
 
 typedef struct Options {
     uint64_t packets;
@@ -39,6 +51,7 @@ typedef struct Options {
     unsigned int nwls;
     const char *csv;
     const char *cg_dir;
+    bool afxdp;
 } Options;
 
 static Options opt = {
@@ -48,6 +61,7 @@ static Options opt = {
     .sizes = { 64, 512, 1500, 9000 }, .nsizes = 4,
     .vis = { 1, 4 }, .nvis = 2,
     .wls = { BENCH_TX, BENCH_RX, BENCH_BOTH }, .nwls = 3,
+    .afxdp = true,
 };
 
 static GArray *results;         /* of BenchResult */
@@ -89,9 +103,9 @@ static void usage(void)
 {
     g_printerr("usage: xna-bench [--packets N] [--reps N] [--cg-packets N]"
                " [--sizes 64,512,...] [--vis 1,4] [--workloads tx,rx,both]"
-               " [--csv FILE] [--cg-dir DIR]\n"
+               " [--csv FILE] [--cg-dir DIR] [--afxdp 0|1]\n"
                "QTEST_QEMU_BINARY names QEMU; --cg-packets 0: no "
-               "callgrind pass\n");
+               "callgrind pass; --afxdp 0: no accel-xdp target\n");
     exit(2);
 }
 
@@ -121,6 +135,8 @@ static void parse_options(int argc, char **argv)
             opt.csv = v;
         } else if (!strcmp(a, "--cg-dir")) {
             opt.cg_dir = v;
+        } else if (!strcmp(a, "--afxdp")) {
+            opt.afxdp = g_ascii_strtoull(v, NULL, 10) != 0;
         } else {
             usage();
         }
@@ -139,7 +155,10 @@ static BenchTarget targets[NR_TARGETS] = {
     { .name = "accel", .ops = &bench_accel_ops, .jumbo = true },
     { .name = "accel-loop", .ops = &bench_accel_ops, .jumbo = true,
       .loopback = true },
+    { .name = "accel-xdp", .ops = &bench_accel_ops, .afxdp = true },
 };
+static BenchXdp xdp = { .ns_root = -1, .ns_a = -1, .ns_b = -1 };
+static char *xdp_skip_why;
 
 static char *qemu_args(unsigned int i)
 {
@@ -148,6 +167,11 @@ static char *qemu_args(unsigned int i)
     if (targets[i].loopback) {
         return g_strdup("-device xen-net-accel,id=dev0,nic=loopback,"
                         "mac=" BENCH_GUEST_MAC ",mtu=9000,max-vis=4");
+    }
+    if (targets[i].afxdp) {
+        return g_strdup("-device xen-net-accel,id=dev0,nic=afxdp,ifname=xq0,"
+                        "mac=" BENCH_GUEST_MAC ",max-vis="
+                        stringify(XDP_QUEUES));
     }
     netdev = bench_peer_netdev(targets[i].peer, "n0");
     if (targets[i].ops == &bench_stock_ops) {
@@ -163,16 +187,33 @@ static void target_open(unsigned int i, unsigned int vis)
 {
     g_autofree char *args = NULL;
 
-    if (!targets[i].loopback) {
+    if (targets[i].skipped) {
+        return;
+    }
+    if (targets[i].afxdp) {
+        bench_peer_init_packet(&peers[i], xdp.ns_b, xdp.ns_root,
+                               xdp.ifindex_b);
+        targets[i].peer = &peers[i];
+    } else if (!targets[i].loopback) {
         bench_peer_init(&peers[i]);
         targets[i].peer = &peers[i];
     }
     args = qemu_args(i);
+    /* QEMU inherits the namespace of the thread that starts it. */
+    if (targets[i].afxdp) {
+        bench_xdp_enter(&xdp);
+    }
     targets[i].dev = targets[i].ops->open(args, vis);
+    if (targets[i].afxdp) {
+        bench_xdp_leave(&xdp);
+    }
 }
 
 static void target_close(unsigned int i)
 {
+    if (targets[i].skipped) {
+        return;
+    }
     targets[i].ops->close(targets[i].dev);
     targets[i].dev = NULL;
     if (targets[i].peer) {
@@ -183,8 +224,14 @@ static void target_close(unsigned int i)
 
 static bool applies(unsigned int i, BenchWorkload wl, unsigned int size)
 {
+    if (targets[i].skipped) {
+        return false;
+    }
     /* The stock device takes one page per frame and no more. */
     if (size > 1514 && !targets[i].jumbo) {
+        return false;
+    }
+    if (targets[i].afxdp && size > XDP_MAX_FRAME) {
         return false;
     }
     return !(targets[i].loopback && wl == BENCH_RX);
@@ -213,6 +260,47 @@ static BenchResult *result_get(unsigned int vis, BenchWorkload wl,
     return &g_array_index(results, BenchResult, results->len - 1);
 }
 
+static uint64_t now_ns(void)
+{
+    return g_get_monotonic_time() * 1000ull;
+}
+
+/*
+ * nic=afxdp learns a flow from the first frame that reaches the kernel
+ * (XDP passes it and samples a copy): until the filter is in the XDP
+ * map, frames of the flow go to the kernel, not to the guest.  Send one
+ * frame of each flow at a time until one arrives in the guest, so that
+ * no pass, the warm-up included, loses frames to learning.
+ */
+static void learn_flows(unsigned int i, const BenchFrames *fr)
+{
+    BenchTarget *t = &targets[i];
+    unsigned int f, tries;
+
+    for (f = 0; f < fr->nflows; f++) {
+        int got = 0;
+
+        for (tries = 0; !got; tries++) {
+            uint64_t deadline = now_ns() + LEARN_WAIT_NS;
+
+            if (tries == LEARN_TRIES) {
+                g_error("%s: flow %u never reached the guest", t->name, f);
+            }
+            bench_peer_send(t->peer, fr->to_guest, fr->nflows, fr->size,
+                            f, 1);
+            do {
+                /* arm() also reads the control channel (FILTER notices) */
+                t->ops->arm(t->dev);
+                got = t->ops->rx(t->dev, 256, fr->size);
+                g_assert_cmpint(got, >=, 0);
+                if (!got) {
+                    g_usleep(500);
+                }
+            } while (!got && now_ns() < deadline);
+        }
+    }
+}
+
 static void run_or_die(unsigned int i, BenchWorkload wl,
                        const BenchFrames *fr, uint64_t n, BenchPhase *ph)
 {
@@ -220,6 +308,17 @@ static void run_or_die(unsigned int i, BenchWorkload wl,
         g_error("%s: %s %u bytes: the pass failed (bad frame or stall)",
                 targets[i].name, bench_workload_names[wl], fr->size);
     }
+}
+
+/* The warm-up pass of a case (not counted), after learning its flows. */
+static void warm_up(unsigned int i, BenchWorkload wl, const BenchFrames *fr)
+{
+    BenchPhase ph;
+
+    if (targets[i].afxdp && wl != BENCH_TX) {
+        learn_flows(i, fr);
+    }
+    run_or_die(i, wl, fr, WARMUP_FRAMES, &ph);
 }
 
 /* The timed passes of every case with @vis queues. */
@@ -234,12 +333,11 @@ static void run_timed(unsigned int vis)
         for (s = 0; s < opt.nsizes; s++) {
             BenchWorkload wl = opt.wls[w];
             BenchFrames fr;
-            BenchPhase ph;
 
             bench_frames_init(&fr, opt.sizes[s], nflows(vis));
             for (i = 0; i < NR_TARGETS; i++) {
                 if (applies(i, wl, fr.size)) {
-                    run_or_die(i, wl, &fr, WARMUP_FRAMES, &ph);
+                    warm_up(i, wl, &fr);
                 }
             }
             for (rep = 0; rep < opt.reps; rep++) {
@@ -275,6 +373,9 @@ static void run_callgrind(unsigned int vis, const char *qemu)
     /* QEMU runs some fifty times slower under valgrind. */
     bench_stall_ns = 60000000000ull;
     for (i = 0; i < NR_TARGETS; i++) {
+        if (targets[i].skipped) {
+            continue;
+        }
         target_open(i, vis);
         for (w = 0; w < opt.nwls; w++) {
             for (s = 0; s < opt.nsizes; s++) {
@@ -287,7 +388,7 @@ static void run_callgrind(unsigned int vis, const char *qemu)
                     continue;
                 }
                 bench_frames_init(&fr, opt.sizes[s], nflows(vis));
-                run_or_die(i, wl, &fr, WARMUP_FRAMES, &ph);
+                warm_up(i, wl, &fr);
                 bench_cg_zero(&targets[i]);
                 run_or_die(i, wl, &fr, opt.cg_packets, &ph);
                 r = result_get(vis, wl, fr.size, i);
@@ -329,6 +430,16 @@ int main(int argc, char **argv)
         return 2;
     }
     results = g_array_new(false, true, sizeof(BenchResult));
+    if (!opt.afxdp) {
+        xdp_skip_why = g_strdup("--afxdp 0");
+    } else {
+        bench_xdp_setup(&xdp, XDP_QUEUES, &xdp_skip_why);
+    }
+    if (xdp_skip_why) {
+        targets[XDP_TARGET].skipped = true;
+        g_printerr("xna-bench: skipping the accel-xdp target (nic=afxdp): "
+                   "%s\n", xdp_skip_why);
+    }
     for (v = 0; v < opt.nvis; v++) {
         run_timed(opt.vis[v]);
         if (opt.cg_packets) {
@@ -339,6 +450,12 @@ int main(int argc, char **argv)
     g_assert(csv);
     bench_report(results, targets, csv);
     fclose(csv);
+    if (xdp_skip_why) {
+        /* On stdout too: the table must say why a target is missing. */
+        printf("\nSkipped: accel-xdp (nic=afxdp on veth): %s\n",
+               xdp_skip_why);
+    }
+    bench_xdp_free(&xdp);
     g_array_free(results, true);
     return 0;
 }

@@ -85,12 +85,35 @@ typedef enum BenchWorkload {
     BENCH_NR_WORKLOADS,
 } BenchWorkload;
 
+/*
+ * The veth pair of the accel-xdp target (xna-bench-xdp.c): namespace A
+ * (xq0, QEMU) and B (xp0, the peer's packet socket), both anonymous.
+ */
+typedef struct BenchXdp {
+    int ns_root;                /* where the benchmark runs */
+    int ns_a;
+    int ns_b;
+    unsigned int ifindex_b;     /* xp0, in B */
+} BenchXdp;
+
+/*
+ * Create the pair, xq0 with @queues receive queues; false with @why
+ * set when this host cannot (not root, no namespaces, no veth).
+ */
+bool bench_xdp_setup(BenchXdp *x, unsigned int queues, char **why);
+void bench_xdp_free(BenchXdp *x);
+/* Move the calling thread into A (QEMU inherits it) and back. */
+void bench_xdp_enter(BenchXdp *x);
+void bench_xdp_leave(BenchXdp *x);
+
 /* A device under test, with its wire. */
 typedef struct BenchTarget {
-    const char *name;           /* "stock", "accel", "accel-loop" */
+    const char *name;           /* "stock", "accel", "accel-loop", ... */
     const BenchDevOps *ops;
     bool loopback;              /* the loopback NIC: no peer */
     bool jumbo;                 /* takes 9000-byte frames */
+    bool afxdp;                 /* nic=afxdp on a veth pair: not a -netdev */
+    bool skipped;               /* cannot run on this host (afxdp) */
     struct BenchPeer *peer;     /* NULL with the loopback NIC */
     BenchDev *dev;
 } BenchTarget;
