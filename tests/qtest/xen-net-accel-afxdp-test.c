@@ -31,6 +31,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
 #include "xna-test-front.h"
+#include "xna-test-frame.h"
 
 #define DEV_ID          "xna0"
 #define GUEST_MAC       "00:16:3e:00:00:01"
@@ -398,56 +399,6 @@ static bool wait_stat(Env *e, const char *name, uint64_t n)
 
 /* Frames */
 
-static uint16_t ip_csum(const uint8_t *p, size_t len)
-{
-    uint32_t sum = 0;
-    size_t i;
-
-    for (i = 0; i < len; i += 2) {
-        sum += p[i] << 8 | p[i + 1];
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return ~sum;
-}
-
-/* A UDP/IPv4 frame of @len bytes with a valid IP header checksum. */
-static size_t build_udp(uint8_t *f, size_t len, const uint8_t *dmac,
-                        const uint8_t *smac, const uint8_t *sip,
-                        const uint8_t *dip, uint16_t sport, uint16_t dport,
-                        uint32_t seq)
-{
-    size_t ip_len = len - 14, i;
-    uint16_t c;
-
-    memset(f, 0, len);
-    memcpy(f, dmac, 6);
-    memcpy(f + 6, smac, 6);
-    f[12] = 0x08;
-    f[14] = 0x45;
-    f[16] = ip_len >> 8;
-    f[17] = ip_len & 0xff;
-    f[22] = 64;
-    f[23] = 17;
-    memcpy(f + 26, sip, 4);
-    memcpy(f + 30, dip, 4);
-    c = ip_csum(f + 14, 20);
-    f[24] = c >> 8;
-    f[25] = c & 0xff;
-    f[34] = sport >> 8;
-    f[35] = sport & 0xff;
-    f[36] = dport >> 8;
-    f[37] = dport & 0xff;
-    f[38] = (ip_len - 20) >> 8;
-    f[39] = (ip_len - 20) & 0xff;
-    for (i = 42; i < len; i++) {
-        f[i] = (uint8_t)(seq * 131 + i * 7);
-    }
-    memcpy(f + 42, &seq, 4);
-    return len;
-}
-
 /* B sends a UDP frame to the guest (or to the broadcast address). */
 static void b_send(Env *e, uint8_t *f, size_t len, uint16_t dport,
                    uint32_t seq, bool broadcast)
@@ -455,8 +406,9 @@ static void b_send(Env *e, uint8_t *f, size_t len, uint16_t dport,
     static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff,
                                           0xff, 0xff, 0xff };
 
-    build_udp(f, len, broadcast ? bcast_mac : guest_mac, peer_mac, peer_ip,
-              broadcast ? bcast_ip : guest_ip, 3000, dport, seq);
+    xna_test_udp4_frame(f, len, broadcast ? bcast_mac : guest_mac, peer_mac,
+                        peer_ip, broadcast ? bcast_ip : guest_ip, 3000, dport,
+                        seq);
     g_assert_cmpint(send(e->pkt_b, f, len, 0), ==, len);
 }
 
@@ -634,8 +586,8 @@ static void test_tx(void)
     bfd = udp_socket(&e, e.ns_b, peer_ip, PORT);
     env_start(&e, "max-filters=8");
     for (i = 0; i < FRAMES; i++) {
-        build_udp(f, sizeof(f), peer_mac, guest_mac, guest_ip, peer_ip,
-                  4000, PORT, i);
+        xna_test_udp4_frame(f, sizeof(f), peer_mac, guest_mac, guest_ip,
+                            peer_ip, 4000, PORT, i);
         g_assert_cmpint(xna_test_front_send(&e.tf, 0, f, sizeof(f)), ==, 0);
         expect_datagram(bfd, f, sizeof(f));
     }

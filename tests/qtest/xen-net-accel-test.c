@@ -14,6 +14,7 @@
 #include <poll.h>
 #include "qobject/qdict.h"
 #include "xna-test-front.h"
+#include "xna-test-frame.h"
 
 #define DEV_ID          "xna0"
 #define GUEST_MAC       "00:16:3e:00:00:01"
@@ -85,32 +86,8 @@ static uint64_t dev_stat(TestEnv *e, const char *name)
 static size_t build_frame(uint8_t *f, size_t len, uint16_t sport,
                           uint16_t dport, uint32_t seq)
 {
-    size_t ip_len = len - 14, i;
-
-    memset(f, 0, len);
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, guest_mac, 6);
-    f[12] = 0x08;
-    f[14] = 0x45;
-    f[16] = ip_len >> 8;
-    f[17] = ip_len & 0xff;
-    f[22] = 64;
-    f[23] = 17;
-    memcpy(f + 26, guest_ip, 4);
-    memcpy(f + 30, guest_ip, 4);
-    f[34] = sport >> 8;
-    f[35] = sport & 0xff;
-    f[36] = dport >> 8;
-    f[37] = dport & 0xff;
-    f[38] = (ip_len - 20) >> 8;
-    f[39] = (ip_len - 20) & 0xff;
-    for (i = 42; i < len; i++) {
-        f[i] = (uint8_t)(seq * 131 + i * 7);
-    }
-    if (len >= 46) {
-        memcpy(f + 42, &seq, 4);
-    }
-    return len;
+    return xna_test_udp4_frame(f, len, guest_mac, guest_mac, guest_ip,
+                               guest_ip, sport, dport, seq);
 }
 
 static int collect_rx(void *opaque, struct xna_vi *vi,

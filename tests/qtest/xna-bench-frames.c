@@ -11,6 +11,7 @@
 
 #include "qemu/osdep.h"
 #include "xna-bench.h"
+#include "xna-test-frame.h"
 
 static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
 static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
@@ -20,49 +21,14 @@ static const uint8_t peer_ip[4] = { 10, 0, 0, 2 };
 #define GUEST_PORT      4000
 #define PEER_PORT       5000
 
-static void ip_csum(uint8_t *ip)
-{
-    uint32_t sum = 0;
-    unsigned int i;
-
-    ip[10] = ip[11] = 0;
-    for (i = 0; i < 20; i += 2) {
-        sum += (ip[i] << 8) | ip[i + 1];
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    ip[10] = ~sum >> 8;
-    ip[11] = ~sum & 0xff;
-}
-
+/* Frames of the benchmark are built once, at setup. */
 static uint8_t *build(unsigned int len, const uint8_t *dmac,
                       const uint8_t *smac, const uint8_t *dip,
                       const uint8_t *sip, uint16_t dport, uint16_t sport)
 {
     uint8_t *f = g_malloc0(len);
-    unsigned int ip_len = len - 14, i;
 
-    memcpy(f, dmac, 6);
-    memcpy(f + 6, smac, 6);
-    f[12] = 0x08;
-    f[14] = 0x45;
-    f[16] = ip_len >> 8;
-    f[17] = ip_len & 0xff;
-    f[22] = 64;
-    f[23] = 17;
-    memcpy(f + 26, sip, 4);
-    memcpy(f + 30, dip, 4);
-    ip_csum(f + 14);
-    f[34] = sport >> 8;
-    f[35] = sport & 0xff;
-    f[36] = dport >> 8;
-    f[37] = dport & 0xff;
-    f[38] = (ip_len - 20) >> 8;
-    f[39] = (ip_len - 20) & 0xff;
-    for (i = 42; i < len; i++) {
-        f[i] = (uint8_t)(i * 7);
-    }
+    xna_test_udp4_frame(f, len, dmac, smac, sip, dip, sport, dport, 0);
     return f;
 }
 
