@@ -189,7 +189,12 @@ int xna_xdp(struct xdp_md *ctx)
     if (!cfg || dst + ETH_HLEN > (__u8 *)end) {
         return XDP_PASS;
     }
-    has_flow = parse_flow(data, end, &key) && !(dst[0] & 1);
+    /*
+     * Flow filters take only frames to the guest's MAC: the same address
+     * and port may be the host's, or another guest's, on this interface,
+     * and a guest must not be handed their traffic by claiming a flow.
+     */
+    has_flow = mac_equal(dst, cfg->guest_mac) && parse_flow(data, end, &key);
     if (has_flow) {
         f = bpf_map_lookup_elem(&xna_filters, &key);
     }
@@ -201,7 +206,7 @@ int xna_xdp(struct xdp_md *ctx)
     }
     if (!f) {
         count(XNA_BPF_STAT_PASSED);
-        if (has_flow && mac_equal(dst, cfg->guest_mac)) {
+        if (has_flow) {
             sample(ctx, (__u64)(end - data));
         }
         return XDP_PASS;

@@ -15,6 +15,7 @@ void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
 
     s->max_vis = cfg->max_vis;
     s->max_filters = cfg->max_filters;
+    memcpy(s->mac, cfg->conf->macaddr.a, sizeof(s->mac));
     s->filters = g_hash_table_new_full(xna_filter_key_hash,
                                        xna_filter_key_equal, g_free, NULL);
     s->queues = g_new0(XnaSoftQueue, s->max_vis + 1);
@@ -69,7 +70,12 @@ static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len)
     if (!xna_classify(buf, len, &info)) {
         return XNA_NIC_DEFAULT_QUEUE;
     }
-    if (info.has_flow) {
+    /*
+     * A flow filter takes only frames to the guest's MAC: the address and
+     * port may belong to another host on the wire, whose traffic a guest
+     * must not get by claiming its flow.
+     */
+    if (info.has_flow && !memcmp(buf, s->mac, sizeof(s->mac))) {
         vi_plus_1 = g_hash_table_lookup(s->filters, &info.dst_flow);
     }
     if (!vi_plus_1) {

@@ -49,6 +49,7 @@ struct XnaSoftNic {
     XnaNic parent_obj;
     uint32_t max_vis;
     uint32_t max_filters;
+    uint8_t mac[6];          /* the guest's: flow filters match only it */
     GHashTable *filters;     /* XnaFilterKey * -> VI + 1 */
     XnaSoftQueue *queues;    /* max_vis VI queues, then the default one */
     bool *vi_active;

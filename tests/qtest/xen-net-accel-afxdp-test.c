@@ -39,6 +39,7 @@
 
 static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
 static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0b };
+static const uint8_t other_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0c };
 static const uint8_t guest_ip[4] = { 10, 77, 0, 2 };
 static const uint8_t peer_ip[4] = { 10, 77, 0, 1 };
 static const uint8_t bcast_ip[4] = { 10, 77, 0, 255 };
@@ -509,6 +510,21 @@ static void test_learning(void)
     b_send(&e, f, sizeof(f), PORT, 999, true);
     expect_datagram(kfd, f, sizeof(f));
     g_assert_cmpuint(e.rx->len, ==, FRAMES);
+
+    /*
+     * The flow's address and port, but another MAC: not the guest's frame
+     * (e.g. the host's own traffic), so the filter must not take it.  The
+     * flow's next frame is the next one the guest gets.
+     */
+    xna_test_udp4_frame(f, sizeof(f), other_mac, peer_mac, peer_ip, guest_ip,
+                        3000, PORT, 1000);
+    g_assert_cmpint(send(e.pkt_b, f, sizeof(f), 0), ==, sizeof(f));
+    b_send(&e, f, sizeof(f), PORT, 1001, false);
+    g_assert_true(wait_rx(&e, FRAMES + 1));
+    g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, FRAMES))->data,
+                    ((GByteArray *)g_ptr_array_index(e.rx, FRAMES))->len,
+                    f, sizeof(f));
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, FRAMES + 1);
 
     close(mfd);
     close(kfd);

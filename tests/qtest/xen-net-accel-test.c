@@ -22,6 +22,7 @@
 
 static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
 static const uint8_t guest_ip[4] = { 10, 0, 0, 1 };
+static const uint8_t other_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
 
 typedef struct TestEnv {
     QTestState *qts;
@@ -364,6 +365,24 @@ static void test_learning(const void *mode)
     build_frame(f, sizeof(f), port_b, PORT_A, 3);
     g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
                                   sizeof(f), 0), ==, XNA_TX_ACCEPT);
+
+    /*
+     * A frame of the same flow to another MAC is not the guest's: the
+     * filter does not take it (else a guest that sends from any address
+     * would be given that address's traffic); it is dropped as not for
+     * the guest, and the flow's next frame is the next one delivered.
+     */
+    xna_test_udp4_frame(f, sizeof(f), other_mac, guest_mac, guest_ip,
+                        guest_ip, PORT_A, port_b, 4);
+    send_frame(&e, 0, f, sizeof(f));
+    build_frame(f, sizeof(f), PORT_A, port_b, 5);
+    send_frame(&e, 0, f, sizeof(f));
+    g_assert_true(wait_rx(&e, 3));
+    g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 2))->data,
+                    ((GByteArray *)g_ptr_array_index(e.rx, 2))->len,
+                    f, sizeof(f));
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 2);
+    g_assert_cmpuint(dev_stat(&e, "drop-rx-not-for-guest"), ==, 1);
     env_stop(&e);
 }
 
