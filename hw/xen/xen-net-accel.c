@@ -242,6 +242,8 @@ static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
     uint32_t k;
 
     vi->up = false;
+    /* Before the pool is unmapped: the NIC stops writing into it. */
+    xna_vi_pool_stop(vi);
     xna_filters_remove_vi(s, vi->index);
     if (vi->allocated) {
         XNA_NIC_GET_CLASS(s->nic)->vi_free(s->nic, vi->index);
@@ -538,6 +540,9 @@ static void add_vi_stats(XenNetAccel *s, XnaVi *vi)
         { "rx-slow-packets", offsetof(XnaViStats, rx_slow_packets) },
         { "rx-slow-bytes", offsetof(XnaViStats, rx_slow_bytes) },
         { "drop-rx-no-buffer", offsetof(XnaViStats, drop_rx_no_buffer) },
+        { "rx-pool-packets", offsetof(XnaViStats, rx_pool_packets) },
+        { "pool-fallbacks", offsetof(XnaViStats, pool_fallbacks) },
+        { "rx-pool-buffers", offsetof(XnaViStats, rx_pool_buffers) },
         { "guest-errors", offsetof(XnaViStats, guest_errors) },
         { "kicks", offsetof(XnaViStats, kicks) },
         { "notifies", offsetof(XnaViStats, notifies) },
@@ -581,6 +586,8 @@ static void add_nic_stats(Object *obj)
         { "nic-filters", offsetof(XnaNicStats, filters) },
         { "nic-host-frames", offsetof(XnaNicStats, host_frames) },
         { "nic-host-tx-frames", offsetof(XnaNicStats, host_tx_frames) },
+        { "nic-pool-vis", offsetof(XnaNicStats, pool_vis) },
+        { "nic-zero-copy-vis", offsetof(XnaNicStats, zero_copy_vis) },
     };
     size_t i;
 
@@ -730,6 +737,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 4096),
     DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
     DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
+    DEFINE_PROP_BOOL("zero-copy", XenNetAccel, zero_copy, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
 };
@@ -753,6 +761,8 @@ static const struct {
     { "mtu", "MTU announced to the guest, 68..9000" },
     { "mac-filter", "steer all unicast traffic to the guest's MAC to VI 0 "
       "(a NIC dedicated to the guest), not only learned flows" },
+    { "zero-copy", "receive straight into the guest's buffers where the "
+      "NIC can (nic=afxdp): QEMU copies no received frame" },
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
       "start-queue + n" },

@@ -4,6 +4,7 @@
  * xen-net-accel.c   QOM device, xenstore negotiation, connect/disconnect
  * xna-ctrl.c        control channel (messages)
  * xna-vi.c          VI data path: TX ring -> NIC, NIC -> RX ring, filters
+ * xna-vi-pool.c     receive straight into the guest's buffers (zero-copy)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,6 +30,9 @@ typedef struct XnaViStats {
     uint64_t rx_slow_packets;    /* delivered with XNA_DESC_SLOW_PATH */
     uint64_t rx_slow_bytes;
     uint64_t drop_rx_no_buffer;  /* frame waiting for buffers when VI stopped */
+    uint64_t rx_pool_packets;    /* placed in guest buffers by the NIC */
+    uint64_t pool_fallbacks;     /* receive went back to copying */
+    uint64_t rx_pool_buffers;    /* guest buffers the NIC holds now */
     uint64_t guest_errors;       /* ring/descriptor errors: VI stopped */
     uint64_t kicks;              /* events from the guest */
     uint64_t notifies;           /* events to the guest */
@@ -74,6 +78,14 @@ typedef struct XnaVi {
     uint32_t tx_cons;
     uint32_t rx_cons;
     uint32_t rx_old_cons;        /* rx_cons when the RX round started */
+    /*
+     * Receiving into the guest's pool (xna-vi-pool.c): the buffers of
+     * slots rx_cons..rx_given-1 are with the NIC, rx_bufs[] their pool
+     * offsets by slot.
+     */
+    bool pool_rx;
+    uint32_t rx_given;
+    uint64_t *rx_bufs;
     bool tx_blocked;             /* the NIC refused frames: wait */
     /* A received frame waiting for the guest to post enough buffers. */
     uint8_t held[XNA_MAX_FRAME_LEN];
@@ -100,6 +112,7 @@ struct XenNetAccel {
     uint32_t mtu;
     bool mac_filter;
     bool mac_filter_on;          /* the guest MAC filter is in the NIC */
+    bool zero_copy;              /* receive into the pool where possible */
     char *ifname;                /* nic=afxdp */
     uint32_t start_queue;
 
@@ -160,5 +173,21 @@ void xna_tx_bh(void *opaque);
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
 void xna_mac_filter_insert(XenNetAccel *s);
+/* for xna-vi-pool.c */
+#define XNA_MIN_RX_BUFFER       64      /* protocol: RX capacity */
+bool xna_desc_fetch(XnaVi *vi, struct xna_desc **pages, uint32_t entries,
+                    uint32_t idx, struct xna_desc *d);
+struct xna_desc *xna_ring_slot(struct xna_desc **pages, uint32_t entries,
+                               uint32_t idx);
+void xna_vi_error(XnaVi *vi, uint32_t reason, const char *what,
+                  uint32_t idx);
+int64_t xna_rx_posted(XnaVi *vi);
+void xna_rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame);
+
+/* xna-vi-pool.c */
+bool xna_vi_pool_start(XnaVi *vi);
+void xna_vi_pool_stop(XnaVi *vi);
+void xna_vi_pool_rx(XnaVi *vi);
+bool xna_vi_pool_ask_for_buffers(XnaVi *vi);
 
 #endif /* HW_XEN_XEN_NET_ACCEL_H */

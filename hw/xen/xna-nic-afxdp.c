@@ -14,11 +14,16 @@
  * checks that it can be (and that the queues exist).  Sockets and the
  * sample ring wake the device from QEMU's main loop (fd handlers).
  *
+ * A VI may receive into the guest's pool instead (pool_attach): its
+ * socket is then a pool socket (xna-xsk.h), and it sends through an
+ * AF_PACKET socket, copying, as the pool holds no buffer of ours.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include <linux/ethtool.h>
+#include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -44,7 +49,9 @@ QEMU_BUILD_BUG_ON(XNA_MAX_VIS > XNA_BPF_MAX_XSKS);
 typedef struct XnaAfxdpVi {
     struct XnaAfxdpNic *nic;
     uint32_t index;
-    XnaXsk *xsk;
+    bool allocated;
+    XnaXsk *xsk;             /* NULL only if a socket could not be made */
+    int pkt_fd;              /* pool VIs: AF_PACKET socket to send */
     bool rx_armed;           /* the socket's fd handler is set */
 } XnaAfxdpVi;
 
@@ -219,9 +226,13 @@ static void afxdp_tx_retry(void *opaque)
     uint32_t i;
 
     for (i = 0; i < n->max_vis; i++) {
-        if (n->vis[i].xsk) {
-            xna_xsk_tx_flush(n->vis[i].xsk);
-            room |= n->vis[i].xsk->nr_tx_free > 0;
+        XnaXsk *x = n->vis[i].xsk;
+
+        if (n->vis[i].pkt_fd >= 0) {
+            room = true;             /* the next send tries again */
+        } else if (x) {
+            xna_xsk_tx_flush(x);
+            room |= x->nr_tx_free > 0;
         }
     }
     if (room) {
@@ -268,6 +279,7 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
     for (i = 0; i < XNA_MAX_VIS; i++) {
         n->vis[i].nic = n;
         n->vis[i].index = i;
+        n->vis[i].pkt_fd = -1;
     }
     n->filters = g_hash_table_new_full(xna_filter_key_hash,
                                        xna_filter_key_equal, g_free, NULL);
@@ -309,15 +321,66 @@ static void afxdp_get_caps(XnaNic *nic, XnaNicCaps *caps)
     caps->max_filters = n->max_filters;
     caps->max_vis = n->max_vis;
     caps->slow_path_samples = true;
+    caps->pool_rx = true;
+    caps->pool_headroom = XNA_XSK_POOL_HEADROOM;
+    caps->pool_frame_max = XNA_XSK_POOL_FRAME_MAX;
+}
+
+/* Make @x the VI's socket: in the socket map, its fd polled. */
+static bool afxdp_vi_set_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, XnaXsk *x,
+                                Error **errp)
+{
+    int ret = xna_afxdp_prog_xsk_set(n->prog, v->index, x->fd);
+
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "ifname=%s: socket map of VI %u",
+                         n->ifname, v->index);
+        xna_xsk_free(x);
+        return false;
+    }
+    v->xsk = x;
+    afxdp_vi_arm(v);
+    trace_xna_afxdp_socket(n->ifname, v->index, x->pool, x->zero_copy);
+    return true;
+}
+
+/*
+ * Out of the socket map first, so that the kernel passes the VI's frames
+ * on rather than queue them to a socket that is going.
+ */
+static void afxdp_vi_drop_socket(XnaAfxdpNic *n, XnaAfxdpVi *v)
+{
+    if (!v->xsk) {
+        return;
+    }
+    if (n->prog) {
+        xna_afxdp_prog_xsk_del(n->prog, v->index);
+    }
+    qemu_set_fd_handler(v->xsk->fd, NULL, NULL, NULL);
+    v->rx_armed = false;
+    n->stats.rx_dropped += v->xsk->rx_bad;
+    n->stats.tx_dropped += v->xsk->tx_errors;
+    xna_xsk_free(v->xsk);
+    v->xsk = NULL;
+}
+
+static bool afxdp_vi_copy_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
+{
+    XnaXsk *x = xna_xsk_new(n->ifindex, n->start_queue + v->index, errp);
+
+    if (!x) {
+        error_prepend(errp, "ifname=%s: ", n->ifname);
+        return false;
+    }
+    return afxdp_vi_set_socket(n, v, x, errp);
 }
 
 static int afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
     XnaAfxdpVi *v;
-    int ret;
 
-    if (vi >= n->max_vis || n->vis[vi].xsk) {
+    if (vi >= n->max_vis || n->vis[vi].allocated) {
         error_setg(errp, "VI %u cannot be allocated", vi);
         return -EINVAL;
     }
@@ -325,29 +388,16 @@ static int afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
     if (!n->prog && !afxdp_prog_start(n, errp)) {
         return -EIO;
     }
-    v->xsk = xna_xsk_new(n->ifindex, n->start_queue + vi, errp);
-    if (!v->xsk) {
-        error_prepend(errp, "ifname=%s: ", n->ifname);
-        goto fail;
+    if (!afxdp_vi_copy_socket(n, v, errp)) {
+        if (!n->nr_vis) {
+            afxdp_prog_stop(n);
+        }
+        return -EIO;
     }
-    ret = xna_afxdp_prog_xsk_set(n->prog, vi, v->xsk->fd);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret, "ifname=%s: socket map of VI %u",
-                         n->ifname, vi);
-        xna_xsk_free(v->xsk);
-        v->xsk = NULL;
-        goto fail;
-    }
+    v->allocated = true;
     n->nr_vis++;
-    afxdp_vi_arm(v);
     trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, true);
     return 0;
-
-fail:
-    if (!n->nr_vis) {
-        afxdp_prog_stop(n);
-    }
-    return -EIO;
 }
 
 static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
@@ -355,25 +405,100 @@ static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
     XnaAfxdpVi *v;
 
-    if (vi >= XNA_MAX_VIS || !n->vis[vi].xsk) {
+    if (vi >= XNA_MAX_VIS || !n->vis[vi].allocated) {
         return;
     }
     v = &n->vis[vi];
-    qemu_set_fd_handler(v->xsk->fd, NULL, NULL, NULL);
-    v->rx_armed = false;
-    n->stats.rx_dropped += v->xsk->rx_bad;
-    n->stats.tx_dropped += v->xsk->tx_errors;
-    if (n->prog) {
-        xna_afxdp_prog_xsk_del(n->prog, vi);
+    afxdp_vi_drop_socket(n, v);
+    if (v->pkt_fd >= 0) {
+        close(v->pkt_fd);
+        v->pkt_fd = -1;
     }
-    xna_xsk_free(v->xsk);
-    v->xsk = NULL;
+    v->allocated = false;
     trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, false);
     if (--n->nr_vis == 0) {
         /* The last VI: nothing of ours stays on the interface. */
         timer_del(n->tx_timer);
         afxdp_prog_stop(n);
     }
+}
+
+/* A socket that sends frames on the interface and receives none. */
+static int afxdp_packet_socket(XnaAfxdpNic *n, Error **errp)
+{
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_ifindex = n->ifindex,   /* protocol 0: nothing received */
+    };
+    int one = 1;
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+                   sizeof(one)) < 0) {
+        error_setg_errno(errp, errno, "ifname=%s: AF_PACKET socket to send",
+                         n->ifname);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+static bool afxdp_pool_attach(XnaNic *nic, uint32_t vi,
+                              const XnaNicPool *pool, Error **errp)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
+    XnaXsk *x;
+    int pkt;
+
+    if (!v || !v->allocated || v->pkt_fd >= 0) {
+        error_setg(errp, "VI %u cannot take the pool", vi);
+        return false;
+    }
+    pkt = afxdp_packet_socket(n, errp);
+    if (pkt < 0) {
+        return false;
+    }
+    /* One socket per queue: the copy socket must go first. */
+    afxdp_vi_drop_socket(n, v);
+    x = xna_xsk_new_pool(n->ifindex, n->start_queue + vi, pool->base,
+                         pool->len, pool->entries, errp);
+    if (!x || !afxdp_vi_set_socket(n, v, x, errp)) {
+        error_prepend(errp, "ifname=%s: VI %u in the guest's pool: ",
+                      n->ifname, vi);
+        close(pkt);
+        afxdp_vi_copy_socket(n, v, &error_warn);
+        return false;
+    }
+    v->pkt_fd = pkt;
+    return true;
+}
+
+static void afxdp_pool_detach(XnaNic *nic, uint32_t vi)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
+
+    if (!v || v->pkt_fd < 0) {
+        return;
+    }
+    /* Closed, the socket writes no more into the guest's buffers. */
+    afxdp_vi_drop_socket(n, v);
+    close(v->pkt_fd);
+    v->pkt_fd = -1;
+    afxdp_vi_copy_socket(n, v, &error_warn);
+}
+
+static uint32_t afxdp_pool_rx_post(XnaNic *nic, uint32_t vi,
+                                   const uint64_t *bufs, uint32_t nr)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    XnaXsk *x = vi < XNA_MAX_VIS ? n->vis[vi].xsk : NULL;
+
+    return x && x->pool ? xna_xsk_pool_post(x, bufs, nr) : 0;
 }
 
 static int afxdp_filter_insert(XnaNic *nic, const XnaFilterKey *key,
@@ -417,6 +542,28 @@ static int afxdp_filter_remove(XnaNic *nic, const XnaFilterKey *key)
     return 0;
 }
 
+/* A pool VI's transmit: the kernel copies each frame into an skb. */
+static uint32_t afxdp_packet_send(XnaAfxdpNic *n, int fd, XnaFrame *frames,
+                                  uint32_t nr)
+{
+    uint32_t i;
+
+    for (i = 0; i < nr; i++) {
+        if (send(fd, frames[i].data, frames[i].len, MSG_DONTWAIT) < 0) {
+            if (errno == EAGAIN || errno == ENOBUFS || errno == EBUSY) {
+                /* The queue is full: the frame waits for the timer. */
+                timer_mod(n->tx_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME)
+                          + XNA_AFXDP_TX_RETRY_MS);
+                break;
+            }
+            n->stats.tx_dropped++;   /* too long, or the link is down */
+            continue;
+        }
+        n->stats.tx_frames++;
+    }
+    return i;
+}
+
 static uint32_t afxdp_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
                                uint32_t nr)
 {
@@ -424,6 +571,9 @@ static uint32_t afxdp_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
     XnaXsk *x = vi < XNA_MAX_VIS ? n->vis[vi].xsk : NULL;
     uint32_t i;
 
+    if (vi < XNA_MAX_VIS && n->vis[vi].pkt_fd >= 0) {
+        return afxdp_packet_send(n, n->vis[vi].pkt_fd, frames, nr);
+    }
     if (!x) {
         n->stats.tx_dropped += nr;
         return nr;
@@ -500,7 +650,18 @@ static uint32_t afxdp_rx_burst(XnaNic *nic, uint32_t queue, XnaFrame *frames,
 
 static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
 {
-    *stats = XNA_AFXDP_NIC(nic)->stats;
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
+    uint32_t i;
+
+    n->stats.pool_vis = 0;
+    n->stats.zero_copy_vis = 0;
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        XnaXsk *x = n->vis[i].xsk;
+
+        n->stats.pool_vis += x && x->pool;
+        n->stats.zero_copy_vis += x && x->zero_copy;
+    }
+    *stats = n->stats;
 }
 
 static void afxdp_finalize(Object *obj)
@@ -527,6 +688,9 @@ static void afxdp_class_init(ObjectClass *oc, void *data)
     nc->get_caps = afxdp_get_caps;
     nc->vi_alloc = afxdp_vi_alloc;
     nc->vi_free = afxdp_vi_free;
+    nc->pool_attach = afxdp_pool_attach;
+    nc->pool_detach = afxdp_pool_detach;
+    nc->pool_rx_post = afxdp_pool_rx_post;
     nc->filter_insert = afxdp_filter_insert;
     nc->filter_remove = afxdp_filter_remove;
     nc->tx_burst = afxdp_tx_burst;

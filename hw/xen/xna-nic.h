@@ -56,7 +56,14 @@ typedef struct XnaNicCaps {
     uint32_t max_vis;
     bool tx_csum;            /* fills XNA_FRAME_CSUM_PARTIAL checksums */
     bool rx_csum;            /* reports XNA_FRAME_CSUM_VALID */
-    bool zero_copy;
+    /*
+     * The NIC can receive a VI's frames straight into the guest's pool
+     * (pool_attach): into posted buffers that start at least pool_headroom
+     * bytes into the pool and hold pool_frame_max bytes.
+     */
+    bool pool_rx;
+    uint32_t pool_headroom;
+    uint32_t pool_frame_max;
     /*
      * Frames that match no filter reach the host's stack (and through it
      * netfront) without the device: a host-netdev, or AF_XDP's XDP_PASS.
@@ -75,7 +82,16 @@ typedef struct XnaNicStats {
     uint64_t filters;        /* filters in the NIC now */
     uint64_t host_frames;    /* host path: wire -> host */
     uint64_t host_tx_frames; /* host path: host -> wire */
+    uint64_t pool_vis;       /* VIs receiving into the guest's pool now */
+    uint64_t zero_copy_vis;  /* ...of which in driver zero-copy mode */
 } XnaNicStats;
+
+/* The guest's buffer pool, for a NIC that receives into it. */
+typedef struct XnaNicPool {
+    uint8_t *base;           /* one contiguous mapping, page-aligned */
+    size_t len;
+    uint32_t entries;        /* buffers the VI may have posted at once */
+} XnaNicPool;
 
 /* What the NIC may call back into its owner. */
 typedef struct XnaNicHost {
@@ -134,6 +150,23 @@ struct XnaNicClass {
     void (*rx_resume)(XnaNic *nic);
 
     void (*get_stats)(XnaNic *nic, XnaNicStats *stats);
+
+    /*
+     * Optional, with caps.pool_rx.  pool_attach: VI @vi receives into
+     * @pool from now on (false, with @errp, leaves it as it was): frames
+     * land at the first byte of buffers given with pool_rx_post (their
+     * offsets in the pool), and rx_burst returns them in the order the
+     * buffers were given, with data pointing into the pool.  Transmit is
+     * unchanged (tx_burst copies).  pool_detach: back to the NIC's own
+     * buffers; buffers given and not returned are the guest's again, and
+     * the NIC writes none of them any more.
+     */
+    bool (*pool_attach)(XnaNic *nic, uint32_t vi, const XnaNicPool *pool,
+                        Error **errp);
+    void (*pool_detach)(XnaNic *nic, uint32_t vi);
+    /* Give buffers to the VI; returns how many it took. */
+    uint32_t (*pool_rx_post)(XnaNic *nic, uint32_t vi, const uint64_t *bufs,
+                             uint32_t n);
 };
 
 XnaNic *xna_nic_new(const char *kind, const XnaNicConfig *cfg, Error **errp);

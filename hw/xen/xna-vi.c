@@ -23,10 +23,9 @@
 
 #define XNA_RX_BURST            32
 #define XNA_TX_ROUNDS           4   /* re-checks of tx_prod per event */
-#define XNA_MIN_RX_BUFFER       64
 
-static struct xna_desc *ring_slot(struct xna_desc **pages, uint32_t entries,
-                                  uint32_t idx)
+struct xna_desc *xna_ring_slot(struct xna_desc **pages, uint32_t entries,
+                               uint32_t idx)
 {
     idx &= entries - 1;
     return &pages[idx / XNA_DESCS_PER_PAGE][idx % XNA_DESCS_PER_PAGE];
@@ -38,8 +37,8 @@ static void vi_notify(XnaVi *vi)
     xen_device_notify_event_channel(&vi->dev->xendev, vi->evtchn, NULL);
 }
 
-static void vi_error(XnaVi *vi, uint32_t reason, const char *what,
-                     uint32_t idx)
+void xna_vi_error(XnaVi *vi, uint32_t reason, const char *what,
+                  uint32_t idx)
 {
     qemu_log_mask(LOG_GUEST_ERROR, "xen-net-accel %s: VI %u: %s at index "
                   "%u; stopping the VI\n", vi->dev->xendev.name, vi->index,
@@ -50,10 +49,10 @@ static void vi_error(XnaVi *vi, uint32_t reason, const char *what,
 }
 
 /* Copy a descriptor once and check its buffer; NULL if bad. */
-static bool desc_fetch(XnaVi *vi, struct xna_desc **pages, uint32_t entries,
-                       uint32_t idx, struct xna_desc *d)
+bool xna_desc_fetch(XnaVi *vi, struct xna_desc **pages, uint32_t entries,
+                    uint32_t idx, struct xna_desc *d)
 {
-    memcpy(d, ring_slot(pages, entries, idx), sizeof(*d));
+    memcpy(d, xna_ring_slot(pages, entries, idx), sizeof(*d));
     d->page = le32_to_cpu(d->page);
     d->offset = le16_to_cpu(d->offset);
     d->len = le16_to_cpu(d->len);
@@ -79,19 +78,19 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
 
     for (;;) {
         if (idx == prod) {
-            vi_error(vi, XNA_ERR_BAD_FRAME, "unterminated TX frame", start);
+            xna_vi_error(vi, XNA_ERR_BAD_FRAME, "unterminated TX frame", start);
             return start;
         }
-        if (!desc_fetch(vi, vi->tx_pages, vi->tx_entries, idx, &d) ||
+        if (!xna_desc_fetch(vi, vi->tx_pages, vi->tx_entries, idx, &d) ||
             d.len == 0 || (d.flags & ~XNA_DESC_FLAGS_TX)) {
-            vi_error(vi, XNA_ERR_BAD_DESC, "bad TX descriptor", idx);
+            xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad TX descriptor", idx);
             return start;
         }
         if (n == 0) {
             first = d;
         }
         if (++n > XNA_MAX_FRAGS || len + d.len > XNA_MAX_FRAME_LEN) {
-            vi_error(vi, XNA_ERR_BAD_FRAME, "TX frame too long", start);
+            xna_vi_error(vi, XNA_ERR_BAD_FRAME, "TX frame too long", start);
             return start;
         }
         memcpy(s->frame_buf + len, s->pool[d.page] + d.offset, d.len);
@@ -102,7 +101,7 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
         }
     }
     if (len < XNA_MIN_FRAME_LEN) {
-        vi_error(vi, XNA_ERR_BAD_FRAME, "TX frame too short", start);
+        xna_vi_error(vi, XNA_ERR_BAD_FRAME, "TX frame too short", start);
         return start;
     }
     frame->data = s->frame_buf;
@@ -111,7 +110,7 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
     if (first.flags & XNA_DESC_CSUM_PARTIAL) {
         if (!xna_csum_fill(s->frame_buf, len, first.csum_start,
                            first.csum_offset)) {
-            vi_error(vi, XNA_ERR_BAD_DESC, "TX checksum offsets", start);
+            xna_vi_error(vi, XNA_ERR_BAD_DESC, "TX checksum offsets", start);
             return start;
         }
     }
@@ -140,7 +139,8 @@ static bool vi_process_tx(XnaVi *vi)
         prod = le32_to_cpu(qatomic_read(&vi->shared->tx_prod));
         smp_rmb();           /* descriptors after the index */
         if (prod - vi->tx_cons > vi->tx_entries) {
-            vi_error(vi, XNA_ERR_BAD_INDEX, "TX producer out of range", prod);
+            xna_vi_error(vi, XNA_ERR_BAD_INDEX, "TX producer out of range",
+                         prod);
             return true;
         }
         while (vi->tx_cons != prod) {
@@ -192,13 +192,13 @@ static bool vi_process_tx(XnaVi *vi)
 }
 
 /* Free posted RX buffers, or -1 after stopping the VI. */
-static int64_t rx_posted(XnaVi *vi)
+int64_t xna_rx_posted(XnaVi *vi)
 {
     uint32_t prod = le32_to_cpu(qatomic_read(&vi->shared->rx_prod));
 
     smp_rmb();  /* descriptors after the index */
     if (prod - vi->rx_cons > vi->rx_entries) {
-        vi_error(vi, XNA_ERR_BAD_INDEX, "RX producer out of range", prod);
+        xna_vi_error(vi, XNA_ERR_BAD_INDEX, "RX producer out of range", prod);
         return -1;
     }
     return prod - vi->rx_cons;
@@ -224,9 +224,9 @@ static bool rx_place(XnaVi *vi, const XnaFrame *frame, uint32_t posted,
         if (idx - vi->rx_cons == posted) {
             return false;
         }
-        if (!desc_fetch(vi, vi->rx_pages, vi->rx_entries, idx, &d) ||
+        if (!xna_desc_fetch(vi, vi->rx_pages, vi->rx_entries, idx, &d) ||
             d.len < XNA_MIN_RX_BUFFER) {
-            vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", idx);
+            xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", idx);
             return false;
         }
         chunk = MIN(d.len, frame->len - off);
@@ -235,7 +235,7 @@ static bool rx_place(XnaVi *vi, const XnaFrame *frame, uint32_t posted,
         if (off < frame->len) {
             dflags |= XNA_DESC_MORE;
         }
-        slot = ring_slot(vi->rx_pages, vi->rx_entries, idx);
+        slot = xna_ring_slot(vi->rx_pages, vi->rx_entries, idx);
         slot->len = cpu_to_le16(chunk);
         slot->flags = cpu_to_le16(dflags);
         idx++;
@@ -294,7 +294,7 @@ static bool rx_place_held(XnaVi *vi)
     if (!vi->held_len) {
         return true;
     }
-    posted = rx_posted(vi);
+    posted = xna_rx_posted(vi);
     if (posted <= 0 || !rx_place(vi, &frame, posted, vi->held_flags)) {
         return false;
     }
@@ -369,7 +369,7 @@ static bool rx_slow_path_accept(XenNetAccel *s, const XnaFrame *frame)
  * learn (and announce) their flows there, so that the guest knows them
  * as fast and sends their replies through the VI.
  */
-static void rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
+void xna_rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
 {
     XnaFlowInfo info;
 
@@ -425,7 +425,7 @@ static bool rx_from_queue(XnaVi *vi, uint32_t queue)
         if (!rx_place_held(vi)) {
             return true;
         }
-        posted = rx_posted(vi);
+        posted = xna_rx_posted(vi);
         if (posted <= 0) {
             return true;
         }
@@ -443,7 +443,7 @@ static bool rx_from_queue(XnaVi *vi, uint32_t queue)
                 }
                 flags |= XNA_DESC_SLOW_PATH;
             } else if (s->mac_filter_on && vi->index == 0) {
-                rx_learn_mac_filtered(s, &frames[i]);
+                xna_rx_learn_mac_filtered(s, &frames[i]);
             }
             if (!rx_deliver(vi, &frames[i], room, flags)) {
                 break;
@@ -463,7 +463,7 @@ static bool rx_ask_for_buffers(XnaVi *vi)
 {
     qatomic_set(&vi->shared->rx_prod_event, cpu_to_le32(vi->rx_cons));
     smp_mb();   /* publish the event index before re-reading rx_prod */
-    return rx_posted(vi) > 0;
+    return xna_rx_posted(vi) > 0;
 }
 
 void xna_rx_bh(void *opaque)
@@ -488,7 +488,11 @@ void xna_rx_bh(void *opaque)
         s->vis[i].rx_old_cons = s->vis[i].rx_cons;
     }
     for (i = 0; i < s->num_vis; i++) {
-        if (s->vis[i].up) {
+        if (s->vis[i].pool_rx) {
+            xna_vi_pool_rx(&s->vis[i]);
+        }
+        /* Not "else": the pool may have fallen back to copying. */
+        if (s->vis[i].up && !s->vis[i].pool_rx) {
             starved[i] = rx_from_queue(&s->vis[i], i);
         }
     }
@@ -500,7 +504,8 @@ void xna_rx_bh(void *opaque)
 
         if (vi->up) {
             rx_publish(vi, vi->rx_old_cons);
-            if (rx_ask_for_buffers(vi) && starved[i]) {
+            if (vi->pool_rx ? xna_vi_pool_ask_for_buffers(vi) :
+                rx_ask_for_buffers(vi) && starved[i]) {
                 again = true;
             }
         }
@@ -575,6 +580,7 @@ void xna_vi_start(XnaVi *vi)
     smp_wmb();  /* indices reset before the VI goes up */
     vi->up = true;
     trace_xna_vi_up(vi->dev->xendev.name, vi->index);
+    xna_vi_pool_start(vi);
     /* Before VI_UP: the guest may send as soon as it reads that. */
     if (vi->index == 0) {
         xna_mac_filter_insert(vi->dev);
@@ -591,6 +597,7 @@ void xna_vi_stop(XnaVi *vi, uint32_t reason)
         return;
     }
     vi->up = false;
+    xna_vi_pool_stop(vi);
     if (vi->held_len) {
         vi->stats.drop_rx_no_buffer++;
         vi->held_len = 0;

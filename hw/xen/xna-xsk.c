@@ -1,5 +1,5 @@
 /*
- * xen-net-accel: one AF_XDP socket with its own UMEM, in copy mode
+ * xen-net-accel: one AF_XDP socket, with its own UMEM or the guest's pool
  *
  * Plain socket calls (libbpf 1.x no longer has the xsk helpers, and
  * libxdp is not needed for this): register the UMEM, size and map the
@@ -70,13 +70,108 @@ static void fill_all(XnaXsk *x)
     qatomic_store_release(x->fill.producer, x->fill.cached_prod);
 }
 
-XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
+/* Ring sizes and UMEM layout of one kind of socket. */
+typedef struct XskSetup {
+    uint32_t chunk;
+    uint32_t umem_flags;
+    uint32_t fill, comp, rx, tx;     /* entries; tx 0: no TX ring */
+} XskSetup;
+
+/* Open the socket, register x->umem, size and map the rings. */
+static bool xsk_setup(XnaXsk *x, const XskSetup *st, Error **errp)
 {
-    XnaXsk *x = g_new0(XnaXsk, 1);
     struct xdp_umem_reg reg = { 0 };
     struct xdp_mmap_offsets off;
-    struct sockaddr_xdp sxdp = { 0 };
     socklen_t optlen = sizeof(off);
+
+    x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (x->fd < 0) {
+        error_setg_errno(errp, errno, "AF_XDP socket");
+        return false;
+    }
+    reg.addr = (uintptr_t)x->umem;
+    reg.len = x->umem_len;
+    reg.chunk_size = st->chunk;
+    reg.flags = st->umem_flags;
+    if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) < 0) {
+        error_setg_errno(errp, errno, "AF_XDP UMEM registration");
+        return false;
+    }
+    /* The ring sizes must be set before their offsets can be read. */
+    if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_FILL_RING,
+                   &st->fill, sizeof(uint32_t)) < 0 ||
+        setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING,
+                   &st->comp, sizeof(uint32_t)) < 0 ||
+        setsockopt(x->fd, SOL_XDP, XDP_RX_RING,
+                   &st->rx, sizeof(uint32_t)) < 0 ||
+        (st->tx && setsockopt(x->fd, SOL_XDP, XDP_TX_RING,
+                              &st->tx, sizeof(uint32_t)) < 0)) {
+        error_setg_errno(errp, errno, "AF_XDP ring sizes");
+        return false;
+    }
+    if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen) < 0) {
+        error_setg_errno(errp, errno, "AF_XDP ring offsets");
+        return false;
+    }
+    return ring_map(x, &x->fill, st->fill, &off.fr, sizeof(uint64_t),
+                    XDP_UMEM_PGOFF_FILL_RING, "fill", errp) &&
+           ring_map(x, &x->comp, st->comp, &off.cr, sizeof(uint64_t),
+                    XDP_UMEM_PGOFF_COMPLETION_RING, "completion", errp) &&
+           ring_map(x, &x->rx, st->rx, &off.rx, sizeof(struct xdp_desc),
+                    XDP_PGOFF_RX_RING, "RX", errp) &&
+           (!st->tx ||
+            ring_map(x, &x->tx, st->tx, &off.tx, sizeof(struct xdp_desc),
+                     XDP_PGOFF_TX_RING, "TX", errp));
+}
+
+static bool xsk_bind(XnaXsk *x, int ifindex, uint32_t queue, uint16_t flags,
+                     bool *busy, Error **errp)
+{
+    struct sockaddr_xdp sxdp = {
+        .sxdp_family = AF_XDP,
+        .sxdp_ifindex = ifindex,
+        .sxdp_queue_id = queue,
+        .sxdp_flags = flags | XDP_USE_NEED_WAKEUP,
+    };
+
+    if (bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
+        *busy = errno == EBUSY;
+        error_setg_errno(errp, errno, "AF_XDP bind to queue %u%s", queue,
+                         flags & XDP_ZEROCOPY ? " in zero-copy mode" : "");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * A queue stays taken for a moment after its last socket is closed (the
+ * kernel releases it from a work item): binding it again right away, as
+ * when a VI changes sockets, fails with EBUSY.  Try again for a while.
+ */
+#define XNA_XSK_BUSY_RETRY_US   1000
+#define XNA_XSK_BUSY_WAIT_US    (1000 * 1000)
+
+static bool xsk_busy_retry(bool busy, int64_t *waited)
+{
+    if (!busy || *waited >= XNA_XSK_BUSY_WAIT_US) {
+        return false;
+    }
+    g_usleep(XNA_XSK_BUSY_RETRY_US);
+    *waited += XNA_XSK_BUSY_RETRY_US;
+    return true;
+}
+
+static XnaXsk *xsk_new_copy(int ifindex, uint32_t queue, bool *busy,
+                            Error **errp)
+{
+    static const XskSetup st = {
+        .chunk = XNA_XSK_CHUNK,
+        .fill = XNA_XSK_RX_CHUNKS,
+        .comp = XNA_XSK_TX_CHUNKS,
+        .rx = XNA_XSK_RX_CHUNKS,
+        .tx = XNA_XSK_TX_CHUNKS,
+    };
+    XnaXsk *x = g_new0(XnaXsk, 1);
     uint32_t i;
 
     x->fd = -1;
@@ -89,43 +184,7 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
                          x->umem_len);
         goto fail;
     }
-    x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (x->fd < 0) {
-        error_setg_errno(errp, errno, "AF_XDP socket");
-        goto fail;
-    }
-    reg.addr = (uintptr_t)x->umem;
-    reg.len = x->umem_len;
-    reg.chunk_size = XNA_XSK_CHUNK;
-    if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) < 0) {
-        error_setg_errno(errp, errno, "AF_XDP UMEM registration");
-        goto fail;
-    }
-    /* The ring sizes must be set before their offsets can be read. */
-    if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_FILL_RING,
-                   &(uint32_t){XNA_XSK_RX_CHUNKS}, sizeof(uint32_t)) < 0 ||
-        setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING,
-                   &(uint32_t){XNA_XSK_TX_CHUNKS}, sizeof(uint32_t)) < 0 ||
-        setsockopt(x->fd, SOL_XDP, XDP_RX_RING,
-                   &(uint32_t){XNA_XSK_RX_CHUNKS}, sizeof(uint32_t)) < 0 ||
-        setsockopt(x->fd, SOL_XDP, XDP_TX_RING,
-                   &(uint32_t){XNA_XSK_TX_CHUNKS}, sizeof(uint32_t)) < 0) {
-        error_setg_errno(errp, errno, "AF_XDP ring sizes");
-        goto fail;
-    }
-    if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen) < 0) {
-        error_setg_errno(errp, errno, "AF_XDP ring offsets");
-        goto fail;
-    }
-    if (!ring_map(x, &x->fill, XNA_XSK_RX_CHUNKS, &off.fr,
-                  sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING, "fill", errp) ||
-        !ring_map(x, &x->comp, XNA_XSK_TX_CHUNKS,
-                  &off.cr, sizeof(uint64_t), XDP_UMEM_PGOFF_COMPLETION_RING,
-                  "completion", errp) ||
-        !ring_map(x, &x->rx, XNA_XSK_RX_CHUNKS, &off.rx,
-                  sizeof(struct xdp_desc), XDP_PGOFF_RX_RING, "RX", errp) ||
-        !ring_map(x, &x->tx, XNA_XSK_TX_CHUNKS, &off.tx,
-                  sizeof(struct xdp_desc), XDP_PGOFF_TX_RING, "TX", errp)) {
+    if (!xsk_setup(x, &st, errp)) {
         goto fail;
     }
     x->rx_addrs = g_new(uint64_t, XNA_XSK_RX_CHUNKS);
@@ -135,13 +194,7 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
             (uint64_t)(XNA_XSK_RX_CHUNKS + i) * XNA_XSK_CHUNK;
     }
     fill_all(x);
-    sxdp.sxdp_family = AF_XDP;
-    sxdp.sxdp_ifindex = ifindex;
-    sxdp.sxdp_queue_id = queue;
-    /* Copy mode: the guest's pool cannot be the UMEM (docs/nic-ops.md). */
-    sxdp.sxdp_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
-    if (bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
-        error_setg_errno(errp, errno, "AF_XDP bind to queue %u", queue);
+    if (!xsk_bind(x, ifindex, queue, XDP_COPY, busy, errp)) {
         goto fail;
     }
     return x;
@@ -149,6 +202,89 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
 fail:
     xna_xsk_free(x);
     return NULL;
+}
+
+XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
+{
+    int64_t waited = 0;
+    XnaXsk *x;
+
+    for (;;) {
+        Error *err = NULL;
+        bool busy = false;
+
+        x = xsk_new_copy(ifindex, queue, &busy, &err);
+        if (x || !xsk_busy_retry(busy, &waited)) {
+            error_propagate(errp, err);
+            return x;
+        }
+        error_free(err);
+    }
+}
+
+static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
+                            size_t len, uint32_t entries, uint16_t flags,
+                            bool *busy, Error **errp)
+{
+    /*
+     * The RX ring is as large as the fill ring: it can never be full, so
+     * the kernel never puts a buffer back out of order.
+     */
+    const XskSetup st = {
+        .chunk = XNA_XSK_POOL_CHUNK,
+        .umem_flags = XDP_UMEM_UNALIGNED_CHUNK_FLAG,
+        .fill = entries,
+        .comp = 64,
+        .rx = entries,
+    };
+    XnaXsk *x = g_new0(XnaXsk, 1);
+
+    x->fd = -1;
+    x->pool = true;
+    x->umem = umem;
+    x->umem_len = len;
+    if (!xsk_setup(x, &st, errp) ||
+        !xsk_bind(x, ifindex, queue, flags, busy, errp)) {
+        xna_xsk_free(x);
+        return NULL;
+    }
+    x->zero_copy = flags & XDP_ZEROCOPY;
+    return x;
+}
+
+XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
+                         size_t len, uint32_t entries, Error **errp)
+{
+    int64_t waited = 0;
+    XnaXsk *x;
+
+    if ((uintptr_t)umem % qemu_real_host_page_size() ||
+        entries == 0 || (entries & (entries - 1))) {
+        error_setg(errp, "AF_XDP pool: bad UMEM or ring size");
+        return NULL;
+    }
+    /*
+     * Driver zero-copy first.  A failed bind takes the rings with it:
+     * copy mode starts again from a new socket.
+     */
+    for (;;) {
+        Error *err = NULL;
+        bool busy = false;
+
+        x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_ZEROCOPY,
+                         &busy, &err);
+        if (!x && !busy) {
+            error_free(err);
+            err = NULL;
+            x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_COPY,
+                             &busy, &err);
+        }
+        if (x || !xsk_busy_retry(busy, &waited)) {
+            error_propagate(errp, err);
+            return x;
+        }
+        error_free(err);
+    }
 }
 
 void xna_xsk_free(XnaXsk *x)
@@ -163,7 +299,7 @@ void xna_xsk_free(XnaXsk *x)
     if (x->fd >= 0) {
         close(x->fd);
     }
-    if (x->umem) {
+    if (x->umem && !x->pool) {
         munmap(x->umem, x->umem_len);
     }
     g_free(x->rx_addrs);
@@ -182,6 +318,46 @@ static uint64_t chunk_of(uint64_t addr, uint32_t first, uint32_t n)
     return idx * XNA_XSK_CHUNK;
 }
 
+/*
+ * A pool socket's descriptor: with unaligned chunks its address is the
+ * chunk we posted, with the frame's offset in it in the top 16 bits.
+ * The frame must lie in that chunk, and the chunk in the UMEM.
+ */
+static bool pool_desc_data(XnaXsk *x, uint64_t addr, uint32_t len,
+                           uint64_t *data)
+{
+    uint64_t chunk = addr & XSK_UNALIGNED_BUF_ADDR_MASK;
+    uint64_t off = addr >> XSK_UNALIGNED_BUF_OFFSET_SHIFT;
+
+    if (len == 0 || chunk > x->umem_len - XNA_XSK_POOL_CHUNK ||
+        off + len > XNA_XSK_POOL_CHUNK) {
+        return false;
+    }
+    *data = chunk + off;
+    return true;
+}
+
+uint32_t xna_xsk_pool_post(XnaXsk *x, const uint64_t *bufs, uint32_t n)
+{
+    uint32_t room = x->fill.size - (x->fill.cached_prod -
+                                    qatomic_load_acquire(x->fill.consumer));
+    uint32_t i;
+
+    n = MIN(n, room);
+    for (i = 0; i < n; i++) {
+        assert(bufs[i] >= XNA_XSK_POOL_HEADROOM &&
+               bufs[i] + XNA_XSK_POOL_FRAME_MAX <= x->umem_len);
+        *addr_ring(&x->fill, x->fill.cached_prod++) =
+            bufs[i] - XNA_XSK_POOL_HEADROOM;
+    }
+    qatomic_store_release(x->fill.producer, x->fill.cached_prod);
+    /* In driver zero-copy mode the driver may wait to be told. */
+    if (n && (qatomic_read(x->fill.flags) & XDP_RING_NEED_WAKEUP)) {
+        recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+    }
+    return n;
+}
+
 uint32_t xna_xsk_rx_peek(XnaXsk *x, uint8_t **data, uint32_t *len,
                          uint32_t n)
 {
@@ -197,6 +373,17 @@ uint32_t xna_xsk_rx_peek(XnaXsk *x, uint8_t **data, uint32_t *len,
         uint64_t addr = d->addr, chunk;
         uint32_t l = d->len;
 
+        if (x->pool) {
+            x->rx_taken++;
+            if (!pool_desc_data(x, addr, l, &addr)) {
+                x->rx_bad++;
+                continue;
+            }
+            data[got] = x->umem + addr;
+            len[got] = l;
+            got++;
+            continue;
+        }
         /* The frame must lie in one receive chunk of the UMEM. */
         chunk = chunk_of(addr, 0, XNA_XSK_RX_CHUNKS);
         x->rx_addrs[x->rx_taken++] = chunk;
@@ -219,7 +406,8 @@ void xna_xsk_rx_release(XnaXsk *x)
     if (!x->rx_taken) {
         return;
     }
-    for (i = 0; i < x->rx_taken; i++) {
+    /* A pool socket's buffers go back to the guest, not to the kernel. */
+    for (i = 0; i < x->rx_taken && !x->pool; i++) {
         /*
          * The fill ring holds every receive chunk, so it has room for
          * each one we give back; a bad address is not given back.

@@ -1,11 +1,16 @@
 /*
- * xen-net-accel: one AF_XDP socket with its own UMEM, in copy mode
+ * xen-net-accel: one AF_XDP socket bound to one queue
  *
- * The UMEM belongs to the backend: received frames are copied by the
- * kernel into it, and from it into the guest's pool by the device; frames
- * to send are copied into it.  Part of the UMEM's chunks feed the receive
- * side (fill ring), the rest are for transmit.  Every descriptor the
- * kernel hands back is checked against the UMEM before it is used.
+ * Two kinds.  A copy socket has a UMEM of its own, in copy mode:
+ * received frames are copied by the kernel into it, and from it into the
+ * guest's pool by the device; frames to send are copied into it.  Part
+ * of its chunks feed the receive side (fill ring), the rest are for
+ * transmit.  A pool socket's UMEM is the guest's buffer pool: the fill
+ * ring holds buffers the guest posted, and the kernel (or the NIC, in
+ * driver zero-copy mode) puts received frames straight into them; it has
+ * no transmit ring, as no buffer of the pool is the backend's to send
+ * from.  Every descriptor the kernel hands back is checked against the
+ * UMEM before it is used.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,6 +21,17 @@
 #define XNA_XSK_CHUNK           4096    /* UMEM chunk: one frame */
 #define XNA_XSK_RX_CHUNKS       2048    /* fill and RX rings */
 #define XNA_XSK_TX_CHUNKS       1024    /* TX and completion rings */
+
+/*
+ * Pool sockets: unaligned chunks of 2 KiB, each starting 256 bytes
+ * (XDP_PACKET_HEADROOM, which the kernel always leaves) before the
+ * buffer it fills, so that a frame starts at its buffer's first byte.
+ * The kernel writes nothing in that headroom (our program keeps no
+ * metadata), which belongs to the buffer before.
+ */
+#define XNA_XSK_POOL_CHUNK      2048
+#define XNA_XSK_POOL_HEADROOM   256
+#define XNA_XSK_POOL_FRAME_MAX  (XNA_XSK_POOL_CHUNK - XNA_XSK_POOL_HEADROOM)
 
 typedef struct XnaXskRing {
     uint32_t *producer;
@@ -40,11 +56,29 @@ typedef struct XnaXsk {
     uint32_t rx_taken;       /* RX descriptors read but not released */
     uint64_t rx_bad;         /* descriptors that failed the checks */
     uint64_t tx_errors;      /* sendto failures other than "busy" */
+    bool pool;               /* the UMEM is the guest's pool, not ours */
+    bool zero_copy;          /* bound in driver zero-copy mode */
 } XnaXsk;
 
 /* Create the socket, bind it to @ifindex's @queue in copy mode. */
 XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
+/*
+ * Create a pool socket on @ifindex's @queue whose UMEM is @umem (@len
+ * bytes, page-aligned, mapped for the socket's whole life), able to hold
+ * @entries posted buffers (a power of two).  Driver zero-copy first, copy
+ * mode if the driver has none.
+ */
+XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
+                         size_t len, uint32_t entries, Error **errp);
 void xna_xsk_free(XnaXsk *x);
+
+/*
+ * Pool sockets: give buffers to the fill ring, by the UMEM offset of
+ * their first byte (each at least XNA_XSK_POOL_HEADROOM in, with room
+ * for XNA_XSK_POOL_FRAME_MAX bytes).  Returns how many were taken.  The
+ * frames come back from xna_xsk_rx_peek() in the order of the buffers.
+ */
+uint32_t xna_xsk_pool_post(XnaXsk *x, const uint64_t *bufs, uint32_t n);
 
 /*
  * Read up to @n received frames: their data points into the UMEM and

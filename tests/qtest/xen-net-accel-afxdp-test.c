@@ -462,11 +462,26 @@ static bool port_5001_fast(void *opaque)
 }
 
 /*
+ * How a VI receives: "pool" (the default: the kernel writes frames into
+ * the guest's buffers), or copying, because it was turned off or because
+ * frames of the MTU do not fit the pool's 2 KiB chunks.
+ */
+typedef struct RxMode {
+    const char *props;
+    bool pool;
+} RxMode;
+
+static const RxMode rx_pool = { "max-filters=8", true };
+static const RxMode rx_copy = { "max-filters=8,zero-copy=off", false };
+static const RxMode rx_big_mtu = { "max-filters=8,mtu=2000", false };
+
+/*
  * First frame of a flow: kernel, and the flow is learned into the XDP
  * map; the next frames: the VI only.
  */
-static void test_learning(void)
+static void test_learning(const void *opaque)
 {
+    const RxMode *mode = opaque;
     enum { PORT = 5001, FRAMES = 20 };
     struct bpf_map_info info;
     uint8_t f[300];
@@ -477,7 +492,11 @@ static void test_learning(void)
         return;
     }
     kfd = udp_socket(&e, e.ns_a, NULL, PORT);
-    env_start(&e, "max-filters=8");
+    env_start(&e, mode->props);
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, mode->pool);
+    /* veth has no AF_XDP zero-copy: the kernel copies into the pool. */
+    g_test_message("VIs in driver zero-copy mode: %" PRIu64,
+                   dev_stat(&e, "nic-zero-copy-vis"));
     mfd = find_map(&e, "xna_filters", &info);
     g_assert_cmpint(mfd, >=, 0);
     g_assert_cmpuint(info.max_entries, ==, 8);
@@ -525,6 +544,10 @@ static void test_learning(void)
                     ((GByteArray *)g_ptr_array_index(e.rx, FRAMES))->len,
                     f, sizeof(f));
     g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, FRAMES + 1);
+    /* In pool mode QEMU copied none of them. */
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==,
+                     mode->pool ? FRAMES + 1 : 0);
+    g_assert_cmpuint(dev_stat(&e, "vi0-pool-fallbacks"), ==, 0);
 
     close(mfd);
     close(kfd);
@@ -615,6 +638,202 @@ static void test_tx(void)
     env_teardown(&e);
 }
 
+/* Frames of a learned flow reach the guest through the VI, intact. */
+static void expect_fast(Env *e, uint8_t *f, size_t len, uint16_t port,
+                        uint32_t first, uint32_t n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        guint before = e->rx->len;
+
+        b_send(e, f, len, port, first + i, false);
+        g_assert_true(wait_rx(e, before + 1));
+        g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e->rx, before))->data,
+                        ((GByteArray *)g_ptr_array_index(e->rx, before))->len,
+                        f, len);
+    }
+}
+
+static bool vi0_is(Env *e, int state)
+{
+    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == state;
+}
+
+static bool vi0_down(void *opaque)
+{
+    return vi0_is(opaque, XNA_VI_DOWN);
+}
+
+static bool vi0_up(void *opaque)
+{
+    return vi0_is(opaque, XNA_VI_UP);
+}
+
+/* A bad TX descriptor (a pool page that does not exist) stops VI 0. */
+static void stop_vi0(Env *e)
+{
+    struct xna_desc *d = xna_test_front_tx_desc(&e->tf, 0, 0);
+    struct xna_vi_shared *sh = xna_test_front_vi_shared(&e->tf, 0);
+
+    d->page = 1000000;
+    d->offset = 0;
+    d->len = 100;
+    d->flags = 0;
+    sh->tx_prod = 1;
+    xen_guest_evtchn_notify(e->g, e->tf.vi_ports[0]);
+    g_assert_true(xna_test_front_wait(&e->tf, vi0_down, e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(xna_vi_down_reason(xna_front_vi(e->tf.f, 0)), ==,
+                     XNA_ERR_BAD_DESC);
+}
+
+/* Learn the flow to @port: its first frame goes to the kernel. */
+static void learn_port(Env *e, int kfd, uint8_t *f, size_t len,
+                       uint16_t port, uint64_t filters)
+{
+    b_send(e, f, len, port, 0, false);
+    expect_datagram(kfd, f, len);
+    g_assert_true(wait_stat(e, "filters-inserted", filters));
+}
+
+/*
+ * A VI that stops and is reset goes back to the guest's pool: a new
+ * socket on the same queue (which the kernel frees a moment after the
+ * old one is closed), buffers given again from slot 0.
+ */
+static void test_pool_reset(void)
+{
+    enum { PORT = 5001, FRAMES = 10 };
+    uint8_t f[600];
+    int kfd;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, rx_pool.props);
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    expect_fast(&e, f, sizeof(f), PORT, 1, FRAMES);
+
+    stop_vi0(&e);
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
+    g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 1);
+    /* The stop removed the VI's filters: learned again, then fast. */
+    learn_port(&e, kfd, f, sizeof(f), PORT, 2);
+    expect_fast(&e, f, sizeof(f), PORT, 100, 3 * 256 / 2);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==,
+                     FRAMES + 3 * 256 / 2);
+    g_assert_cmpuint(dev_stat(&e, "vi0-pool-fallbacks"), ==, 0);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * A guest may post buffers that the pool cannot take (here one of 1 KiB
+ * among the 2 KiB ones): the protocol allows them, so the VI goes back to
+ * copying, without losing a frame, and uses them as any other.
+ */
+static void test_pool_fallback(void)
+{
+    enum { PORT = 5001, SMALL_SLOT = 5 };
+    struct xna_desc *d;
+    uint8_t f[600];
+    int kfd;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, rx_pool.props);
+    stop_vi0(&e);
+
+    /* The reset reposts every buffer; shrink one before the backend looks. */
+    e.tf.hold_notify = true;
+    g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
+    d = xna_test_front_rx_desc(&e.tf, 0, SMALL_SLOT);
+    g_assert_cmpuint(d->len, ==, 2048);
+    d->len = 1024;
+    xna_test_front_release(&e.tf);
+    g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_true(wait_stat(&e, "vi0-pool-fallbacks", 1));
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    expect_fast(&e, f, sizeof(f), PORT, 1, 2 * SMALL_SLOT);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 2 * SMALL_SLOT);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, 0);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * The pool's receive queue is the guest's posted buffers, given to the
+ * NIC by the backend.  It keeps the NIC at three quarters of the ring or
+ * more: below that, the guest's reposting must wake it (a kick), as a NIC
+ * without buffers receives nothing (the kernel drops) and so would never
+ * wake it.  Bursts of three quarters of the ring, each drained by the
+ * guest only after it all arrived, check that the NIC is refilled.
+ */
+static bool pool_buffers_reached(void *opaque)
+{
+    Wait *w = opaque;
+
+    return dev_stat(w->e, "vi0-rx-pool-buffers") >= w->want;
+}
+
+static bool wait_pool_buffers(Env *e, guint n)
+{
+    Wait w = { .e = e, .want = n };
+
+    return xna_test_front_wait(&e->tf, pool_buffers_reached, &w,
+                               XEN_GUEST_TIMEOUT_MS);
+}
+
+static void test_pool_refill(void)
+{
+    enum { PORT = 5001, BURST = 256 / 4 * 3, ROUNDS = 4 };
+    uint8_t f[200];
+    guint got = 0;
+    int kfd, round, i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, rx_pool.props);
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    for (round = 0; round < ROUNDS; round++) {
+        /*
+         * The backend gives the guest's buffers to the NIC in its own
+         * time: frames sent before that would be dropped.
+         */
+        g_assert_true(wait_pool_buffers(&e, BURST));
+        /* The whole burst lands before the guest takes a frame. */
+        for (i = 0; i < BURST; i++) {
+            b_send(&e, f, sizeof(f), PORT, round * BURST + i, false);
+        }
+        g_assert_true(wait_stat(&e, "vi0-rx-pool-packets", got + BURST));
+        got += BURST;
+        g_assert_true(wait_rx(&e, got));
+    }
+    /* And one more, after the last refill. */
+    expect_fast(&e, f, sizeof(f), PORT, 9999, 1);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, got + 1);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
 static void expect_add_error(Env *e, const char *props, const char *what)
 {
     g_autofree char *json = g_strdup_printf(
@@ -657,7 +876,15 @@ static void test_bad_config(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/xen-net-accel/afxdp/learning", test_learning);
+    qtest_add_data_func("/xen-net-accel/afxdp/learning/pool", &rx_pool,
+                        test_learning);
+    qtest_add_data_func("/xen-net-accel/afxdp/learning/copy", &rx_copy,
+                        test_learning);
+    qtest_add_data_func("/xen-net-accel/afxdp/learning/mtu-2000",
+                        &rx_big_mtu, test_learning);
+    qtest_add_func("/xen-net-accel/afxdp/pool-reset", test_pool_reset);
+    qtest_add_func("/xen-net-accel/afxdp/pool-fallback", test_pool_fallback);
+    qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);
     qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);
     qtest_add_func("/xen-net-accel/afxdp/tx", test_tx);
     qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);

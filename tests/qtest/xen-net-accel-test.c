@@ -943,16 +943,13 @@ static void test_device_del_under_traffic(const void *mode)
 
 static struct xna_vi_shared *vi_shared(TestEnv *e, unsigned int vi)
 {
-    return e->tf.pages[xna_layout_vi_shared_page(&e->tf.layout, vi)];
+    return xna_test_front_vi_shared(&e->tf, vi);
 }
 
 static struct xna_desc *tx_desc(TestEnv *e, unsigned int vi,
                                 unsigned int slot)
 {
-    struct xna_desc *page = e->tf.pages[xna_layout_tx_ring_page(
-                                &e->tf.layout, vi, slot / 256)];
-
-    return &page[slot % 256];
+    return xna_test_front_tx_desc(&e->tf, vi, slot);
 }
 
 static bool vi0_down(void *opaque)

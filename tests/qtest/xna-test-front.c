@@ -40,7 +40,53 @@ static void notify_backend(void *opaque, uint32_t port)
 {
     XnaTestFront *tf = opaque;
 
+    if (tf->hold_notify) {
+        g_assert_cmpuint(port, <, 64);
+        tf->held_ports |= 1ull << port;
+        return;
+    }
     xen_guest_evtchn_notify(tf->g, port);
+}
+
+void xna_test_front_release(XnaTestFront *tf)
+{
+    uint32_t port;
+
+    tf->hold_notify = false;
+    for (port = 0; port < 64; port++) {
+        if (tf->held_ports & (1ull << port)) {
+            xen_guest_evtchn_notify(tf->g, port);
+        }
+    }
+    tf->held_ports = 0;
+}
+
+struct xna_vi_shared *xna_test_front_vi_shared(XnaTestFront *tf,
+                                               unsigned int vi)
+{
+    return tf->pages[xna_layout_vi_shared_page(&tf->layout, vi)];
+}
+
+struct xna_desc *xna_test_front_tx_desc(XnaTestFront *tf, unsigned int vi,
+                                        unsigned int slot)
+{
+    struct xna_desc *page;
+
+    slot &= tf->layout.tx_entries - 1;
+    page = tf->pages[xna_layout_tx_ring_page(&tf->layout, vi,
+                                             slot / XNA_DESCS_PER_PAGE)];
+    return &page[slot % XNA_DESCS_PER_PAGE];
+}
+
+struct xna_desc *xna_test_front_rx_desc(XnaTestFront *tf, unsigned int vi,
+                                        unsigned int slot)
+{
+    struct xna_desc *page;
+
+    slot &= tf->layout.rx_entries - 1;
+    page = tf->pages[xna_layout_rx_ring_page(&tf->layout, vi,
+                                             slot / XNA_DESCS_PER_PAGE)];
+    return &page[slot % XNA_DESCS_PER_PAGE];
 }
 
 static const struct xna_front_ops test_front_ops = {

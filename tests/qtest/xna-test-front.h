@@ -28,6 +28,13 @@ typedef struct XnaTestFront {
     uint32_t ctrl_port;
     uint32_t vi_ports[XNA_MAX_VIS];
     struct xna_front *f;
+    /*
+     * While set, the core's notifications are held (held_ports, a bit per
+     * port below 64) until xna_test_front_release(): a test can change
+     * shared memory after the core wrote it and before the backend looks.
+     */
+    bool hold_notify;
+    uint64_t held_ports;
 } XnaTestFront;
 
 /* Options of xna_test_front_open(); zero means the default. */
@@ -82,6 +89,17 @@ int xna_test_front_send(XnaTestFront *tf, unsigned int vi,
  * grant (an end of a mapped grant fails).
  */
 void xna_test_front_close(XnaTestFront *tf);
+
+/* Send the notifications held since hold_notify was set, and stop holding. */
+void xna_test_front_release(XnaTestFront *tf);
+
+/* Shared structures of VI @vi, for tests that write them as a bad guest. */
+struct xna_vi_shared *xna_test_front_vi_shared(XnaTestFront *tf,
+                                               unsigned int vi);
+struct xna_desc *xna_test_front_tx_desc(XnaTestFront *tf, unsigned int vi,
+                                        unsigned int slot);
+struct xna_desc *xna_test_front_rx_desc(XnaTestFront *tf, unsigned int vi,
+                                        unsigned int slot);
 
 /* A read-only QOM property of the device @id, e.g. "vi0-rx-packets". */
 uint64_t xna_test_dev_stat(QTestState *qts, const char *id,
