@@ -173,6 +173,32 @@ static void accel_close(BenchDev *d)
     g_free(d);
 }
 
+static void accel_dump(BenchDev *d)
+{
+    static const char *const dev[] = {
+        "nic-pool-vis", "nic-rx-frames", "nic-rx-dropped", "nic-filters",
+        "filters-inserted", "rx-host-samples",
+    };
+    static const char *const vi[] = {
+        "rx-packets", "rx-pool-packets", "rx-pool-buffers", "pool-fallbacks",
+        "guest-errors", "kicks",
+    };
+    unsigned int i, v;
+
+    for (i = 0; i < G_N_ELEMENTS(dev); i++) {
+        g_printerr("  %s %" PRIu64 "\n", dev[i],
+                   xna_test_dev_stat(d->qts, "dev0", dev[i]));
+    }
+    for (v = 0; v < d->vis; v++) {
+        for (i = 0; i < G_N_ELEMENTS(vi); i++) {
+            g_autofree char *name = g_strdup_printf("vi%u-%s", v, vi[i]);
+
+            g_printerr("  %s %" PRIu64 "\n", name,
+                       xna_test_dev_stat(d->qts, "dev0", name));
+        }
+    }
+}
+
 const BenchDevOps bench_accel_ops = {
     .name = "accel",
     .open = accel_open,
@@ -183,4 +209,5 @@ const BenchDevOps bench_accel_ops = {
     .arm = accel_arm,
     .guest = accel_guest,
     .close = accel_close,
+    .dump = accel_dump,
 };

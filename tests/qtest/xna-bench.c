@@ -284,6 +284,9 @@ static void learn_flows(unsigned int i, const BenchFrames *fr)
             uint64_t deadline = now_ns() + LEARN_WAIT_NS;
 
             if (tries == LEARN_TRIES) {
+                if (t->ops->dump) {
+                    t->ops->dump(t->dev);
+                }
                 g_error("%s: flow %u never reached the guest", t->name, f);
             }
             bench_peer_send(t->peer, fr->to_guest, fr->nflows, fr->size,

@@ -73,6 +73,8 @@ typedef struct BenchDevOps {
     bool (*arm)(BenchDev *d);
     XenGuest *(*guest)(BenchDev *d);
     void (*close)(BenchDev *d);
+    /* Optional: print the device's counters, when a case fails. */
+    void (*dump)(BenchDev *d);
 } BenchDevOps;
 
 extern const BenchDevOps bench_stock_ops;
