@@ -834,6 +834,85 @@ static void test_pool_refill(void)
     env_teardown(&e);
 }
 
+static const uint8_t guest_ip6[16] = { 0xfd, 0x77, [15] = 2 };
+static const uint8_t peer_ip6[16] = { 0xfd, 0x77, [15] = 1 };
+
+static bool port_6001_fast(void *opaque)
+{
+    Env *e = opaque;
+
+    return xna_front_flow_is_fast(e->tf.f, XNA_FILTER_IPV6_UDP, guest_ip6,
+                                  htons(6001));
+}
+
+/*
+ * IPv6 flows: the XDP program parses them, samples the first frame, and
+ * the learned IPv6 filter takes the next ones to the VI.  (IPv6 is off in
+ * the namespace: the kernel drops what it gets, and no datagram is
+ * checked there.)
+ */
+static void test_learning_ipv6(void)
+{
+    enum { PORT = 6001, FRAMES = 10 };
+    uint8_t f[300];
+    int i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    env_start(&e, "max-filters=8");
+    xna_test_udp6_frame(f, sizeof(f), guest_mac, peer_mac, peer_ip6,
+                        guest_ip6, 3000, PORT, 0);
+    g_assert_cmpint(send(e.pkt_b, f, sizeof(f), 0), ==, sizeof(f));
+    g_assert_true(xna_test_front_wait(&e.tf, port_6001_fast, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(e.rx->len, ==, 0);
+    for (i = 1; i <= FRAMES; i++) {
+        xna_test_udp6_frame(f, sizeof(f), guest_mac, peer_mac, peer_ip6,
+                            guest_ip6, 3000, PORT, i);
+        g_assert_cmpint(send(e.pkt_b, f, sizeof(f), 0), ==, sizeof(f));
+        g_assert_true(wait_rx(&e, i));
+        g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i - 1))->data,
+                        ((GByteArray *)g_ptr_array_index(e.rx, i - 1))->len,
+                        f, sizeof(f));
+    }
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, FRAMES);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * mac-filter=on: a MAC entry in the XDP map takes every unicast frame to
+ * the guest's MAC to VI 0 from the first one, learned flow or not; frames
+ * to other MACs still go to the kernel.
+ */
+static void test_mac_filter(void)
+{
+    enum { PORT = 5001 };
+    uint8_t f[300];
+    int kfd;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, "max-filters=8,mac-filter=on");
+    b_send(&e, f, sizeof(f), PORT, 0, false);
+    g_assert_true(wait_rx(&e, 1));
+    g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 0))->data,
+                    ((GByteArray *)g_ptr_array_index(e.rx, 0))->len,
+                    f, sizeof(f));
+    /* A broadcast is not the guest's unicast: the kernel gets it. */
+    b_send(&e, f, sizeof(f), PORT, 1, true);
+    expect_datagram(kfd, f, sizeof(f));
+    g_assert_cmpuint(e.rx->len, ==, 1);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
 static void expect_add_error(Env *e, const char *props, const char *what)
 {
     g_autofree char *json = g_strdup_printf(
@@ -882,6 +961,8 @@ int main(int argc, char **argv)
                         test_learning);
     qtest_add_data_func("/xen-net-accel/afxdp/learning/mtu-2000",
                         &rx_big_mtu, test_learning);
+    qtest_add_func("/xen-net-accel/afxdp/learning-ipv6", test_learning_ipv6);
+    qtest_add_func("/xen-net-accel/afxdp/mac-filter", test_mac_filter);
     qtest_add_func("/xen-net-accel/afxdp/pool-reset", test_pool_reset);
     qtest_add_func("/xen-net-accel/afxdp/pool-fallback", test_pool_fallback);
     qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);

@@ -464,38 +464,6 @@ static void test_local_mac(const void *mode)
     env_stop(&e);
 }
 
-/* A UDP/IPv6 frame of @len bytes from [fd00::1]:@sport to [fd00::1]:@dport. */
-static size_t build_frame6(uint8_t *f, size_t len, uint16_t sport,
-                           uint16_t dport)
-{
-    size_t payload = len - 14 - 40, i;
-
-    memset(f, 0, len);
-    memcpy(f, guest_mac, 6);
-    memcpy(f + 6, guest_mac, 6);
-    f[12] = 0x86;
-    f[13] = 0xdd;
-    f[14] = 0x60;
-    f[18] = payload >> 8;
-    f[19] = payload & 0xff;
-    f[20] = 17;
-    f[21] = 64;
-    f[22] = 0xfd;
-    f[37] = 1;
-    f[38] = 0xfd;
-    f[53] = 1;
-    f[54] = sport >> 8;
-    f[55] = sport & 0xff;
-    f[56] = dport >> 8;
-    f[57] = dport & 0xff;
-    f[58] = payload >> 8;
-    f[59] = payload & 0xff;
-    for (i = 62; i < len; i++) {
-        f[i] = i;
-    }
-    return len;
-}
-
 /* IPv6 flows are learned and steered as IPv4 ones. */
 static void test_learning_ipv6(const void *mode)
 {
@@ -505,7 +473,8 @@ static void test_learning_ipv6(const void *mode)
 
     env_start(&e, mode, NULL);
     start_front(&e, 1);
-    build_frame6(f, sizeof(f), PORT_A, PORT_A + 1);
+    xna_test_udp6_frame(f, sizeof(f), guest_mac, guest_mac, addr6, addr6,
+                        PORT_A, PORT_A + 1, 0);
     send_frame(&e, 0, f, sizeof(f));
     g_assert_true(wait_rx(&e, 1));
     g_assert_true(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);

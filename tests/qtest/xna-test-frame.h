@@ -1,6 +1,6 @@
 /*
- * xna-test-frame: the UDP/IPv4 test frame the qtests and the benchmark
- * send through the devices
+ * xna-test-frame: the UDP test frames the qtests and the benchmark send
+ * through the devices
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,6 +16,15 @@
  * Returns @len.
  */
 size_t xna_test_udp4_frame(uint8_t *f, size_t len, const uint8_t *dmac,
+                           const uint8_t *smac, const uint8_t *sip,
+                           const uint8_t *dip, uint16_t sport,
+                           uint16_t dport, uint32_t seq);
+
+/*
+ * The same over IPv6 (@sip, @dip: 16 bytes; @len at least 62), with no
+ * UDP checksum: the devices classify frames, they do not check them.
+ */
+size_t xna_test_udp6_frame(uint8_t *f, size_t len, const uint8_t *dmac,
                            const uint8_t *smac, const uint8_t *sip,
                            const uint8_t *dip, uint16_t sport,
                            uint16_t dport, uint32_t seq);
