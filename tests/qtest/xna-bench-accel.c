@@ -199,6 +199,11 @@ static void accel_dump(BenchDev *d)
     }
 }
 
+static uint64_t accel_stat(BenchDev *d, const char *name)
+{
+    return xna_test_dev_stat(d->qts, "dev0", name);
+}
+
 const BenchDevOps bench_accel_ops = {
     .name = "accel",
     .open = accel_open,
@@ -210,4 +215,5 @@ const BenchDevOps bench_accel_ops = {
     .guest = accel_guest,
     .close = accel_close,
     .dump = accel_dump,
+    .stat = accel_stat,
 };

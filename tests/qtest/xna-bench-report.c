@@ -78,7 +78,7 @@ static void print_table(FILE *csv)
 {
     unsigned int i;
 
-    printf("%-3s %-4s %5s %-10s %10s %21s %7s %8s %8s %8s %9s %7s %4s\n",
+    printf("%-3s %-4s %5s %-14s %10s %21s %7s %8s %8s %8s %9s %7s %4s\n",
            "q", "load", "bytes", "device", "pkt/s", "[min .. max]",
            "Gbit/s", "grant/p", "kick/p", "irq/p", "instr/p", "x stock",
            "lost");
@@ -107,7 +107,7 @@ static void print_table(FILE *csv)
         instr = sm.instr < 0 ? g_strdup("-") :
                 g_strdup_printf("%.0f", sm.instr);
         rs = ratio < 0 ? g_strdup("-") : g_strdup_printf("%.2f", ratio);
-        printf("%-3u %-4s %5u %-10s %10.0f %21s %7.3f %8.3f %8.4f %8.4f "
+        printf("%-3u %-4s %5u %-14s %10.0f %21s %7.3f %8.3f %8.4f %8.4f "
                "%9s %7s %4" PRIu64 "\n", r->vis, wl, r->size, dev,
                sm.pps_med, range,
                gbps(sm.pps_med, r->size), sm.grant, sm.kicks, sm.irqs, instr,
@@ -207,9 +207,9 @@ static void print_goals(void)
                GOAL_PPS, 64, false, 10, true);
     print_goal("Gbit/s at 1500 B >= 5x stock (accel vs stock, same wire)",
                GOAL_PPS, 1500, false, 5, true);
-    print_goal("zero grant operations per packet (accel, -loop, -xdp)",
+    print_goal("zero grant operations per packet (accel, -loop, -xdp*)",
                GOAL_GRANT, 0, false, 0, false);
-    print_goal("<= 1/32 notifications per packet (accel, -loop, -xdp)",
+    print_goal("<= 1/32 notifications per packet (accel, -loop, -xdp*)",
                GOAL_NOTIF, 0, false, 1.0 / 32, false);
     print_goal("<= 200 backend instructions per packet, loopback NIC, 64 B",
                GOAL_INSTR, 64, true, 200, false);

@@ -1,14 +1,16 @@
 /*
- * xna-bench: the veth pair of the accel-xdp target (nic=afxdp)
+ * xna-bench: the veth pair of an accel-xdp target (nic=afxdp)
  *
- * Two network namespaces joined by a veth pair: xq0 in A (the guest's
- * MAC, one receive queue per VI) is the interface QEMU's nic=afxdp
- * attaches to, and QEMU runs in A; xp0 in B (the peer's MAC) carries
- * the benchmark's packet socket.  Neither end has an address and IPv6
- * is off in both, so the only frames on the pair are the benchmark's:
- * the kernels neither answer nor chatter (the first frame of a flow,
- * which XDP passes to A's kernel while the device learns the flow, is
- * dropped there for want of an address).
+ * Two network namespaces joined by a veth pair: ifname (e.g. xq0) in A
+ * (the guest's MAC, one receive queue per VI) is the interface QEMU's
+ * nic=afxdp attaches to, and QEMU runs in A; peer_ifname (xp0) in B (the
+ * peer's MAC) carries the benchmark's packet socket.  Each accel-xdp
+ * target has a pair and namespaces of its own (XDP takes one program per
+ * interface, and all targets are alive at once).  Neither end has an
+ * address and IPv6 is off in both, so the only frames on the pair are
+ * the benchmark's: the kernels neither answer nor chatter (the first
+ * frame of a flow, which XDP passes to A's kernel while the device
+ * learns the flow, is dropped there for want of an address).
  *
  * The namespaces are anonymous (unshare, not "ip netns add"): they are
  * held only by this process's descriptors and by the processes started
@@ -87,28 +89,32 @@ static bool configure(BenchXdp *x, unsigned int queues, char **why)
 
     ns_set(x->ns_a);
     /*
-     * "netns" with a '/' is a path for ip(8): B by our descriptor.  xp0
-     * has one transmit queue, so every frame it sends arrives on xq0's
-     * queue 0 (veth: the receive queue is the sender's transmit queue).
+     * "netns" with a '/' is a path for ip(8): B by our descriptor.  The
+     * peer's end has one transmit queue, so every frame it sends arrives
+     * on queue 0 of QEMU's (veth: the receive queue is the sender's
+     * transmit queue).
      */
     if (!run(why, "%s", no_ipv6) ||
-        !run(why, "ip link add xq0 numtxqueues %u numrxqueues %u type veth"
-             " peer name xp0 netns /proc/%d/fd/%d numtxqueues 1"
-             " numrxqueues 1", queues, queues, (int)getpid(), x->ns_b) ||
-        !run(why, "ip link set xq0 address " BENCH_GUEST_MAC " up")) {
+        !run(why, "ip link add %s numtxqueues %u numrxqueues %u type veth"
+             " peer name %s netns /proc/%d/fd/%d numtxqueues 1"
+             " numrxqueues 1", x->ifname, queues, queues, x->peer_ifname,
+             (int)getpid(), x->ns_b) ||
+        !run(why, "ip link set %s address " BENCH_GUEST_MAC " up",
+             x->ifname)) {
         return false;
     }
     ns_set(x->ns_b);
     return run(why, "%s", no_ipv6) &&
-           run(why, "ip link set xp0 address " BENCH_PEER_MAC_STR " up");
+           run(why, "ip link set %s address " BENCH_PEER_MAC_STR " up",
+               x->peer_ifname);
 }
 
 bool bench_xdp_setup(BenchXdp *x, unsigned int queues, char **why)
 {
     bool ok;
 
-    memset(x, 0, sizeof(*x));
     x->ns_root = x->ns_a = x->ns_b = -1;
+    x->peer_ifindex = 0;
     if (geteuid() != 0) {
         *why = g_strdup("needs root (network namespaces, XDP)");
         return false;
@@ -123,11 +129,12 @@ bool bench_xdp_setup(BenchXdp *x, unsigned int queues, char **why)
     ns_set(x->ns_root);
     if (ok) {
         ns_set(x->ns_b);
-        x->ifindex_b = if_nametoindex("xp0");
+        x->peer_ifindex = if_nametoindex(x->peer_ifname);
         ns_set(x->ns_root);
-        ok = x->ifindex_b > 0;
+        ok = x->peer_ifindex > 0;
         if (!ok) {
-            *why = g_strdup("xp0 not found in the peer namespace");
+            *why = g_strdup_printf("%s not found in the peer namespace",
+                                   x->peer_ifname);
         }
     }
     if (!ok) {

@@ -2,17 +2,27 @@
  * xna-bench: xen-net-accel against QEMU's stock xen-net-device, side by
  * side in one run (make bench; docs/benchmarks.md)
  *
- * Three targets, each its own QEMU on the xen-sim platform, all alive
+ * Five targets, each its own QEMU on the xen-sim platform, all alive
  * for the whole run so that their passes can alternate:
  *
  *   stock       xen-net-device over -netdev dgram to our peer socket
  *   accel       xen-net-accel,nic=netdev over the same kind of -netdev
  *   accel-loop  xen-net-accel,nic=loopback (no wire: the device's own
  *               cost; no RX-only workload, as nothing comes in unsent)
- *   accel-xdp   xen-net-accel,nic=afxdp (copy mode) on one end of a veth
+ *   accel-xdp   xen-net-accel,nic=afxdp in its default mode (zero-copy=on:
+ *               each VI's AF_XDP socket receives into the guest's buffer
+ *               pool, QEMU copies no received frame) on one end of a veth
  *               pair, QEMU in its own network namespace, our packet
  *               socket on the other end (xna-bench-xdp.c); needs root,
  *               else skipped and said so; frames up to the veth's MTU
+ *   accel-xdp-copy
+ *               the same with zero-copy=off (a UMEM of the backend's,
+ *               QEMU copies each received frame into the guest's buffer),
+ *               on a veth pair and namespaces of its own (XDP: one
+ *               program per interface); skipped with accel-xdp
+ *
+ * After open, each accel-xdp target checks that its VIs receive in the
+ * mode it is named for (the device's nic-pool-vis) and aborts otherwise.
  *
  * For every case (queues, workload, frame size) each target gets a
  * warm-up pass (flows learned, buffers posted), then the timed passes
@@ -30,10 +40,9 @@
 #include "xna-bench-peer.h"
 
 #define MAX_LIST        8
-#define NR_TARGETS      4
+#define NR_TARGETS      5
 #define WARMUP_FRAMES   256
-#define XDP_TARGET      3
-/* xq0's queues: max-vis of the device, which checks that they exist */
+/* xq0's and xq1's queues: max-vis of the device, which checks them */
 #define XDP_QUEUES      4
 /* The veth's MTU (1500) plus the Ethernet header: larger frames drop */
 #define XDP_MAX_FRAME   1514
@@ -105,7 +114,7 @@ static void usage(void)
                " [--sizes 64,512,...] [--vis 1,4] [--workloads tx,rx,both]"
                " [--csv FILE] [--cg-dir DIR] [--afxdp 0|1]\n"
                "QTEST_QEMU_BINARY names QEMU; --cg-packets 0: no "
-               "callgrind pass; --afxdp 0: no accel-xdp target\n");
+               "callgrind pass; --afxdp 0: no accel-xdp targets\n");
     exit(2);
 }
 
@@ -155,10 +164,13 @@ static BenchTarget targets[NR_TARGETS] = {
     { .name = "accel", .ops = &bench_accel_ops, .jumbo = true },
     { .name = "accel-loop", .ops = &bench_accel_ops, .jumbo = true,
       .loopback = true },
-    { .name = "accel-xdp", .ops = &bench_accel_ops, .afxdp = true },
+    { .name = "accel-xdp", .ops = &bench_accel_ops, .afxdp = true,
+      .xdp = { .ifname = "xq0", .peer_ifname = "xp0" } },
+    { .name = "accel-xdp-copy", .ops = &bench_accel_ops, .afxdp = true,
+      .xdp_copy = true, .xdp = { .ifname = "xq1", .peer_ifname = "xp1" } },
 };
-static BenchXdp xdp = { .ns_root = -1, .ns_a = -1, .ns_b = -1 };
-static char *xdp_skip_why;
+static char *xdp_skip_why;      /* why the accel-xdp targets are skipped */
+static GString *xdp_skipped;    /* ... which: "accel-xdp, accel-xdp-copy" */
 
 static char *qemu_args(unsigned int i)
 {
@@ -169,9 +181,11 @@ static char *qemu_args(unsigned int i)
                         "mac=" BENCH_GUEST_MAC ",mtu=9000,max-vis=4");
     }
     if (targets[i].afxdp) {
-        return g_strdup("-device xen-net-accel,id=dev0,nic=afxdp,ifname=xq0,"
-                        "mac=" BENCH_GUEST_MAC ",max-vis="
-                        stringify(XDP_QUEUES));
+        return g_strdup_printf("-device xen-net-accel,id=dev0,nic=afxdp,"
+                               "ifname=%s,mac=" BENCH_GUEST_MAC ",max-vis="
+                               stringify(XDP_QUEUES) "%s",
+                               targets[i].xdp.ifname,
+                               targets[i].xdp_copy ? ",zero-copy=off" : "");
     }
     netdev = bench_peer_netdev(targets[i].peer, "n0");
     if (targets[i].ops == &bench_stock_ops) {
@@ -183,6 +197,28 @@ static char *qemu_args(unsigned int i)
                            "max-vis=4", netdev);
 }
 
+/*
+ * An accel-xdp target measures one receive mode: every VI in the guest's
+ * pool (accel-xdp), or none (accel-xdp-copy).  A VI that fell back to
+ * copying (QEMU warns, e.g. over RLIMIT_MEMLOCK) would have the target
+ * measure the other mode unnoticed: stop instead.
+ */
+static void check_xdp_mode(unsigned int i, unsigned int vis)
+{
+    BenchTarget *t = &targets[i];
+    uint64_t pool = t->ops->stat(t->dev, "nic-pool-vis");
+    unsigned int want = t->xdp_copy ? 0 : vis;
+
+    g_printerr("  %s: %" PRIu64 " of %u VIs in the guest's pool\n",
+               t->name, pool, vis);
+    if (pool != want) {
+        t->ops->dump(t->dev);
+        g_error("%s: %" PRIu64 " of %u VIs receive into the guest's pool "
+                "(nic-pool-vis), not %u: not the mode this target measures",
+                t->name, pool, vis, want);
+    }
+}
+
 static void target_open(unsigned int i, unsigned int vis)
 {
     g_autofree char *args = NULL;
@@ -191,8 +227,9 @@ static void target_open(unsigned int i, unsigned int vis)
         return;
     }
     if (targets[i].afxdp) {
-        bench_peer_init_packet(&peers[i], xdp.ns_b, xdp.ns_root,
-                               xdp.ifindex_b);
+        bench_peer_init_packet(&peers[i], targets[i].xdp.ns_b,
+                               targets[i].xdp.ns_root,
+                               targets[i].xdp.peer_ifindex);
         targets[i].peer = &peers[i];
     } else if (!targets[i].loopback) {
         bench_peer_init(&peers[i]);
@@ -201,11 +238,12 @@ static void target_open(unsigned int i, unsigned int vis)
     args = qemu_args(i);
     /* QEMU inherits the namespace of the thread that starts it. */
     if (targets[i].afxdp) {
-        bench_xdp_enter(&xdp);
+        bench_xdp_enter(&targets[i].xdp);
     }
     targets[i].dev = targets[i].ops->open(args, vis);
     if (targets[i].afxdp) {
-        bench_xdp_leave(&xdp);
+        bench_xdp_leave(&targets[i].xdp);
+        check_xdp_mode(i, vis);
     }
 }
 
@@ -408,6 +446,52 @@ static void run_callgrind(unsigned int vis, const char *qemu)
     bench_stall_ns = stall;
 }
 
+/*
+ * The veth pair of each accel-xdp target.  A host that cannot make one
+ * (not root, most often) is not asked for the next: the targets from the
+ * first failure on are skipped, and said so once.
+ */
+static void xdp_setup(void)
+{
+    unsigned int i;
+
+    xdp_skipped = g_string_new("");
+    if (!opt.afxdp) {
+        xdp_skip_why = g_strdup("--afxdp 0");
+    }
+    for (i = 0; i < NR_TARGETS; i++) {
+        if (!targets[i].afxdp) {
+            continue;
+        }
+        if (!xdp_skip_why) {
+            bench_xdp_setup(&targets[i].xdp, XDP_QUEUES, &xdp_skip_why);
+        }
+        if (xdp_skip_why) {
+            targets[i].skipped = true;
+            g_string_append_printf(xdp_skipped, "%s%s",
+                                   xdp_skipped->len ? ", " : "",
+                                   targets[i].name);
+        }
+    }
+    if (xdp_skip_why) {
+        g_printerr("xna-bench: skipping %s (nic=afxdp on veth): %s\n",
+                   xdp_skipped->str, xdp_skip_why);
+    }
+}
+
+static void xdp_free(void)
+{
+    unsigned int i;
+
+    for (i = 0; i < NR_TARGETS; i++) {
+        if (targets[i].afxdp && !targets[i].skipped) {
+            bench_xdp_free(&targets[i].xdp);
+        }
+    }
+    g_string_free(xdp_skipped, true);
+    g_free(xdp_skip_why);
+}
+
 /* libqtest logs QEMU's command lines with g_test_message(): not on stdout */
 static void print_to_stderr(const gchar *s)
 {
@@ -433,16 +517,7 @@ int main(int argc, char **argv)
         return 2;
     }
     results = g_array_new(false, true, sizeof(BenchResult));
-    if (!opt.afxdp) {
-        xdp_skip_why = g_strdup("--afxdp 0");
-    } else {
-        bench_xdp_setup(&xdp, XDP_QUEUES, &xdp_skip_why);
-    }
-    if (xdp_skip_why) {
-        targets[XDP_TARGET].skipped = true;
-        g_printerr("xna-bench: skipping the accel-xdp target (nic=afxdp): "
-                   "%s\n", xdp_skip_why);
-    }
+    xdp_setup();
     for (v = 0; v < opt.nvis; v++) {
         run_timed(opt.vis[v]);
         if (opt.cg_packets) {
@@ -455,10 +530,10 @@ int main(int argc, char **argv)
     fclose(csv);
     if (xdp_skip_why) {
         /* On stdout too: the table must say why a target is missing. */
-        printf("\nSkipped: accel-xdp (nic=afxdp on veth): %s\n",
+        printf("\nSkipped: %s (nic=afxdp on veth): %s\n", xdp_skipped->str,
                xdp_skip_why);
     }
-    bench_xdp_free(&xdp);
+    xdp_free();
     g_array_free(results, true);
     return 0;
 }

@@ -75,6 +75,8 @@ typedef struct BenchDevOps {
     void (*close)(BenchDev *d);
     /* Optional: print the device's counters, when a case fails. */
     void (*dump)(BenchDev *d);
+    /* Optional: the device's counter @name (a QOM property of "dev0"). */
+    uint64_t (*stat)(BenchDev *d, const char *name);
 } BenchDevOps;
 
 extern const BenchDevOps bench_stock_ops;
@@ -88,19 +90,23 @@ typedef enum BenchWorkload {
 } BenchWorkload;
 
 /*
- * The veth pair of the accel-xdp target (xna-bench-xdp.c): namespace A
- * (xq0, QEMU) and B (xp0, the peer's packet socket), both anonymous.
+ * The veth pair of an accel-xdp target (xna-bench-xdp.c): namespace A
+ * (@ifname, QEMU) and B (@peer_ifname, the peer's packet socket), both
+ * anonymous and the pair's own.
  */
 typedef struct BenchXdp {
+    const char *ifname;         /* "xq0": QEMU's end, in A */
+    const char *peer_ifname;    /* "xp0": the peer's end, in B */
     int ns_root;                /* where the benchmark runs */
     int ns_a;
     int ns_b;
-    unsigned int ifindex_b;     /* xp0, in B */
+    unsigned int peer_ifindex;  /* @peer_ifname, in B */
 } BenchXdp;
 
 /*
- * Create the pair, xq0 with @queues receive queues; false with @why
- * set when this host cannot (not root, no namespaces, no veth).
+ * Create the pair named in @x, @x->ifname with @queues receive queues;
+ * false with @why set when this host cannot (not root, no namespaces,
+ * no veth).
  */
 bool bench_xdp_setup(BenchXdp *x, unsigned int queues, char **why);
 void bench_xdp_free(BenchXdp *x);
@@ -115,6 +121,8 @@ typedef struct BenchTarget {
     bool loopback;              /* the loopback NIC: no peer */
     bool jumbo;                 /* takes 9000-byte frames */
     bool afxdp;                 /* nic=afxdp on a veth pair: not a -netdev */
+    bool xdp_copy;              /* afxdp with zero-copy=off: no guest pool */
+    BenchXdp xdp;               /* afxdp: the pair */
     bool skipped;               /* cannot run on this host (afxdp) */
     struct BenchPeer *peer;     /* NULL with the loopback NIC */
     BenchDev *dev;
