@@ -35,6 +35,20 @@
 #include "trace.h"
 
 #define XNA_POOL_BATCH          64
+
+/*
+ * The kernel writes received frames into the pool through its own mapping
+ * of the pool's pages.  Under emulated Xen (Xen-on-KVM, xen-sim) those are
+ * the guest's RAM, ordinary memory of this process.  Under real Xen they
+ * are gntdev mappings of the guest's frames, and on a PV dom0 the kernel's
+ * own mapping of such a page does not reach the guest's frame: the AF_XDP
+ * socket registers, then the kernel's first copy into it faults, and dom0
+ * panics (seen in the real-Xen test).  So under real Xen a VI copies.
+ */
+static bool pool_memory_usable(void)
+{
+    return xen_mode != XEN_ATTACH;
+}
 /* Ethernet header and one VLAN tag in front of an MTU's payload. */
 #define XNA_POOL_L2_OVERHEAD    18
 
@@ -46,7 +60,7 @@ bool xna_vi_pool_start(XnaVi *vi)
     XnaNicPool pool;
 
     if (!s->zero_copy || !s->caps.pool_rx || !nc->pool_attach ||
-        s->nr_pool_maps != 1 ||
+        !pool_memory_usable() || s->nr_pool_maps != 1 ||
         s->mtu + XNA_POOL_L2_OVERHEAD > s->caps.pool_frame_max) {
         return false;
     }
