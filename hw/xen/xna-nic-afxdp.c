@@ -42,6 +42,8 @@
 #define XNA_AFXDP_SAMPLE_QUEUE  256
 /* How often a transmit that ran out of UMEM chunks looks again. */
 #define XNA_AFXDP_TX_RETRY_MS   1
+/* Send buffer of a pool VI's packet socket (bytes of frames in flight). */
+#define XNA_AFXDP_PACKET_SNDBUF (4 * 1024 * 1024)
 
 QEMU_BUILD_BUG_ON(sizeof(XnaFilterKey) != sizeof(struct xna_bpf_key));
 QEMU_BUILD_BUG_ON(XNA_MAX_VIS > XNA_BPF_MAX_XSKS);
@@ -411,6 +413,7 @@ static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
     v = &n->vis[vi];
     afxdp_vi_drop_socket(n, v);
     if (v->pkt_fd >= 0) {
+        qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
         close(v->pkt_fd);
         v->pkt_fd = -1;
     }
@@ -430,7 +433,7 @@ static int afxdp_packet_socket(XnaAfxdpNic *n, Error **errp)
         .sll_family = AF_PACKET,
         .sll_ifindex = n->ifindex,   /* protocol 0: nothing received */
     };
-    int one = 1;
+    int one = 1, sndbuf = XNA_AFXDP_PACKET_SNDBUF;
     int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
     if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
@@ -442,6 +445,15 @@ static int afxdp_packet_socket(XnaAfxdpNic *n, Error **errp)
             close(fd);
         }
         return -1;
+    }
+    /*
+     * Room for bursts, as a copy socket's 1024 transmit chunks give: a
+     * frame stays charged to the socket until the peer has taken it.
+     * Beyond the system's limit only with CAP_NET_ADMIN.
+     */
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+                   sizeof(sndbuf)) < 0) {
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     }
     return fd;
 }
@@ -487,6 +499,7 @@ static void afxdp_pool_detach(XnaNic *nic, uint32_t vi)
     }
     /* Closed, the socket writes no more into the guest's buffers. */
     afxdp_vi_drop_socket(n, v);
+    qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
     close(v->pkt_fd);
     v->pkt_fd = -1;
     afxdp_vi_copy_socket(n, v, &error_warn);
@@ -542,16 +555,32 @@ static int afxdp_filter_remove(XnaNic *nic, const XnaFilterKey *key)
     return 0;
 }
 
+/* The packet socket has room again: the device may send. */
+static void afxdp_packet_writable(void *opaque)
+{
+    XnaAfxdpVi *v = opaque;
+    XnaNicHost *host = &XNA_NIC(v->nic)->host;
+
+    qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
+    host->tx_ready(host->opaque);
+}
+
 /* A pool VI's transmit: the kernel copies each frame into an skb. */
-static uint32_t afxdp_packet_send(XnaAfxdpNic *n, int fd, XnaFrame *frames,
-                                  uint32_t nr)
+static uint32_t afxdp_packet_send(XnaAfxdpNic *n, XnaAfxdpVi *v,
+                                  XnaFrame *frames, uint32_t nr)
 {
     uint32_t i;
 
     for (i = 0; i < nr; i++) {
-        if (send(fd, frames[i].data, frames[i].len, MSG_DONTWAIT) < 0) {
-            if (errno == EAGAIN || errno == ENOBUFS || errno == EBUSY) {
-                /* The queue is full: the frame waits for the timer. */
+        if (send(v->pkt_fd, frames[i].data, frames[i].len,
+                 MSG_DONTWAIT) < 0) {
+            if (errno == EAGAIN) {
+                /* The socket's send buffer is full: wait until it is not. */
+                qemu_set_fd_handler(v->pkt_fd, NULL, afxdp_packet_writable, v);
+                break;
+            }
+            if (errno == ENOBUFS || errno == EBUSY) {
+                /* The driver's queue is full, which poll does not show. */
                 timer_mod(n->tx_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME)
                           + XNA_AFXDP_TX_RETRY_MS);
                 break;
@@ -572,7 +601,7 @@ static uint32_t afxdp_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
     uint32_t i;
 
     if (vi < XNA_MAX_VIS && n->vis[vi].pkt_fd >= 0) {
-        return afxdp_packet_send(n, n->vis[vi].pkt_fd, frames, nr);
+        return afxdp_packet_send(n, &n->vis[vi], frames, nr);
     }
     if (!x) {
         n->stats.tx_dropped += nr;

@@ -471,9 +471,10 @@ typedef struct RxMode {
     bool pool;
 } RxMode;
 
-static const RxMode rx_pool = { "max-filters=8", true };
-static const RxMode rx_copy = { "max-filters=8,zero-copy=off", false };
-static const RxMode rx_big_mtu = { "max-filters=8,mtu=2000", false };
+static const RxMode rx_pool = { "max-filters=8,zero-copy=on", true };
+static const RxMode rx_copy = { "max-filters=8", false };
+static const RxMode rx_big_mtu = { "max-filters=8,zero-copy=on,mtu=2000",
+                                   false };
 
 /*
  * First frame of a flow: kernel, and the flow is learned into the XDP
@@ -861,7 +862,7 @@ static void test_learning_ipv6(void)
     if (!env_setup(&e, NULL)) {
         return;
     }
-    env_start(&e, "max-filters=8");
+    env_start(&e, rx_pool.props);
     xna_test_udp6_frame(f, sizeof(f), guest_mac, peer_mac, peer_ip6,
                         guest_ip6, 3000, PORT, 0);
     g_assert_cmpint(send(e.pkt_b, f, sizeof(f), 0), ==, sizeof(f));

@@ -9,15 +9,16 @@
  *   accel       xen-net-accel,nic=netdev over the same kind of -netdev
  *   accel-loop  xen-net-accel,nic=loopback (no wire: the device's own
  *               cost; no RX-only workload, as nothing comes in unsent)
- *   accel-xdp   xen-net-accel,nic=afxdp in its default mode (zero-copy=on:
+ *   accel-xdp   xen-net-accel,nic=afxdp with zero-copy=on (opt-in:
  *               each VI's AF_XDP socket receives into the guest's buffer
  *               pool, QEMU copies no received frame) on one end of a veth
  *               pair, QEMU in its own network namespace, our packet
  *               socket on the other end (xna-bench-xdp.c); needs root,
  *               else skipped and said so; frames up to the veth's MTU
  *   accel-xdp-copy
- *               the same with zero-copy=off (a UMEM of the backend's,
- *               QEMU copies each received frame into the guest's buffer),
+ *               the same with zero-copy=off, the default (a UMEM of
+ *               the backend's, QEMU copies each received frame into the
+ *               guest's buffer),
  *               on a veth pair and namespaces of its own (XDP: one
  *               program per interface); skipped with accel-xdp
  *
@@ -185,7 +186,8 @@ static char *qemu_args(unsigned int i)
                                "ifname=%s,mac=" BENCH_GUEST_MAC ",max-vis="
                                stringify(XDP_QUEUES) "%s",
                                targets[i].xdp.ifname,
-                               targets[i].xdp_copy ? ",zero-copy=off" : "");
+                               targets[i].xdp_copy ? ",zero-copy=off" :
+                               ",zero-copy=on");
     }
     netdev = bench_peer_netdev(targets[i].peer, "n0");
     if (targets[i].ops == &bench_stock_ops) {
