@@ -227,15 +227,17 @@ static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
                             bool *busy, Error **errp)
 {
     /*
-     * The RX ring is as large as the fill ring: it can never be full, so
-     * the kernel never puts a buffer back out of order.
+     * The RX ring is twice the fill ring: the descriptors of the last
+     * peek are released only at the next one, while their buffers may
+     * already be posted and filled again.  A full RX ring would make the
+     * kernel drop the frame and put its buffer back out of order.
      */
     const XskSetup st = {
         .chunk = XNA_XSK_POOL_CHUNK,
         .umem_flags = XDP_UMEM_UNALIGNED_CHUNK_FLAG,
         .fill = entries,
         .comp = 64,
-        .rx = entries,
+        .rx = 2 * entries,
     };
     XnaXsk *x = g_new0(XnaXsk, 1);
 
