@@ -784,6 +784,38 @@ static void test_pool_fallback(void)
  * wake it.  Bursts of three quarters of the ring, each drained by the
  * guest only after it all arrived, check that the NIC is refilled.
  */
+/*
+ * In the pool, RX descriptors are read when their buffers are given to
+ * the NIC: one naming a pool page that does not exist stops the VI
+ * (BAD_DESC) before any buffer reaches the kernel, and QEMU lives on.
+ */
+static void test_pool_bad_rx_desc(void)
+{
+    struct xna_desc *d;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    env_start(&e, rx_pool.props);
+    stop_vi0(&e);
+    e.tf.hold_notify = true;
+    g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
+    d = xna_test_front_rx_desc(&e.tf, 0, 3);
+    d->page = 1000000;
+    xna_test_front_release(&e.tf);
+    g_assert_true(wait_stat(&e, "vi0-guest-errors", 2));
+    g_assert_true(xna_test_front_wait(&e.tf, vi0_down, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(xna_vi_down_reason(xna_front_vi(e.tf.f, 0)), ==,
+                     XNA_ERR_BAD_DESC);
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-buffers"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
 static bool pool_buffers_reached(void *opaque)
 {
     Wait *w = opaque;
@@ -967,6 +999,8 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-net-accel/afxdp/pool-reset", test_pool_reset);
     qtest_add_func("/xen-net-accel/afxdp/pool-fallback", test_pool_fallback);
     qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);
+    qtest_add_func("/xen-net-accel/afxdp/pool-bad-rx-desc",
+                   test_pool_bad_rx_desc);
     qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);
     qtest_add_func("/xen-net-accel/afxdp/tx", test_tx);
     qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);
