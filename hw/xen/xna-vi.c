@@ -48,7 +48,7 @@ void xna_vi_error(XnaVi *vi, uint32_t reason, const char *what,
     xna_vi_stop(vi, reason);
 }
 
-/* Copy a descriptor once and check its buffer; NULL if bad. */
+/* Copy a descriptor once and check its buffer; false if bad. */
 bool xna_desc_fetch(XnaVi *vi, struct xna_desc **pages, uint32_t entries,
                     uint32_t idx, struct xna_desc *d)
 {
