@@ -588,6 +588,15 @@ static void add_nic_stats(Object *obj)
         { "nic-host-tx-frames", offsetof(XnaNicStats, host_tx_frames) },
         { "nic-pool-vis", offsetof(XnaNicStats, pool_vis) },
         { "nic-zero-copy-vis", offsetof(XnaNicStats, zero_copy_vis) },
+        { "nic-rx-no-buffer", offsetof(XnaNicStats, rx_no_buffer) },
+        { "nic-rx-ring-full", offsetof(XnaNicStats, rx_ring_full) },
+        { "nic-rx-invalid", offsetof(XnaNicStats, rx_invalid) },
+        { "nic-xdp-redirected", offsetof(XnaNicStats, xdp_redirected) },
+        { "nic-xdp-passed", offsetof(XnaNicStats, xdp_passed) },
+        { "nic-xdp-sampled", offsetof(XnaNicStats, xdp_sampled) },
+        { "nic-xdp-sample-lost", offsetof(XnaNicStats, xdp_sample_lost) },
+        { "nic-xdp-other-queue", offsetof(XnaNicStats, xdp_other_queue) },
+        { "nic-xdp-no-vi-queue", offsetof(XnaNicStats, xdp_no_vi_queue) },
     };
     size_t i;
 

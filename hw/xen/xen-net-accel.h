@@ -187,7 +187,7 @@ void xna_rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame);
 /* xna-vi-pool.c */
 bool xna_vi_pool_start(XnaVi *vi);
 void xna_vi_pool_stop(XnaVi *vi);
-void xna_vi_pool_rx(XnaVi *vi);
+bool xna_vi_pool_rx(XnaVi *vi);
 bool xna_vi_pool_ask_for_buffers(XnaVi *vi);
 
 #endif /* HW_XEN_XEN_NET_ACCEL_H */

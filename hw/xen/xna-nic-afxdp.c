@@ -76,7 +76,7 @@ typedef struct XnaAfxdpNic {
     uint32_t nr_samples_taken;
 
     QEMUTimer *tx_timer;     /* retries a blocked transmit */
-    XnaNicStats stats;
+    XnaNicStats stats;       /* with the counts of closed sockets, programs */
 } XnaAfxdpNic;
 
 OBJECT_DECLARE_SIMPLE_TYPE(XnaAfxdpNic, XNA_AFXDP_NIC)
@@ -208,11 +208,39 @@ static bool afxdp_prog_start(XnaAfxdpNic *n, Error **errp)
     return true;
 }
 
+/* Adds the XDP program's counters to @st. */
+static void afxdp_prog_counts(XnaAfxdpProg *prog, XnaNicStats *st)
+{
+    uint64_t c[XNA_BPF_STAT_MAX];
+
+    xna_afxdp_prog_stats(prog, c);
+    st->xdp_redirected += c[XNA_BPF_STAT_REDIRECTED];
+    st->xdp_passed += c[XNA_BPF_STAT_PASSED];
+    st->xdp_sampled += c[XNA_BPF_STAT_SAMPLED];
+    st->xdp_sample_lost += c[XNA_BPF_STAT_SAMPLE_LOST];
+    st->xdp_other_queue += c[XNA_BPF_STAT_OTHER_QUEUE];
+    st->xdp_no_vi_queue += c[XNA_BPF_STAT_NO_VI_QUEUE];
+}
+
+/* Adds the kernel's drop counts of a socket to @st. */
+static void afxdp_xsk_counts(XnaXsk *x, XnaNicStats *st)
+{
+    XnaXskDrops d = { 0 };
+
+    xna_xsk_drops(x, &d);
+    st->rx_no_buffer += d.no_buffer;
+    st->rx_ring_full += d.ring_full;
+    st->rx_invalid += d.invalid;
+    st->rx_dropped += d.other + x->rx_bad;
+    st->tx_dropped += x->tx_errors;
+}
+
 static void afxdp_prog_stop(XnaAfxdpNic *n)
 {
     if (!n->prog) {
         return;
     }
+    afxdp_prog_counts(n->prog, &n->stats);
     qemu_set_fd_handler(xna_afxdp_prog_samples_fd(n->prog), NULL, NULL, NULL);
     xna_afxdp_prog_free(n->prog);
     n->prog = NULL;
@@ -360,8 +388,7 @@ static void afxdp_vi_drop_socket(XnaAfxdpNic *n, XnaAfxdpVi *v)
     }
     qemu_set_fd_handler(v->xsk->fd, NULL, NULL, NULL);
     v->rx_armed = false;
-    n->stats.rx_dropped += v->xsk->rx_bad;
-    n->stats.tx_dropped += v->xsk->tx_errors;
+    afxdp_xsk_counts(v->xsk, &n->stats);
     xna_xsk_free(v->xsk);
     v->xsk = NULL;
 }
@@ -682,15 +709,19 @@ static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
     uint32_t i;
 
-    n->stats.pool_vis = 0;
-    n->stats.zero_copy_vis = 0;
+    *stats = n->stats;
     for (i = 0; i < XNA_MAX_VIS; i++) {
         XnaXsk *x = n->vis[i].xsk;
 
-        n->stats.pool_vis += x && x->pool;
-        n->stats.zero_copy_vis += x && x->zero_copy;
+        if (x) {
+            stats->pool_vis += x->pool;
+            stats->zero_copy_vis += x->zero_copy;
+            afxdp_xsk_counts(x, stats);
+        }
     }
-    *stats = n->stats;
+    if (n->prog) {
+        afxdp_prog_counts(n->prog, stats);
+    }
 }
 
 static void afxdp_finalize(Object *obj)

@@ -84,6 +84,17 @@ typedef struct XnaNicStats {
     uint64_t host_tx_frames; /* host path: host -> wire */
     uint64_t pool_vis;       /* VIs receiving into the guest's pool now */
     uint64_t zero_copy_vis;  /* ...of which in driver zero-copy mode */
+    /* Receive losses inside the NIC, where it can tell (afxdp: XDP_STATISTICS) */
+    uint64_t rx_no_buffer;   /* a VI's frame found no buffer to go in */
+    uint64_t rx_ring_full;   /* ...or no room in the VI's receive ring */
+    uint64_t rx_invalid;     /* buffers the NIC was given and refused */
+    /* afxdp: what the XDP program did with each frame (xna_stats) */
+    uint64_t xdp_redirected;
+    uint64_t xdp_passed;
+    uint64_t xdp_sampled;
+    uint64_t xdp_sample_lost;
+    uint64_t xdp_other_queue;
+    uint64_t xdp_no_vi_queue;
 } XnaNicStats;
 
 /* The guest's buffer pool, for a NIC that receives into it. */
@@ -143,6 +154,8 @@ struct XnaNicClass {
     /*
      * Take up to @n received frames of @queue (a VI or the default
      * queue).  Their data stays valid until the next call on the queue.
+     * The NIC calls host.rx_ready for @queue again only after a call
+     * that returned 0: a caller that stops earlier must come back.
      */
     uint32_t (*rx_burst)(XnaNic *nic, uint32_t queue, XnaFrame *frames,
                          uint32_t n);

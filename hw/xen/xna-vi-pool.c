@@ -35,6 +35,8 @@
 #include "trace.h"
 
 #define XNA_POOL_BATCH          64
+/* Bursts of one round of the RX bottom half, as NAPI's budget */
+#define XNA_POOL_MAX_ROUNDS     4
 
 /*
  * The kernel writes received frames into the pool through its own mapping
@@ -190,16 +192,26 @@ static bool pool_give(XnaVi *vi)
     return true;
 }
 
-void xna_vi_pool_rx(XnaVi *vi)
+/*
+ * Take the NIC's frames until it has none: a NIC wakes the device again
+ * only after an rx_burst found its queue empty (frames that arrive while
+ * a short burst is being read would otherwise wait for the next frame).
+ * Returns true when it stopped with frames left, to be called again from
+ * a later bottom half rather than hold the main loop under a flood.
+ */
+bool xna_vi_pool_rx(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
     XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_POOL_BATCH];
-    uint32_t n, i;
+    uint32_t n, i, rounds = 0;
 
     do {
         if (!vi->up || !vi->pool_rx || !pool_give(vi)) {
-            return;
+            return false;
+        }
+        if (rounds++ == XNA_POOL_MAX_ROUNDS) {
+            return true;
         }
         n = nc->rx_burst(s->nic, vi->index, frames, XNA_POOL_BATCH);
         for (i = 0; i < n; i++) {
@@ -208,10 +220,11 @@ void xna_vi_pool_rx(XnaVi *vi)
                               "returned a frame out of order; copying "
                               "from now on\n", s->xendev.name, vi->index);
                 pool_fallback(vi, "frame out of order");
-                return;
+                return false;
             }
         }
-    } while (n == XNA_POOL_BATCH);
+    } while (n > 0);
+    return false;
 }
 
 /*

@@ -489,7 +489,7 @@ void xna_rx_bh(void *opaque)
     }
     for (i = 0; i < s->num_vis; i++) {
         if (s->vis[i].pool_rx) {
-            xna_vi_pool_rx(&s->vis[i]);
+            again |= xna_vi_pool_rx(&s->vis[i]);
         }
         /* Not "else": the pool may have fallen back to copying. */
         if (s->vis[i].up && !s->vis[i].pool_rx) {

@@ -309,6 +309,21 @@ void xna_xsk_free(XnaXsk *x)
     g_free(x);
 }
 
+/* Adds the socket's counts to @d (nothing if the kernel has none). */
+void xna_xsk_drops(XnaXsk *x, XnaXskDrops *d)
+{
+    struct xdp_statistics st = { 0 };
+    socklen_t len = sizeof(st);
+
+    if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &st, &len) < 0) {
+        return;
+    }
+    d->no_buffer += st.rx_fill_ring_empty_descs;
+    d->ring_full += st.rx_ring_full;
+    d->invalid += st.rx_invalid_descs + st.tx_invalid_descs;
+    d->other += st.rx_dropped;
+}
+
 /* The chunk of a kernel address, or UINT64_MAX when outside @first..@n. */
 static uint64_t chunk_of(uint64_t addr, uint32_t first, uint32_t n)
 {

@@ -61,6 +61,14 @@ typedef struct XnaXsk {
 } XnaXsk;
 
 /* Create the socket, bind it to @ifindex's @queue in copy mode. */
+/* The kernel's count of frames it could not give the socket. */
+typedef struct XnaXskDrops {
+    uint64_t no_buffer;      /* fill ring empty */
+    uint64_t ring_full;      /* RX ring full */
+    uint64_t invalid;        /* fill or TX entries it refused */
+    uint64_t other;          /* too long for a chunk, and the like */
+} XnaXskDrops;
+
 XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
 /*
  * Create a pool socket on @ifindex's @queue whose UMEM is @umem (@len
@@ -71,6 +79,7 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
 XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
                          size_t len, uint32_t entries, Error **errp);
 void xna_xsk_free(XnaXsk *x);
+void xna_xsk_drops(XnaXsk *x, XnaXskDrops *d);
 
 /*
  * Pool sockets: give buffers to the fill ring, by the UMEM offset of

@@ -867,6 +867,63 @@ static void test_pool_refill(void)
     env_teardown(&e);
 }
 
+/*
+ * The guest reposts nothing: the NIC fills the buffers it was given, then
+ * drops the rest, and says so (nic-rx-no-buffer and nic-rx-dropped, from
+ * the kernel's XDP_STATISTICS): losses for want of buffers are visible.
+ * Once the guest takes its frames and reposts, the flow goes on.
+ */
+static void test_pool_no_buffer(void)
+{
+    enum { PORT = 5001, RING = 256, EXTRA = 8 };
+    gint64 deadline;
+    uint8_t f[200];
+    int kfd, i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, rx_pool.props);
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    g_assert_true(wait_pool_buffers(&e, RING));
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-no-buffer"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-dropped"), ==, 0);
+    for (i = 0; i < RING + EXTRA; i++) {
+        b_send(&e, f, sizeof(f), PORT, i, false);
+    }
+    /* Not wait_stat(): it would take the frames and repost. */
+    deadline = g_get_monotonic_time() + XEN_GUEST_TIMEOUT_MS * 1000LL;
+    while ((dev_stat(&e, "nic-rx-dropped") < EXTRA ||
+            dev_stat(&e, "vi0-rx-pool-packets") < RING) &&
+           g_get_monotonic_time() < deadline) {
+        g_usleep(2000);
+    }
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-dropped"), ==, EXTRA);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-no-buffer"), ==, EXTRA);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-ring-full"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-invalid"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, RING);
+    /* The program sent every one of them to the socket. */
+    g_assert_cmpuint(dev_stat(&e, "nic-xdp-redirected"), ==, RING + EXTRA);
+    g_assert_cmpuint(dev_stat(&e, "nic-xdp-passed"), ==, 1);
+    g_assert_cmpuint(dev_stat(&e, "nic-xdp-sampled"), ==, 1);
+
+    g_assert_true(wait_rx(&e, RING));
+    /*
+     * The reposted buffers reach the NIC after the guest's kick, which
+     * the backend asks for while the NIC holds less than 3/4 of the ring.
+     */
+    g_assert_true(wait_pool_buffers(&e, RING / 4 * 3));
+    expect_fast(&e, f, sizeof(f), PORT, 9999, 1);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, RING + 1);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-dropped"), ==, EXTRA);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
 static const uint8_t guest_ip6[16] = { 0xfd, 0x77, [15] = 2 };
 static const uint8_t peer_ip6[16] = { 0xfd, 0x77, [15] = 1 };
 
@@ -999,6 +1056,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-net-accel/afxdp/pool-reset", test_pool_reset);
     qtest_add_func("/xen-net-accel/afxdp/pool-fallback", test_pool_fallback);
     qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);
+    qtest_add_func("/xen-net-accel/afxdp/pool-no-buffer", test_pool_no_buffer);
     qtest_add_func("/xen-net-accel/afxdp/pool-bad-rx-desc",
                    test_pool_bad_rx_desc);
     qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);

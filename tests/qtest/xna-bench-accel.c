@@ -177,7 +177,9 @@ static void accel_dump(BenchDev *d)
 {
     static const char *const dev[] = {
         "nic-pool-vis", "nic-rx-frames", "nic-rx-dropped", "nic-filters",
-        "filters-inserted", "rx-host-samples",
+        "filters-inserted", "rx-host-samples", "nic-rx-no-buffer",
+        "nic-rx-ring-full", "nic-rx-invalid", "nic-xdp-redirected",
+        "nic-xdp-passed", "nic-xdp-other-queue", "nic-xdp-no-vi-queue",
     };
     static const char *const vi[] = {
         "rx-packets", "rx-pool-packets", "rx-pool-buffers", "pool-fallbacks",
