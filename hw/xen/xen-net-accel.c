@@ -746,7 +746,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 4096),
     DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
     DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
-    DEFINE_PROP_BOOL("zero-copy", XenNetAccel, zero_copy, false),
+    DEFINE_PROP_BOOL("zero-copy", XenNetAccel, zero_copy, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
 };
@@ -771,8 +771,9 @@ static const struct {
     { "mac-filter", "steer all unicast traffic to the guest's MAC to VI 0 "
       "(a NIC dedicated to the guest), not only learned flows" },
     { "zero-copy", "receive straight into the guest's buffers where the "
-      "NIC can (nic=afxdp): QEMU copies no received frame, but only the "
-      "guest's posted buffers hold a burst (docs/nic-ops.md)" },
+      "NIC and the memory can (nic=afxdp, not under real Xen): QEMU "
+      "copies no received frame, but only the guest's posted buffers "
+      "hold a burst (docs/nic-ops.md); off: always copy" },
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
       "start-queue + n" },

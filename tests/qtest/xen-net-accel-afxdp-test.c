@@ -471,10 +471,9 @@ typedef struct RxMode {
     bool pool;
 } RxMode;
 
-static const RxMode rx_pool = { "max-filters=8,zero-copy=on", true };
-static const RxMode rx_copy = { "max-filters=8", false };
-static const RxMode rx_big_mtu = { "max-filters=8,zero-copy=on,mtu=2000",
-                                   false };
+static const RxMode rx_pool = { "max-filters=8", true };
+static const RxMode rx_copy = { "max-filters=8,zero-copy=off", false };
+static const RxMode rx_big_mtu = { "max-filters=8,mtu=2000", false };
 
 /*
  * First frame of a flow: kernel, and the flow is learned into the XDP
@@ -613,8 +612,9 @@ static void test_eviction(void)
  * What the guest sends through the VI reaches B byte-exact; then QEMU
  * exits with the VI up, and nothing stays attached.
  */
-static void test_tx(void)
+static void test_tx(const void *opaque)
 {
+    const RxMode *mode = opaque;
     enum { PORT = 7000, FRAMES = 50 };
     uint8_t f[1000];
     int bfd, i;
@@ -624,7 +624,9 @@ static void test_tx(void)
         return;
     }
     bfd = udp_socket(&e, e.ns_b, peer_ip, PORT);
-    env_start(&e, "max-filters=8");
+    env_start(&e, mode->props);
+    /* A pool VI sends through a packet socket, a copy VI its TX ring. */
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, mode->pool);
     for (i = 0; i < FRAMES; i++) {
         xna_test_udp4_frame(f, sizeof(f), peer_mac, guest_mac, guest_ip,
                             peer_ip, 4000, PORT, i);
@@ -632,6 +634,7 @@ static void test_tx(void)
         expect_datagram(bfd, f, sizeof(f));
     }
     g_assert_cmpuint(dev_stat(&e, "vi0-tx-packets"), ==, FRAMES);
+    g_assert_cmpuint(dev_stat(&e, "nic-tx-frames"), ==, FRAMES);
     /* The guest's own flow was learned from what it sent. */
     g_assert_true(wait_stat(&e, "filters-inserted", 1));
     close(bfd);
@@ -1060,7 +1063,8 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-net-accel/afxdp/pool-bad-rx-desc",
                    test_pool_bad_rx_desc);
     qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);
-    qtest_add_func("/xen-net-accel/afxdp/tx", test_tx);
+    qtest_add_data_func("/xen-net-accel/afxdp/tx/pool", &rx_pool, test_tx);
+    qtest_add_data_func("/xen-net-accel/afxdp/tx/copy", &rx_copy, test_tx);
     qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);
     return g_test_run();
 }

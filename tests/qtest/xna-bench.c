@@ -9,16 +9,15 @@
  *   accel       xen-net-accel,nic=netdev over the same kind of -netdev
  *   accel-loop  xen-net-accel,nic=loopback (no wire: the device's own
  *               cost; no RX-only workload, as nothing comes in unsent)
- *   accel-xdp   xen-net-accel,nic=afxdp with zero-copy=on (opt-in:
+ *   accel-xdp   xen-net-accel,nic=afxdp with zero-copy=on (the default:
  *               each VI's AF_XDP socket receives into the guest's buffer
  *               pool, QEMU copies no received frame) on one end of a veth
  *               pair, QEMU in its own network namespace, our packet
  *               socket on the other end (xna-bench-xdp.c); needs root,
  *               else skipped and said so; frames up to the veth's MTU
  *   accel-xdp-copy
- *               the same with zero-copy=off, the default (a UMEM of
- *               the backend's, QEMU copies each received frame into the
- *               guest's buffer),
+ *               the same with zero-copy=off (a UMEM of the backend's,
+ *               QEMU copies each received frame into the guest's buffer),
  *               on a veth pair and namespaces of its own (XDP: one
  *               program per interface); skipped with accel-xdp
  *
@@ -62,7 +61,7 @@ typedef struct Options {
     const char *csv;
     const char *cg_dir;
     bool afxdp;
-    bool xdp_pool;              /* run accel-xdp (zero-copy=on) too */
+    bool xdp_pool;              /* run accel-xdp (zero-copy=on) */
 } Options;
 
 static Options opt = {
@@ -73,6 +72,7 @@ static Options opt = {
     .vis = { 1, 4 }, .nvis = 2,
     .wls = { BENCH_TX, BENCH_RX, BENCH_BOTH }, .nwls = 3,
     .afxdp = true,
+    .xdp_pool = true,
 };
 
 static GArray *results;         /* of BenchResult */
@@ -117,7 +117,7 @@ static void usage(void)
                " [--csv FILE] [--cg-dir DIR] [--afxdp 0|1] [--xdp-pool 0|1]\n"
                "QTEST_QEMU_BINARY names QEMU; --cg-packets 0: no "
                "callgrind pass; --afxdp 0: no accel-xdp targets;\n"
-               "--xdp-pool 1: accel-xdp (zero-copy=on) as well\n");
+               "--xdp-pool 0: no accel-xdp (zero-copy=on) target\n");
     exit(2);
 }
 
@@ -470,9 +470,8 @@ static void xdp_setup(void)
             continue;
         }
         if (!targets[i].xdp_copy && !opt.xdp_pool) {
-            /* Opt-in, as zero-copy=on is: docs/nic-ops.md, known problem */
             targets[i].skipped = true;
-            g_printerr("xna-bench: %s (zero-copy=on) runs with --xdp-pool 1\n",
+            g_printerr("xna-bench: %s (zero-copy=on) skipped: --xdp-pool 0\n",
                        targets[i].name);
             continue;
         }
