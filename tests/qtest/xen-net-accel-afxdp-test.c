@@ -200,6 +200,31 @@ static void assert_clean(Env *e)
     }
 }
 
+/*
+ * A test that failed an assertion exited without its teardown: remove
+ * the namespaces (and so the veth pairs) of test processes that are gone.
+ */
+static void remove_stale_namespaces(void)
+{
+    GDir *dir = g_dir_open("/run/netns", 0, NULL);
+    const char *name;
+
+    if (!dir) {
+        return;
+    }
+    while ((name = g_dir_read_name(dir))) {
+        char ab;
+        int pid, end = 0;
+
+        if (sscanf(name, "xna-%c-%d%n", &ab, &pid, &end) == 2 &&
+            name[end] == '\0' && (ab == 'a' || ab == 'b') && pid > 0 &&
+            kill(pid, 0) < 0 && errno == ESRCH) {
+            run("ip netns del %s", name);
+        }
+    }
+    g_dir_close(dir);
+}
+
 static bool env_setup(Env *e, const char *extra_b)
 {
     memset(e, 0, sizeof(*e));
@@ -207,6 +232,7 @@ static bool env_setup(Env *e, const char *extra_b)
         g_test_skip("needs root (network namespaces, XDP)");
         return false;
     }
+    remove_stale_namespaces();
     snprintf(e->ns_a, sizeof(e->ns_a), "xna-a-%d", getpid());
     snprintf(e->ns_b, sizeof(e->ns_b), "xna-b-%d", getpid());
     if (!run("ip netns add %s", e->ns_a)) {
