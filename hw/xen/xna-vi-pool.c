@@ -159,6 +159,15 @@ static bool pool_give(XnaVi *vi)
     if (posted < 0) {
         return false;                   /* the VI was stopped */
     }
+    if (posted < vi->rx_given - vi->rx_cons) {
+        /*
+         * The guest took back buffers it had posted, which the NIC may
+         * be writing now: a producer index never moves back.
+         */
+        xna_vi_error(vi, XNA_ERR_BAD_INDEX, "RX producer moved back",
+                     vi->rx_cons + posted);
+        return false;
+    }
     end = vi->rx_cons + posted;
     while (vi->rx_given != end) {
         for (n = 0; n < XNA_POOL_BATCH && vi->rx_given + n != end; n++) {

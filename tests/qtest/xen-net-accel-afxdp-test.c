@@ -806,14 +806,6 @@ static void test_pool_fallback(void)
 }
 
 /*
- * The pool's receive queue is the guest's posted buffers, given to the
- * NIC by the backend.  It keeps the NIC at three quarters of the ring or
- * more: below that, the guest's reposting must wake it (a kick), as a NIC
- * without buffers receives nothing (the kernel drops) and so would never
- * wake it.  Bursts of three quarters of the ring, each drained by the
- * guest only after it all arrived, check that the NIC is refilled.
- */
-/*
  * In the pool, RX descriptors are read when their buffers are given to
  * the NIC: one naming a pool page that does not exist stops the VI
  * (BAD_DESC) before any buffer reaches the kernel, and QEMU lives on.
@@ -860,6 +852,44 @@ static bool wait_pool_buffers(Env *e, guint n)
                                XEN_GUEST_TIMEOUT_MS);
 }
 
+/*
+ * A producer index never moves back.  In the pool it matters: buffers the
+ * NIC holds would be the guest's again while the kernel may still write
+ * them.  The VI stops (BAD_INDEX), QEMU and the device live on.
+ */
+static void test_pool_prod_back(void)
+{
+    struct xna_vi *vi;
+    struct xna_vi_shared *sh;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    env_start(&e, rx_pool.props);
+    g_assert_true(wait_pool_buffers(&e, 256));
+    vi = xna_front_vi(e.tf.f, 0);
+    sh = xna_test_front_vi_shared(&e.tf, 0);
+    sh->rx_prod = xna_cpu_to_le32(xna_le32(sh->rx_prod) - 10);
+    xna_vi_notify(vi);
+    g_assert_true(xna_test_front_wait(&e.tf, vi0_down, &e,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(xna_vi_down_reason(vi), ==, XNA_ERR_BAD_INDEX);
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "vi0-pool-fallbacks"), ==, 0);
+    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * The pool's receive queue is the guest's posted buffers, given to the
+ * NIC by the backend.  It keeps the NIC at three quarters of the ring or
+ * more: below that, the guest's reposting must wake it (a kick), as a NIC
+ * without buffers receives nothing (the kernel drops) and so would never
+ * wake it.  Bursts of three quarters of the ring, each drained by the
+ * guest only after it all arrived, check that the NIC is refilled.
+ */
 static void test_pool_refill(void)
 {
     enum { PORT = 5001, BURST = 256 / 4 * 3, ROUNDS = 4 };
@@ -1086,6 +1116,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-net-accel/afxdp/pool-fallback", test_pool_fallback);
     qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);
     qtest_add_func("/xen-net-accel/afxdp/pool-no-buffer", test_pool_no_buffer);
+    qtest_add_func("/xen-net-accel/afxdp/pool-prod-back", test_pool_prod_back);
     qtest_add_func("/xen-net-accel/afxdp/pool-bad-rx-desc",
                    test_pool_bad_rx_desc);
     qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);
