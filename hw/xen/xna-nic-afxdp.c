@@ -231,7 +231,7 @@ static void afxdp_xsk_counts(XnaXsk *x, XnaNicStats *st)
     st->rx_no_buffer += d.no_buffer;
     st->rx_ring_full += d.ring_full;
     st->rx_invalid += d.invalid;
-    st->rx_dropped += d.other + x->rx_bad;
+    st->rx_dropped += d.dropped + x->rx_bad;
     st->tx_dropped += x->tx_errors;
 }
 

@@ -318,10 +318,10 @@ void xna_xsk_drops(XnaXsk *x, XnaXskDrops *d)
     if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &st, &len) < 0) {
         return;
     }
+    d->dropped += st.rx_dropped;
     d->no_buffer += st.rx_fill_ring_empty_descs;
     d->ring_full += st.rx_ring_full;
     d->invalid += st.rx_invalid_descs + st.tx_invalid_descs;
-    d->other += st.rx_dropped;
 }
 
 /* The chunk of a kernel address, or UINT64_MAX when outside @first..@n. */

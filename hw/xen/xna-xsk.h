@@ -60,15 +60,15 @@ typedef struct XnaXsk {
     bool zero_copy;          /* bound in driver zero-copy mode */
 } XnaXsk;
 
-/* Create the socket, bind it to @ifindex's @queue in copy mode. */
 /* The kernel's count of frames it could not give the socket. */
 typedef struct XnaXskDrops {
+    uint64_t dropped;        /* in all (those for want of a buffer too) */
     uint64_t no_buffer;      /* fill ring empty */
     uint64_t ring_full;      /* RX ring full */
     uint64_t invalid;        /* fill or TX entries it refused */
-    uint64_t other;          /* too long for a chunk, and the like */
 } XnaXskDrops;
 
+/* Create the socket, bind it to @ifindex's @queue in copy mode. */
 XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
 /*
  * Create a pool socket on @ifindex's @queue whose UMEM is @umem (@len
