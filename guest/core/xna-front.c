@@ -69,6 +69,11 @@ struct xna_vi {
 	uint32_t tx_cons;		/* reclaimed up to */
 	uint32_t tx_oldest;		/* first frame not wholly reclaimed */
 	uint32_t tx_prod_notified;	/* tx_prod at the last kick decision */
+	uint32_t tx_reserved;		/* slots the last accept reserved */
+	uint32_t tx_wake_room;		/* a waiter wakes with this much room */
+	bool tx_waiting;		/* XNA_TX_BUSY given, no wake yet */
+	bool tx_stalled;		/* gave up waiting: decline when full */
+	uint32_t tx_stalled_cons;	/* tx_cons when we gave up */
 	struct xna_tx_shadow *tx_shadow;
 
 	/* RX: serialised by the caller's RX context */
@@ -171,6 +176,55 @@ int xna_parse_mac(const char *s, uint8_t mac[6])
 		s += 3;
 	}
 	return 0;
+}
+
+enum xna_pair_verdict xna_pair_match(const struct xna_backend_info *bi,
+				     uint32_t backend_id,
+				     const struct xna_pair_candidate *c)
+{
+	uint64_t idx;
+	bool named;
+
+	if (!c->xenbus_name || strncmp(c->xenbus_name, "vif-", 4) ||
+	    xna_parse_u64(c->xenbus_name + 4, XNA_S32_MAX, &idx))
+		return XNA_PAIR_NO;
+	if (bi->vif >= 0)
+		named = idx == (uint64_t)bi->vif;
+	else
+		named = bi->has_mac && c->mac && !memcmp(c->mac, bi->mac, 6);
+	if (!named)
+		return XNA_PAIR_NO;
+	if (c->backend_id != backend_id)
+		return XNA_PAIR_OTHER_BACKEND;
+	return XNA_PAIR_YES;
+}
+
+/* Reads a whole-string decimal key: true with *@val, else false. */
+static bool read_u64_key(xna_read_key_fn read, void *opaque, const char *key,
+			 uint64_t *val)
+{
+	char buf[32];
+
+	buf[0] = '\0';
+	if (read(opaque, key, buf, sizeof(buf)))
+		return false;
+	buf[sizeof(buf) - 1] = '\0';
+	return !xna_parse_u64(buf, XNA_U64_MAX, val);
+}
+
+bool xna_backend_unchanged(uint64_t generation, xna_read_key_fn read_backend,
+			   void *backend_opaque, xna_read_key_fn read_frontend,
+			   void *frontend_opaque)
+{
+	uint64_t v;
+
+	if (!read_u64_key(read_backend, backend_opaque, "generation", &v) ||
+	    v != generation)
+		return false;
+	if (!read_u64_key(read_frontend, frontend_opaque, "generation", &v) ||
+	    v != generation)
+		return false;
+	return true;
 }
 
 static bool is_pow2(uint32_t v)
@@ -637,6 +691,11 @@ static void vi_rings_init(struct xna_vi *vi)
 	vi->tx_cons = 0;
 	vi->tx_oldest = 0;
 	vi->tx_prod_notified = 0;
+	vi->tx_reserved = 0;
+	vi->tx_wake_room = 0;
+	XNA_WRITE_ONCE(vi->tx_waiting, false);
+	vi->tx_stalled = false;
+	vi->tx_stalled_cons = 0;
 	memset(vi->tx_shadow, 0, (vi->tx_mask + 1) * sizeof(*vi->tx_shadow));
 	vi->rx_cons = 0;
 	vi->rx_seen = 0;
@@ -1277,6 +1336,35 @@ bool xna_ctrl_arm(struct xna_front *f)
 	return xna_ctrl_pending(f);
 }
 
+unsigned int xna_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
+			   unsigned int max, bool *more)
+{
+	unsigned int n = 0;
+	int r = 0;
+
+	*more = false;
+	for (;;) {
+		while (n < max) {
+			r = xna_ctrl_recv(f, &msgs[n]);
+			if (r <= 0)
+				break;
+			n++;
+		}
+		if (r < 0)
+			return n;
+		if (n == max) {
+			/*
+			 * Budget spent: what waits is for the next call; when
+			 * nothing does, arm as below.
+			 */
+			*more = xna_ctrl_pending(f) || xna_ctrl_arm(f);
+			return n;
+		}
+		if (!xna_ctrl_arm(f))
+			return n;
+	}
+}
+
 bool xna_front_flow_is_fast(const struct xna_front *f, uint8_t kind,
 			    const uint8_t *addr, uint16_t port)
 {
@@ -1465,6 +1553,8 @@ static const char *const verdict_names[XNA_TX_NR_VERDICTS] = {
 
 const char *xna_tx_verdict_name(enum xna_tx_verdict v)
 {
+	if (v == XNA_TX_BUSY)
+		return "busy";
 	if ((unsigned int)v >= XNA_TX_NR_VERDICTS)
 		return "unknown";
 	return verdict_names[v];
@@ -1625,6 +1715,70 @@ static unsigned int max_frame_len(const struct xna_front *f)
 	return XNA_MIN(l, (unsigned int)XNA_MAX_FRAME_LEN);
 }
 
+/*
+ * A frame of a fast flow finds the ring full.  Declining it would send
+ * it on the slow path ahead of the frames of its flow still in the ring
+ * (reordering, packet by packet under load): hold it instead (BUSY) and
+ * ask the backend to notify us when it has freed enough room.  Unless we
+ * gave up waiting on this backend (xna_tx_give_up) and it has consumed
+ * nothing since: then decline, so that a stalled backend cannot stall
+ * the guest's interface.
+ */
+static enum xna_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
+{
+	uint32_t size = vi->tx_mask + 1, room;
+
+	if (vi->tx_stalled) {
+		if (vi->tx_cons == vi->tx_stalled_cons)
+			return XNA_TX_DECLINE_RING_FULL;
+		vi->tx_stalled = false;		/* it moved again */
+	}
+	/*
+	 * Wake with a quarter of the ring free rather than just enough for
+	 * this frame, so that a queue is not stopped again on the next one.
+	 */
+	room = size / 4 > need ? size / 4 : need;
+	vi->tx_wake_room = room;
+	/* Notify when tx_cons reaches tx_prod - size + room (room free). */
+	XNA_WRITE_ONCE(vi->sh->tx_cons_event,
+		       xna_cpu_to_le32(vi->tx_prod - size + room - 1));
+	xna_mb();
+	/* It may have freed the room before it could see the event. */
+	if (xna_tx_reclaim(vi) >= need)
+		return XNA_TX_ACCEPT;
+	XNA_WRITE_ONCE(vi->tx_waiting, true);
+	vi->stats.tx_busy++;
+	return XNA_TX_BUSY;
+}
+
+bool xna_tx_waiting(const struct xna_vi *vi)
+{
+	return XNA_READ_ONCE(vi->tx_waiting);
+}
+
+bool xna_tx_wake_check(struct xna_vi *vi)
+{
+	if (!vi->tx_waiting)
+		return false;
+	if (xna_vi_state(vi) == XNA_VI_UP &&
+	    xna_front_state(vi->f) != XNA_FRONT_FAILED &&
+	    xna_tx_reclaim(vi) < vi->tx_wake_room)
+		return false;
+	XNA_WRITE_ONCE(vi->tx_waiting, false);
+	return true;
+}
+
+void xna_tx_give_up(struct xna_vi *vi)
+{
+	if (!vi->tx_waiting)
+		return;
+	xna_tx_reclaim(vi);
+	vi->tx_stalled = true;
+	vi->tx_stalled_cons = vi->tx_cons;
+	vi->stats.tx_stalls++;
+	XNA_WRITE_ONCE(vi->tx_waiting, false);
+}
+
 enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
 				  const struct xna_frag *frags,
 				  unsigned int nfrags, unsigned int len,
@@ -1635,6 +1789,7 @@ enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
 	uint8_t hdr[XNA_HDR_MAX];
 	unsigned int need = slots, hlen, seq;
 
+	vi->tx_reserved = 0;
 	if (xna_vi_state(vi) != XNA_VI_UP ||
 	    xna_front_state(f) == XNA_FRONT_FAILED) {
 		v = XNA_TX_DECLINE_VI_DOWN;
@@ -1671,9 +1826,11 @@ enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
 		goto out;
 
 	if (xna_tx_free_slots(vi) < need && xna_tx_reclaim(vi) < need)
-		v = XNA_TX_DECLINE_RING_FULL;
+		v = tx_no_room(vi, need);
+	if (v == XNA_TX_ACCEPT)
+		vi->tx_reserved = need;
 out:
-	if (v != XNA_TX_ACCEPT)
+	if (v != XNA_TX_ACCEPT && v != XNA_TX_BUSY)
 		xna_tx_count_decline(vi, v, len);
 	return v;
 }
@@ -1739,7 +1896,14 @@ int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
 	uint32_t first = vi->tx_prod;
 	uint8_t *dst;
 
-	if (xna_vi_state(vi) != XNA_VI_UP)
+	/*
+	 * A VI that went down after xna_tx_decide() accepted still takes
+	 * what it reserved (see xna_tx_decide): the caller must not be left
+	 * with half a burst that it can only push to the slow path, which
+	 * may have no room for it.
+	 */
+	if (xna_vi_state(vi) != XNA_VI_UP &&
+	    vi->tx_reserved < xna_tx_slots(len))
 		return -ENETDOWN;
 	for (i = 0; i < nfrags; i++) {
 		if (!frags[i].data && frags[i].len)
@@ -1826,6 +1990,7 @@ int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
 
 	xna_wmb();
 	vi->tx_prod = first + nslots;
+	vi->tx_reserved -= XNA_MIN(vi->tx_reserved, nslots);
 	XNA_WRITE_ONCE(vi->sh->tx_prod, xna_cpu_to_le32(vi->tx_prod));
 	vi->stats.tx_fast_packets++;
 	vi->stats.tx_fast_bytes += len;

@@ -128,6 +128,46 @@ int xna_parse_u64(const char *s, uint64_t max, uint64_t *val);
 int xna_parse_mac(const char *s, uint8_t mac[6]);
 
 /*
+ * Pairing: which netfront interface the backend's "vif"/"mac" keys name.
+ * A candidate is a netfront net_device: the name of its xenbus device
+ * ("vif-<n>"), its MAC and the backend-id of that vif.  The keys come
+ * from this device's backend, which may be a driver domain that serves
+ * only some of the guest's devices: it may only name a vif that it (the
+ * same domain, @backend_id: this device's "backend-id") serves too, or
+ * it would take over the traffic of an interface another domain serves.
+ */
+enum xna_pair_verdict {
+	XNA_PAIR_NO,		/* not the interface the keys name */
+	XNA_PAIR_YES,
+	XNA_PAIR_OTHER_BACKEND,	/* named, but served by another domain */
+};
+
+struct xna_pair_candidate {
+	const char *xenbus_name;	/* "vif-<n>" */
+	const uint8_t *mac;		/* 6 bytes */
+	uint32_t backend_id;		/* the vif's backend-id */
+};
+
+enum xna_pair_verdict xna_pair_match(const struct xna_backend_info *bi,
+				     uint32_t backend_id,
+				     const struct xna_pair_candidate *c);
+
+/*
+ * After a suspend (save, migration, checkpoint) that Linux did not
+ * follow with .resume: was it cancelled (same host, same backend, the
+ * connection's grants and event channels still good), or did the
+ * resume fail (a new host, where they mean nothing or, worse, name
+ * another device's channels)?  True only when the backend directory
+ * and the frontend directory both still hold the generation @generation
+ * that the connection was made with (a new backend has a new random
+ * generation, and the toolstack of a new host writes a fresh frontend
+ * directory).  Any key missing or unreadable: false, reconnect.
+ */
+bool xna_backend_unchanged(uint64_t generation, xna_read_key_fn read_backend,
+			   void *backend_opaque, xna_read_key_fn read_frontend,
+			   void *frontend_opaque);
+
+/*
  * Layout: which page is which.  The core numbers every page it needs
  * 0..total_pages-1; the caller allocates them in any way and passes
  * their addresses and grant refs in that order:
@@ -317,6 +357,19 @@ int xna_ctrl_recv(struct xna_front *f, struct xna_msg *msg);
  * again).
  */
 bool xna_ctrl_arm(struct xna_front *f);
+/*
+ * The bounded form of step 7: takes up to @max messages (as
+ * xna_ctrl_recv(), copies in @msgs[]), and arms the notification once
+ * the FIFO is empty.  Returns how many it took.  *@more is true when
+ * messages were still waiting after @max: the caller must call again
+ * later (from a fresh work item, say) rather than wait for an event,
+ * which the backend may never send for messages that are already there.
+ * A backend that keeps the FIFO full can thus never hold the caller in
+ * an endless loop.  A broken FIFO ends the call early, with the front
+ * XNA_FRONT_FAILED and *@more false.
+ */
+unsigned int xna_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
+			   unsigned int max, bool *more);
 /* Messages waiting in the FIFO from the backend (cheap, no barrier). */
 bool xna_ctrl_pending(const struct xna_front *f);
 
@@ -417,6 +470,14 @@ enum xna_tx_verdict {
 	XNA_TX_DECLINE_FLOW_NOT_FAST,	/* source addr+port has no filter */
 	XNA_TX_DECLINE_OFFLOAD,		/* caller cannot express the frame */
 	XNA_TX_NR_VERDICTS,
+	/*
+	 * Not a decline (not counted in tx_declines[]): the VI would take
+	 * the frame but has no room now.  The caller holds the frame (stops
+	 * its queue and retries later) instead of sending it on the slow
+	 * path, where it would overtake the frames of its flow still in the
+	 * ring.  See "Back-pressure" below.
+	 */
+	XNA_TX_BUSY = 0x100,
 };
 
 /* A short name ("accept", "decline_ring_full", ...). */
@@ -431,6 +492,16 @@ const char *xna_tx_verdict_name(enum xna_tx_verdict v);
  * frame length limits are its business.  Reclaims completed slots when
  * room is short.  A decline is counted (declines[], tx_slow_*); an
  * accept is counted by xna_tx_frame().
+ *
+ * An accept reserves the room: the frame (or the burst) that the caller
+ * then gives xna_tx_frame() in the same TX context is taken even if the
+ * backend stops the VI meanwhile (VI_DOWN is applied by the control
+ * functions, which do not serialise with TX).  Such frames stay in the
+ * ring until xna_vi_reset() or xna_vi_tx_unsent() hands them back, so
+ * a burst is never cut in the middle.  The reservation ends with the
+ * next xna_tx_decide().
+ *
+ * XNA_TX_BUSY: the frame is of a fast flow and the VI is up but full.
  */
 enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
 				  const struct xna_frag *frags,
@@ -468,6 +539,27 @@ bool xna_tx_kick_needed(struct xna_vi *vi);
 /* Reclaims slots the backend consumed; returns the free slots. */
 unsigned int xna_tx_reclaim(struct xna_vi *vi);
 unsigned int xna_tx_free_slots(const struct xna_vi *vi);
+/*
+ * Back-pressure (as the 2007 netchannel plugin's check_ready: stop the
+ * queue while the VI is full, wake it on TX completion).  When
+ * xna_tx_decide() returns XNA_TX_BUSY it has asked the backend for a
+ * notification on the VI's port (tx_cons_event) once a quarter of the
+ * ring (or the frame's slots, if more) is free, and the VI is
+ * "waiting".  The caller stops the queue the frame came from and keeps
+ * the frame.  On a VI event, when xna_tx_waiting() says so, the TX
+ * context calls xna_tx_wake_check(): true means wake the queues (room
+ * came, or the VI or the front is no longer up, so that frames are
+ * declined rather than held forever).
+ *
+ * A backend that never frees a slot must not stall the guest's
+ * interface: when a wait lasts too long (the caller's clock), the TX
+ * context calls xna_tx_give_up() and wakes the queues.  From then on a
+ * frame that finds no room is declined (XNA_TX_DECLINE_RING_FULL, the
+ * slow path) until the backend consumes something again.
+ */
+bool xna_tx_waiting(const struct xna_vi *vi);		/* cheap, lockless */
+bool xna_tx_wake_check(struct xna_vi *vi);
+void xna_tx_give_up(struct xna_vi *vi);
 
 /*
  * RX
@@ -512,6 +604,8 @@ struct xna_vi_stats {
 	uint64_t tx_slow_bytes;
 	uint64_t tx_declines[XNA_TX_NR_VERDICTS];	/* [0] unused */
 	uint64_t tx_kicks;
+	uint64_t tx_busy;		/* XNA_TX_BUSY: frame held, VI full */
+	uint64_t tx_stalls;		/* xna_tx_give_up: waited too long */
 	uint64_t tx_unsent;		/* handed back by xna_vi_tx_unsent */
 	uint64_t tx_errors;		/* xna_tx_frame refused a frame */
 	uint64_t rx_fast_packets;	/* received through the VI */

@@ -36,7 +36,12 @@ typedef struct Env {
     /* backend side */
     uint32_t to_g_prod;
     uint32_t to_b_cons;
+    /* a hostile backend: refills the FIFO whenever the guest frees a slot */
+    unsigned int flood;     /* messages it still sends */
+    unsigned int flooded;   /* messages it sent */
 } Env;
+
+static void be_flood(Env *e);
 
 static void env_notify(void *opaque, uint32_t port)
 {
@@ -44,6 +49,9 @@ static void env_notify(void *opaque, uint32_t port)
 
     g_assert_cmpuint(port, <, G_N_ELEMENTS(e->kicks));
     e->kicks[port]++;
+    if (port == CTRL_PORT && e->flood) {
+        be_flood(e);
+    }
 }
 
 static const struct xna_front_ops env_ops = {
@@ -235,6 +243,27 @@ static void be_local_mac(Env *e, uint32_t op, const uint8_t *mac)
     m.u.local_mac.op = op;
     memcpy(m.u.local_mac.mac, mac, 6);
     be_send(e, &m);
+}
+
+/*
+ * The flooding backend: fills every free slot of the FIFO with a LINK
+ * message and asks to be notified of the next slot the guest frees.
+ */
+static void be_flood(Env *e)
+{
+    struct xna_ctrl_ring_idx *r = &ctrl(e)->to_guest;
+    struct xna_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = XNA_MSG_LINK;
+    m.u.link.up = 1;
+    m.u.link.mtu = 1500;
+    while (e->flood && e->to_g_prod - r->cons < XNA_CTRL_RING_SLOTS) {
+        be_send(e, &m);
+        e->flood--;
+        e->flooded++;
+    }
+    r->cons_event = r->cons;
 }
 
 /* Guest: take every message; returns how many; asserts no -EPROTO. */
@@ -1621,8 +1650,8 @@ static void test_tx_ring_wrap(void)
         FrameSpec s = spec_v4(17, 4500);
 
         build(buf, &s, 0);
-        g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
-                        XNA_TX_DECLINE_RING_FULL);
+        /* a fast flow is held (back-pressure), not declined */
+        g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
         g_assert_cmpint(send1(e, 0, buf, s.len), ==, -ENOSPC);
         /* a 1-slot frame still fits */
         s = spec_v4(17, 100);
@@ -2360,6 +2389,336 @@ static void test_loopback(void)
     env_free(e);
 }
 
+/* ---------------------------------------------------------------------
+ * A hostile (or merely unlucky) backend
+ */
+
+/*
+ * Issue 14, item 7: the backend stops a VI (VI_DOWN, applied by the
+ * control context without the TX lock) in the middle of a GSO burst that
+ * xna_tx_decide() accepted.  Every segment must still go into the ring:
+ * a segment refused there could only be pushed into netfront, which may
+ * have no room for it.  The reset then hands all of them back, in order.
+ */
+static void test_hostile_burst_vi_down(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_vi *vi = xna_front_vi(e->f, 0);
+    Unsent *u = g_new0(Unsent, 1);
+    uint8_t buf[1600];
+    FrameSpec s = spec_v4(6, 1514);
+    struct xna_frag frag = { buf, s.len };
+    struct xna_msg m;
+    unsigned int i;
+
+    connect_all(e);
+    make_fast4(e, XNA_FILTER_IPV4_TCP);
+    build(buf, &s, 0);
+    /* a burst of 10 segments of one slot each */
+    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, 10 * s.len, 10), ==,
+                    XNA_TX_ACCEPT);
+    for (i = 0; i < 4; i++) {
+        build(buf, &s, i);
+        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, NULL, true), >=, 0);
+    }
+    /* the backend stops the VI; the control context applies it now */
+    be_send_type(e, XNA_MSG_VI_DOWN, 0, XNA_ERR_BAD_DESC);
+    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 1);
+    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_DOWN);
+    for (; i < 10; i++) {
+        build(buf, &s, i);
+        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, NULL, true), >=, 0);
+    }
+    /* beyond what was reserved, a VI that is down takes nothing */
+    g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, NULL, false), ==,
+                    -ENETDOWN);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_errors, ==, 0);
+    /* a new decision ends the reservation */
+    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, s.len, 0), ==,
+                    XNA_TX_DECLINE_VI_DOWN);
+
+    g_assert_cmpint(xna_vi_reset(vi, unsent_cb, u), ==, 0);
+    g_assert_cmpuint(u->frames, ==, 10);
+    for (i = 0; i < 10; i++) {
+        g_assert_cmpuint(u->lens[i], ==, s.len);
+        g_assert_cmpuint(u->first_bytes[i], ==, (uint8_t)(60 * 7 + i));
+    }
+    g_free(u);
+    env_free(e);
+}
+
+/* Fills VI 0's ring with one-slot frames of the fast flow. */
+static void fill_ring(Env *e, uint8_t *buf)
+{
+    FrameSpec s = spec_v4(17, 100);
+    unsigned int i;
+
+    for (i = 0; xna_tx_reclaim(xna_front_vi(e->f, 0)); i++) {
+        build(buf, &s, i);
+        g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+        g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+    }
+    g_assert_cmpuint(xna_tx_free_slots(xna_front_vi(e->f, 0)), ==, 0);
+}
+
+/*
+ * Issue 14, item 8: a full VI declined a fast-flow frame, which then
+ * went through netfront ahead of the frames of its flow still in the
+ * ring: under load a TCP flow alternated paths frame by frame.  A fast
+ * flow that finds the ring full is held (BUSY), with a notification
+ * asked of the backend for when a quarter of the ring is free; the
+ * wake check says when to let the queue go again.
+ */
+static void test_hostile_tx_full_busy(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_vi *vi = xna_front_vi(e->f, 0);
+    struct xna_vi_shared *sh = shared(e, 0);
+    uint8_t buf[200];
+    FrameSpec s = spec_v4(17, 100);
+    uint32_t old;
+
+    connect_all(e);
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    g_assert_false(xna_tx_waiting(vi));
+    fill_ring(e, buf);
+
+    build(buf, &s, 999);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
+    g_assert_true(xna_tx_waiting(vi));
+    /* held, not declined: nothing counted for the slow path */
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_slow_packets, ==, 0);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_declines[XNA_TX_DECLINE_RING_FULL],
+                     ==, 0);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_busy, ==, 1);
+    /* notify when tx_cons reaches 64 (a quarter of the ring free) */
+    g_assert_cmpuint(sh->tx_cons_event, ==, 63);
+    /* a slow flow is still declined: it has no order to keep with the VI */
+    {
+        FrameSpec o = spec_v4(17, 100);
+
+        o.sport = GUEST_PORT + 1;
+        build(buf, &o, 0);
+        g_assert_cmpint(decide1(e, 0, buf, o.len), ==,
+                        XNA_TX_DECLINE_FLOW_NOT_FAST);
+        build(buf, &s, 999);
+    }
+    /* and so is a frame that could never fit */
+    g_assert_cmpint(xna_tx_decide(vi, (struct xna_frag[]){ { buf, s.len } },
+                                  1, s.len, 300), ==, XNA_TX_DECLINE_TOO_BIG);
+
+    /* the backend sends 10: no notification due, still waiting */
+    sh->tx_cons = 10;
+    g_assert_false(xna_need_event(sh->tx_cons_event, 10, 0));
+    g_assert_false(xna_tx_wake_check(vi));
+    g_assert_true(xna_tx_waiting(vi));
+    /* then up to 64: the backend notifies, the queue may go */
+    old = sh->tx_cons;
+    sh->tx_cons = 64;
+    g_assert_true(xna_need_event(sh->tx_cons_event, 64, old));
+    g_assert_true(xna_tx_wake_check(vi));
+    g_assert_false(xna_tx_waiting(vi));
+    g_assert_false(xna_tx_wake_check(vi));
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+
+    /* a VI that goes down wakes a waiter (its frames get declined now) */
+    fill_ring(e, buf);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
+    be_send_type(e, XNA_MSG_VI_DOWN, 0, XNA_ERR_BAD_DESC);
+    guest_ctrl(e);
+    g_assert_true(xna_tx_wake_check(vi));
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_VI_DOWN);
+    /* the slow flow, the frame too big and this one */
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_slow_packets, ==, 3);
+    env_free(e);
+}
+
+/*
+ * Item 8 against a backend that never consumes: holding frames for it
+ * would stall the guest's interface (netfront's traffic too, which
+ * shares the queue).  After the caller gives up waiting, a full ring
+ * declines again, until the backend makes progress.
+ */
+static void test_hostile_tx_stalled_backend(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_vi *vi = xna_front_vi(e->f, 0);
+    uint8_t buf[200];
+    FrameSpec s = spec_v4(17, 100);
+
+    connect_all(e);
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    fill_ring(e, buf);
+    build(buf, &s, 999);
+
+    /* giving up without a waiter does nothing */
+    xna_tx_give_up(vi);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_stalls, ==, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
+    g_assert_false(xna_tx_wake_check(vi));
+    xna_tx_give_up(vi);
+    g_assert_false(xna_tx_waiting(vi));
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_stalls, ==, 1);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_RING_FULL);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_RING_FULL);
+    g_assert_false(xna_tx_waiting(vi));
+    /* it moves: frames fit again, and a full ring holds them again */
+    shared(e, 0)->tx_cons = 1;
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
+    g_assert_cmpuint(xna_vi_stats(vi)->tx_declines[XNA_TX_DECLINE_RING_FULL],
+                     ==, 2);
+    env_free(e);
+}
+
+/*
+ * Issue 14, item 9: the backend's "vif" and "mac" keys pick the netfront
+ * interface to hook.  A backend (a driver domain, say) must not be able
+ * to name an interface that another domain serves.
+ */
+static void test_hostile_pair_other_backend(void)
+{
+    struct xna_backend_info bi;
+    static const uint8_t mac[6] = { 0x00, 0x16, 0x3e, 0x0a, 0x0b, 0x0c };
+    static const uint8_t other[6] = { 0x00, 0x16, 0x3e, 0x0a, 0x0b, 0x0d };
+    struct xna_pair_candidate c = { "vif-3", mac, 0 };
+    static const char *const bad_names[] = {
+        "vif-", "vif-3x", "vif--3", "vif-+3", "vif- 3", "vbd-3", "vif3",
+        "vif-99999999999", "",
+    };
+    unsigned int i;
+
+    default_bi(&bi);
+    bi.vif = 3;
+    memcpy(bi.mac, mac, 6);
+    bi.has_mac = true;
+
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_YES);
+    /* the vif is served by domain 2, this device by domain 0 */
+    c.backend_id = 2;
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_OTHER_BACKEND);
+    /* a driver domain 2 naming its own vif is fine */
+    g_assert_cmpint(xna_pair_match(&bi, 2, &c), ==, XNA_PAIR_YES);
+    /* and naming domain 0's is not */
+    c.backend_id = 0;
+    g_assert_cmpint(xna_pair_match(&bi, 2, &c), ==, XNA_PAIR_OTHER_BACKEND);
+    /* another vif is not a match at all, whatever its MAC */
+    c.xenbus_name = "vif-4";
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_NO);
+    for (i = 0; i < G_N_ELEMENTS(bad_names); i++) {
+        c.xenbus_name = bad_names[i];
+        g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_NO);
+    }
+    c.xenbus_name = NULL;
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_NO);
+
+    /* without a vif index the MAC picks: same rule */
+    bi.vif = -1;
+    c.xenbus_name = "vif-7";
+    c.backend_id = 0;
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_YES);
+    c.backend_id = 5;
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_OTHER_BACKEND);
+    c.mac = other;
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_NO);
+    /* neither key: nothing is named */
+    bi.has_mac = false;
+    c.mac = mac;
+    c.backend_id = 0;
+    g_assert_cmpint(xna_pair_match(&bi, 0, &c), ==, XNA_PAIR_NO);
+}
+
+/*
+ * Issue 14, item 10: a resume that failed (xenbus could not talk to the
+ * other end, so the driver's .resume never ran) looked like a cancelled
+ * suspend, and the module went on with the old host's rings and raw
+ * event channel ports.  Only a backend and a frontend directory that
+ * both still hold the connection's generation mean "same backend".
+ */
+static void test_hostile_resume_new_backend(void)
+{
+    KeyStore *be = g_new0(KeyStore, 1), *fe = g_new0(KeyStore, 1);
+    static const char *const bad[] = {
+        "8", "7 ", " 7", "+7", "-7", "07x", "", "18446744073709551623",
+    };
+    unsigned int i;
+
+    be->h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fe->h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+#define SET(ks, k, v) g_hash_table_insert((ks)->h, g_strdup(k), g_strdup(v))
+    SET(be, "generation", "7");
+    SET(fe, "generation", "7");
+    /* a cancelled suspend: everything as it was */
+    g_assert_true(xna_backend_unchanged(7, ks_read, be, ks_read, fe));
+    g_assert_false(xna_backend_unchanged(8, ks_read, be, ks_read, fe));
+    /* a new host: its backend has another generation */
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        SET(be, "generation", bad[i]);
+        g_assert_false(xna_backend_unchanged(7, ks_read, be, ks_read, fe));
+    }
+    /* ... or xenbus could not even find it */
+    g_hash_table_remove(be->h, "generation");
+    g_assert_false(xna_backend_unchanged(7, ks_read, be, ks_read, fe));
+    /* the same generation by chance, but a fresh frontend directory */
+    SET(be, "generation", "7");
+    g_hash_table_remove(fe->h, "generation");
+    g_assert_false(xna_backend_unchanged(7, ks_read, be, ks_read, fe));
+    SET(fe, "generation", "9");
+    g_assert_false(xna_backend_unchanged(7, ks_read, be, ks_read, fe));
+#undef SET
+    ks_free(be);
+    ks_free(fe);
+}
+
+/*
+ * Issue 14, item 10: a backend that keeps the control FIFO full kept
+ * the module's control work in its loop forever (and remove or suspend,
+ * flushing the workqueue, with it).  xna_ctrl_poll() takes at most its
+ * budget and says that more wait.
+ */
+static void test_hostile_ctrl_flood(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_msg msgs[8];
+    unsigned int n, calls, total = 0;
+    bool more;
+
+    connect_all(e);
+    e->flood = 100000;
+    be_flood(e);
+    for (calls = 0; calls < 100; calls++) {
+        n = xna_ctrl_poll(e->f, msgs, G_N_ELEMENTS(msgs), &more);
+        g_assert_cmpuint(n, ==, G_N_ELEMENTS(msgs));
+        g_assert_true(more);
+        g_assert_cmpuint(msgs[n - 1].type, ==, XNA_MSG_LINK);
+        total += n;
+        /* the backend keeps up: the FIFO is full after every call */
+        g_assert_cmpuint(e->flooded - total, ==, XNA_CTRL_RING_SLOTS);
+    }
+    /* it stops: the last calls drain the FIFO and arm the notification */
+    e->flood = 0;
+    do {
+        n = xna_ctrl_poll(e->f, msgs, G_N_ELEMENTS(msgs), &more);
+        g_assert_cmpuint(n, <=, G_N_ELEMENTS(msgs));
+        total += n;
+    } while (more);
+    g_assert_cmpuint(total, ==, e->flooded);
+    g_assert_cmpuint(ctrl(e)->to_guest.prod_event, ==, e->to_g_prod);
+    g_assert_cmpuint(xna_ctrl_poll(e->f, msgs, 8, &more), ==, 0);
+    g_assert_false(more);
+    g_assert_cmpuint(xna_front_stats(e->f)->ctrl_bad_msgs, ==, 0);
+    g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_READY);
+
+    /* a broken FIFO ends the call: failed, nothing more to poll */
+    ctrl(e)->to_guest.prod = e->to_g_prod + 100;
+    g_assert_cmpuint(xna_ctrl_poll(e->f, msgs, 8, &more), ==, 0);
+    g_assert_false(more);
+    g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_FAILED);
+    env_free(e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2393,5 +2752,17 @@ int main(int argc, char **argv)
     g_test_add_func("/front-core/rx/event-index", test_rx_event_index);
     g_test_add_func("/front-core/vi/reset", test_vi_reset);
     g_test_add_func("/front-core/loopback", test_loopback);
+    g_test_add_func("/front-core/hostile/tx-burst-vi-down",
+                    test_hostile_burst_vi_down);
+    g_test_add_func("/front-core/hostile/tx-full-busy",
+                    test_hostile_tx_full_busy);
+    g_test_add_func("/front-core/hostile/tx-stalled-backend",
+                    test_hostile_tx_stalled_backend);
+    g_test_add_func("/front-core/hostile/pair-other-backend",
+                    test_hostile_pair_other_backend);
+    g_test_add_func("/front-core/hostile/resume-new-backend",
+                    test_hostile_resume_new_backend);
+    g_test_add_func("/front-core/hostile/ctrl-flood",
+                    test_hostile_ctrl_flood);
     return g_test_run();
 }
