@@ -18,6 +18,15 @@
 
 #include "netaccel.h"
 
+/*
+ * Control messages handled per run of the work item, and per hold of
+ * ctrl_lock.  A backend that keeps the FIFO full gets this many, then
+ * the work queues itself again behind whatever else waits on the
+ * front's workqueue (state changes, remove, suspend).
+ */
+#define NETACCEL_CTRL_BUDGET	64
+#define NETACCEL_CTRL_BATCH	8
+
 irqreturn_t netaccel_ctrl_interrupt(int irq, void *dev_id)
 {
 	struct netaccel_conn *conn = dev_id;
@@ -63,8 +72,13 @@ static void netaccel_vi_restart(struct netaccel_conn *conn,
 		xna_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
 		spin_unlock_bh(&vi->tx_lock);
 		netaccel_resend(&rs);
+		/* Packets held for it go to netfront now. */
+		netaccel_tx_wake_vi(vi);
 		return;
 	}
+	/* Twice in one batch (a backend that repeats itself): once is enough. */
+	if (xna_vi_state(vi->core) != XNA_VI_DOWN)
+		return;
 	vi->resets++;
 
 	netaccel_resend_init(&rs, conn->nf);
@@ -79,6 +93,8 @@ static void netaccel_vi_restart(struct netaccel_conn *conn,
 		dev_warn(&xbdev->dev, "VI %u: reset failed (%d)\n", vi->index,
 			 err);
 	netaccel_resend(&rs);
+	/* The reset forgot any wait: packets held for the VI are declined. */
+	netaccel_tx_wake_vi(vi);
 }
 
 static void netaccel_ctrl_handle(struct netaccel_conn *conn,
@@ -166,25 +182,30 @@ void netaccel_ctrl_work(struct work_struct *work)
 	struct netaccel_front *nf = container_of(work, struct netaccel_front,
 						 ctrl_work);
 	struct netaccel_conn *conn = nf->conn;
-	struct xna_msg msg;
-	bool more;
-	int r;
+	struct xna_msg msgs[NETACCEL_CTRL_BATCH];
+	unsigned int budget, n, i;
+	bool more = true;
 
 	/* Suspended: the reattach after a cancelled suspend queues us again. */
 	if (!conn || READ_ONCE(nf->removing) || READ_ONCE(nf->suspended))
 		return;
-	for (;;) {
+	for (budget = NETACCEL_CTRL_BUDGET; more && budget;
+	     budget -= NETACCEL_CTRL_BATCH) {
+		/* The core applies them under the lock; we react without. */
 		spin_lock_bh(&conn->ctrl_lock);
-		r = xna_ctrl_recv(conn->core, &msg);
-		more = r == 0 && xna_ctrl_arm(conn->core);
+		n = xna_ctrl_poll(conn->core, msgs, NETACCEL_CTRL_BATCH, &more);
 		spin_unlock_bh(&conn->ctrl_lock);
-		if (r > 0) {
-			netaccel_ctrl_handle(conn, &msg);
-			cond_resched();
-			continue;
-		}
-		if (r < 0 || !more)
-			break;
+		for (i = 0; i < n; i++)
+			netaccel_ctrl_handle(conn, &msgs[i]);
+		cond_resched();
 	}
 	netaccel_ctrl_check_state(conn);
+	/*
+	 * Messages still waiting: later, from a fresh run, so that remove
+	 * and suspend (which set ->removing or ->suspended, then flush the
+	 * workqueue) never wait on a backend that keeps the FIFO full.  No
+	 * event would come for them: they are there already.
+	 */
+	if (more && !READ_ONCE(nf->removing) && !READ_ONCE(nf->suspended))
+		queue_work(nf->wq, &nf->ctrl_work);
 }

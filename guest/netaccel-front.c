@@ -66,19 +66,37 @@ MODULE_PARM_DESC(vi_reset_limit,
 /* How long an unloading module waits for the backend (ms). */
 #define NETACCEL_CLOSE_TIMEOUT	2000
 
-static int netaccel_read_backend_key(void *opaque, const char *key,
-				     char *buf, size_t len)
+static int netaccel_read_key(const char *dir, const char *key, char *buf,
+			     size_t len)
 {
-	struct xenbus_device *xbdev = opaque;
 	char *val;
 	ssize_t n;
 
-	val = xenbus_read(XBT_NIL, xbdev->otherend, key, NULL);
+	/* No directory: xenbus could not read the other end (resume). */
+	if (!dir)
+		return -ENOENT;
+	val = xenbus_read(XBT_NIL, dir, key, NULL);
 	if (IS_ERR(val))
 		return PTR_ERR(val);
 	n = strscpy(buf, val, len);
 	kfree(val);
 	return n < 0 ? -EINVAL : 0;
+}
+
+static int netaccel_read_backend_key(void *opaque, const char *key,
+				     char *buf, size_t len)
+{
+	struct xenbus_device *xbdev = opaque;
+
+	return netaccel_read_key(xbdev->otherend, key, buf, len);
+}
+
+static int netaccel_read_frontend_key(void *opaque, const char *key,
+				      char *buf, size_t len)
+{
+	struct xenbus_device *xbdev = opaque;
+
+	return netaccel_read_key(xbdev->nodename, key, buf, len);
 }
 
 /*
@@ -213,6 +231,9 @@ static void netaccel_state_work(struct work_struct *work)
 	/* Suspended: the resume or the reattach queues us again. */
 	if (READ_ONCE(nf->removing) || READ_ONCE(nf->suspended))
 		return;
+	/* A resume that could not read the other end left us none. */
+	if (!xbdev->otherend)
+		return;
 	bstate = xenbus_read_driver_state(xbdev->otherend);
 	dev_dbg(&xbdev->dev, "backend %s, frontend %s\n",
 		xenbus_strstate(bstate), xenbus_strstate(xbdev->state));
@@ -259,8 +280,32 @@ static void netaccel_state_work(struct work_struct *work)
  * event channels are gone.  Drop the connection without a word to the
  * old backend (the frames it had not consumed go to netfront, again if
  * the suspend handed them over already: a duplicate rather than a loss)
- * and let the new backend's InitWait start a new one.
+ * and start afresh: nothing of the old connection (its rings, its raw
+ * event channel ports, which may now be another device's) is used
+ * again.  A new backend waits in InitWait; one that still holds a
+ * connection with us (it is not the new host's) is asked to close
+ * first, so that it comes back to InitWait with a new generation.
  */
+static void netaccel_restart_after_resume(struct netaccel_front *nf)
+{
+	struct xenbus_device *xbdev = nf->xbdev;
+	enum xenbus_state bstate;
+
+	WRITE_ONCE(nf->suspended, false);
+	netaccel_teardown(nf, false);
+	nf->failures = 0;
+	nf->gave_up = false;
+	if (!xbdev->otherend) {
+		dev_err(&xbdev->dev,
+			"resume: xenbus found no backend; unbind and bind the device once it is back\n");
+		return;
+	}
+	bstate = xenbus_read_driver_state(xbdev->otherend);
+	if (bstate == XenbusStateInitialised || bstate == XenbusStateConnected)
+		xenbus_switch_state(xbdev, XenbusStateClosing);
+	queue_work(nf->wq, &nf->state_work);
+}
+
 static void netaccel_resume_work(struct work_struct *work)
 {
 	struct netaccel_front *nf = container_of(work, struct netaccel_front,
@@ -268,32 +313,41 @@ static void netaccel_resume_work(struct work_struct *work)
 
 	if (READ_ONCE(nf->removing))
 		return;
-	WRITE_ONCE(nf->suspended, false);
 	if (nf->conn)
 		dev_info(&nf->xbdev->dev,
 			 "resumed: dropping the connection to the old backend\n");
-	netaccel_teardown(nf, false);
-	nf->failures = 0;
-	nf->gave_up = false;
-	queue_work(nf->wq, &nf->state_work);
+	netaccel_restart_after_resume(nf);
 }
 
 /*
  * Runs on the front's workqueue once the system is thawed after a
  * suspend.  If no resume came (nf->suspended is still set: resume_work,
  * queued earlier on the same ordered workqueue, clears it), the suspend
- * was cancelled (checkpoint, or a failed suspend): the domain kept its
- * backend, our grants and event channels, so the paused connection
- * carries on where it was.
+ * was either cancelled (checkpoint, or a failed suspend: the domain kept
+ * its backend, our grants and event channels, and the paused connection
+ * carries on where it was) or the domain did move but its resume failed
+ * (xenbus calls .resume only after it could read the other end).  Only
+ * the generation in both xenstore directories tells them apart: a new
+ * host means a new backend (a new random generation) and a new frontend
+ * directory.  Anything else than the same generation: start afresh.
  */
 static void netaccel_reattach_work(struct work_struct *work)
 {
 	struct netaccel_front *nf = container_of(work, struct netaccel_front,
 						 reattach_work);
 	struct netaccel_conn *conn = nf->conn;
+	struct xenbus_device *xbdev = nf->xbdev;
 
 	if (READ_ONCE(nf->removing) || !READ_ONCE(nf->suspended))
 		return;
+	if (conn && !xna_backend_unchanged(conn->bi.generation,
+					   netaccel_read_backend_key, xbdev,
+					   netaccel_read_frontend_key, xbdev)) {
+		dev_warn(&xbdev->dev,
+			 "thawed without a resume, but the backend is not the one we were connected to (failed resume?): dropping the old connection\n");
+		netaccel_restart_after_resume(nf);
+		return;
+	}
 	WRITE_ONCE(nf->suspended, false);
 	if (conn) {
 		netaccel_conn_unpause(conn);

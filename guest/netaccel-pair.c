@@ -6,7 +6,10 @@
  * its MAC.  The netfront net_device of that vif is the one whose parent
  * is the xenbus device "vif-<n>" bound to the "vif" driver (or, without a
  * vif index, the netfront device with that MAC).  It may appear later or
- * go away: a netdevice notifier follows it.
+ * go away: a netdevice notifier follows it.  The backend is trusted only
+ * for the interfaces its own domain serves: a vif whose backend-id is
+ * not ours (a driver domain naming another domain's vif) is refused
+ * (xna_pair_match()).
  *
  * The hook: the net_device's netdev_ops is swapped, under rtnl, for a
  * copy whose ndo_start_xmit offers each packet to the accelerator first
@@ -31,22 +34,40 @@
 
 LIST_HEAD(netaccel_fronts);
 
-static bool netaccel_matches(const struct netaccel_front *nf,
+static bool netaccel_matches(struct netaccel_front *nf,
 			     const struct net_device *dev)
 {
-	const struct device *parent = dev->dev.parent;
-	char name[24];
+	struct device *parent = dev->dev.parent;
+	struct xna_backend_info want = { };
+	struct xna_pair_candidate c;
+	const struct xenbus_device *vif;
+	u32 ours = nf->xbdev->otherend_id;
 
 	if (!nf->pair_valid || !parent || !parent->driver || !parent->bus ||
 	    strcmp(parent->bus->name, "xen") ||
 	    strcmp(parent->driver->name, "vif"))
 		return false;
-	if (nf->pair_vif >= 0) {
-		snprintf(name, sizeof(name), "vif-%d", nf->pair_vif);
-		return !strcmp(dev_name(parent), name);
+	vif = to_xenbus_device(parent);
+	want.vif = nf->pair_vif;
+	want.has_mac = nf->pair_has_mac;
+	memcpy(want.mac, nf->pair_mac, ETH_ALEN);
+	c.xenbus_name = dev_name(parent);
+	c.mac = dev->dev_addr;
+	c.backend_id = vif->otherend_id;
+	switch (xna_pair_match(&want, ours, &c)) {
+	case XNA_PAIR_YES:
+		return true;
+	case XNA_PAIR_OTHER_BACKEND:
+		if (!nf->pair_refused_logged)
+			dev_warn(&nf->xbdev->dev,
+				 "backend (domain %u) names %s (%s), which domain %u serves: not pairing\n",
+				 ours, c.xenbus_name, netdev_name(dev),
+				 c.backend_id);
+		nf->pair_refused_logged = true;
+		return false;
+	default:
+		return false;
 	}
-	return nf->pair_has_mac && ether_addr_equal(dev->dev_addr,
-						    nf->pair_mac);
 }
 
 static bool netaccel_is_hooked(const struct net_device *dev)
@@ -148,8 +169,16 @@ static void netaccel_unpair_locked(struct netaccel_front *nf)
 	RCU_INIT_POINTER(nf->rx_dev, NULL);
 	nf->netdev = NULL;
 	nf->hook = NULL;
-	/* No CPU runs the copy or uses rx_dev after this. */
+	/*
+	 * No CPU runs the copy or uses rx_dev after this, and no skb built
+	 * on @dev is left in a NAPI's GRO lists: each poll flushes them
+	 * before it leaves the softirq in which it read rx_dev
+	 * (netaccel-rx.c).
+	 */
 	synchronize_net();
+	/* Queues we stopped for a full VI: netfront's alone from now on. */
+	netaccel_tx_wake(nf, dev, -1, 0);
+	bitmap_zero(nf->txq_stopped, NETACCEL_MAX_TXQ);
 	if (!leak)
 		kfree(hook);
 	netdev_info(dev, "unpaired from %s\n", dev_name(&nf->xbdev->dev));
@@ -180,6 +209,7 @@ void netaccel_set_pairing(struct netaccel_front *nf,
 	nf->pair_has_mac = bi->has_mac;
 	memcpy(nf->pair_mac, bi->mac, ETH_ALEN);
 	nf->pair_valid = bi->vif >= 0 || bi->has_mac;
+	nf->pair_refused_logged = false;
 	/* A new backend may name another vif. */
 	if (nf->netdev && !netaccel_matches(nf, nf->netdev))
 		netaccel_unpair_locked(nf);
@@ -210,6 +240,8 @@ void netaccel_detach(struct netaccel_front *nf)
 	rtnl_unlock();
 	/* Every xmit that may have seen the connection has returned. */
 	synchronize_net();
+	/* Packets held for its VIs: netfront sends them now. */
+	netaccel_tx_wake_all(nf);
 }
 
 void netaccel_unpair(struct netaccel_front *nf)

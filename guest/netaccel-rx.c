@@ -4,7 +4,16 @@
  * netdev of our own), scheduled by the VI's event channel.  Frames the
  * backend completed are copied into fresh skbs that arrive on netfront's
  * net_device, as if netfront had received them; the buffers go straight
- * back to the backend.
+ * back to the backend.  The same NAPI context wakes the TX queues that
+ * wait for room in the VI (netaccel-tx.c).
+ *
+ * GRO: skbs are built on netfront's net_device, which may go away
+ * (unpairing).  No skb stays in the NAPI's GRO lists after a poll: each
+ * poll flushes them before it returns, so every skb that refers to the
+ * device is delivered in the softirq that read nf->rx_dev, and the
+ * synchronize_net() of unpairing waits for all of them before the
+ * device is let go.  (Without the flush, a poll that used its whole
+ * budget would leave held skbs to the next poll, after the unpairing.)
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -23,7 +32,8 @@ irqreturn_t netaccel_vi_interrupt(int irq, void *dev_id)
 	struct netaccel_vi *vi = dev_id;
 	unsigned int eoi = XEN_EOI_FLAG_SPURIOUS;
 
-	if (xna_rx_pending(vi->core)) {
+	/* RX frames, or a held TX packet waiting for room: poll. */
+	if (xna_rx_pending(vi->core) || xna_tx_waiting(vi->core)) {
 		napi_schedule(&vi->napi);
 		eoi = 0;
 	}
@@ -82,7 +92,11 @@ int netaccel_napi_poll(struct napi_struct *napi, int budget)
 	int done;
 
 	rcu_read_lock();
+	if (xna_tx_waiting(vi->core))
+		netaccel_tx_completion(vi);
 	done = xna_rx_poll(vi->core, budget, netaccel_rx_frame, vi);
+	/* Deliver what GRO holds while rx_dev is known good (see above). */
+	napi_gro_flush(napi, false);
 	rcu_read_unlock();
 	if (done < 0) {
 		dev_err_ratelimited(&vi->conn->nf->xbdev->dev,

@@ -166,11 +166,13 @@ void netaccel_conn_stop_irqs(struct netaccel_conn *conn)
 	/*
 	 * No interrupt schedules a NAPI any more: stop them (a paused
 	 * connection's are stopped already, and napi_disable() would wait
-	 * forever for a NAPI it disabled itself).
+	 * forever for a NAPI it disabled itself).  No stall timer either
+	 * (the xmit path that arms it is detached).
 	 */
 	for (n = 0; n < conn->num_vis; n++) {
 		struct netaccel_vi *vi = &conn->vis[n];
 
+		del_timer_sync(&vi->stall_timer);
 		if (vi->napi_added) {
 			if (!conn->paused)
 				napi_disable(&vi->napi);
@@ -202,6 +204,7 @@ void netaccel_conn_pause(struct netaccel_conn *conn)
 			disable_irq(vi->irq);
 		if (vi->napi_added)
 			napi_disable(&vi->napi);
+		del_timer_sync(&vi->stall_timer);
 	}
 	conn->paused = true;
 }
@@ -259,6 +262,8 @@ int netaccel_conn_create(struct netaccel_front *nf,
 		conn->vis[n].conn = conn;
 		conn->vis[n].index = n;
 		spin_lock_init(&conn->vis[n].tx_lock);
+		timer_setup(&conn->vis[n].stall_timer, netaccel_tx_stall_timer,
+			    0);
 	}
 
 	want_vis = netaccel_num_vis ? netaccel_num_vis : num_online_cpus();

@@ -7,6 +7,15 @@
  * same TX queue lock.  An accepted packet is copied into the VI's
  * buffers and consumed: it is never dropped and never queued here.
  * Frames still in a VI when it stops are given back to netfront.
+ *
+ * Back-pressure: a packet of a fast flow that finds its VI full is not
+ * declined (netfront would send it ahead of its flow's packets still in
+ * the VI): the queue is stopped and the packet handed back to the qdisc
+ * (NETDEV_TX_BUSY); the VI's TX completion event, or the stall timer,
+ * wakes the queue.  Only queues stopped that way are ever woken here,
+ * under the queue's lock: a queue netfront stopped (its ring full) is
+ * netfront's to wake, and netfront's ndo_start_xmit is never called on
+ * a stopped queue (it would overrun its ring).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -28,6 +37,18 @@
 #include "netaccel.h"
 
 #define NETACCEL_MAX_PIECES	(MAX_SKB_FRAGS + 1)
+
+/*
+ * How long a VI may stay full before we stop holding packets for it: a
+ * backend that frees nothing must not stall netfront's traffic too.
+ */
+#define NETACCEL_TX_STALL	(HZ / 4)
+
+enum netaccel_tx_result {
+	NETACCEL_TX_DECLINED,	/* netfront sends it */
+	NETACCEL_TX_TAKEN,	/* in a VI, consumed */
+	NETACCEL_TX_HOLD,	/* VI full: queue stopped, NETDEV_TX_BUSY */
+};
 
 /* The pieces of an skb, or 0 when the VI cannot take it as it is. */
 static unsigned int netaccel_skb_frags(const struct sk_buff *skb,
@@ -69,34 +90,41 @@ static void netaccel_skb_meta(const struct sk_buff *skb,
 	meta->csum_offset = meta->csum_partial ? skb->csum_offset : 0;
 }
 
-static bool netaccel_tx_one(struct netaccel_vi *vi, struct sk_buff *skb,
-			    struct xna_frag *frags, unsigned int nfrags,
-			    bool *kick)
+static enum xna_tx_verdict netaccel_tx_one(struct netaccel_vi *vi,
+					   struct sk_buff *skb,
+					   struct xna_frag *frags,
+					   unsigned int nfrags, bool *kick)
 {
+	enum xna_tx_verdict v;
 	struct xna_tx_meta meta;
 	int r;
 
-	if (xna_tx_decide(vi->core, frags, nfrags, skb->len, 0) !=
-	    XNA_TX_ACCEPT)
-		return false;
+	v = xna_tx_decide(vi->core, frags, nfrags, skb->len, 0);
+	if (v != XNA_TX_ACCEPT)
+		return v;
 	netaccel_skb_meta(skb, &meta);
 	r = xna_tx_frame(vi->core, frags, nfrags, skb->len, &meta,
 			 netdev_xmit_more());
-	if (r < 0)
-		return false;	/* counted (tx_errors); netfront sends it */
+	if (r < 0)	/* counted (tx_errors); netfront sends it */
+		return XNA_TX_DECLINE_OFFLOAD;
 	*kick |= r == XNA_TX_KICK;
-	return true;
+	return XNA_TX_ACCEPT;
 }
 
 /*
  * A GSO packet of a fast flow: reserve room for all its segments, then
  * segment it in software (netfront would have had the backend do it)
- * and queue every segment.  A segment the VI refuses after all goes to
- * netfront (@fallback), in order.
+ * and queue every segment.  The reservation holds even if the backend
+ * stops the VI meanwhile (the reset hands the segments to netfront
+ * through the qdisc), and every segment is checked before the first
+ * goes in: the burst goes in whole or not at all.  A segment the core
+ * refuses after all (a bug) goes to @fallback.
  */
-static bool netaccel_tx_gso(struct netaccel_vi *vi, struct sk_buff *skb,
-			    struct xna_frag *frags, unsigned int nfrags,
-			    struct sk_buff_head *fallback)
+static enum xna_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
+					   struct sk_buff *skb,
+					   struct xna_frag *frags,
+					   unsigned int nfrags,
+					   struct sk_buff_head *fallback)
 {
 	const struct skb_shared_info *si = skb_shinfo(skb);
 	struct netaccel_conn *conn = vi->conn;
@@ -104,11 +132,13 @@ static bool netaccel_tx_gso(struct netaccel_vi *vi, struct sk_buff *skb,
 	struct sk_buff *segs, *seg, *next;
 	struct xna_tx_meta meta;
 
+	enum xna_tx_verdict v;
+
 	if (!READ_ONCE(netaccel_gso) || skb->encapsulation || !si->gso_size ||
 	    !(si->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6 |
 			      SKB_GSO_UDP_L4))) {
 		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
-		return false;
+		return XNA_TX_DECLINE_OFFLOAD;
 	}
 	if (si->gso_type & SKB_GSO_UDP_L4)
 		hdr_len = skb_transport_offset(skb) + sizeof(struct udphdr);
@@ -120,32 +150,33 @@ static bool netaccel_tx_gso(struct netaccel_vi *vi, struct sk_buff *skb,
 	if (skb->len <= hdr_len || seg_len > max_len ||
 	    (!conn->bi.sg && seg_len > XNA_BUF_SIZE)) {
 		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_TOO_BIG, skb->len);
-		return false;
+		return XNA_TX_DECLINE_TOO_BIG;
 	}
 	nsegs = DIV_ROUND_UP(skb->len - hdr_len, si->gso_size);
 	slots = nsegs * xna_tx_slots(seg_len);
-	if (xna_tx_decide(vi->core, frags, nfrags, skb->len, slots) !=
-	    XNA_TX_ACCEPT)
-		return false;
+	v = xna_tx_decide(vi->core, frags, nfrags, skb->len, slots);
+	if (v != XNA_TX_ACCEPT)
+		return v;
 
 	segs = skb_gso_segment(skb, NETIF_F_SG | NETIF_F_HW_CSUM);
-	if (IS_ERR_OR_NULL(segs)) {
-		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
-		return false;
+	if (IS_ERR_OR_NULL(segs))
+		goto offload;
+	skb_list_walk_safe(segs, seg, next) {
+		if (!netaccel_skb_frags(seg, frags)) {
+			kfree_skb_list(segs);
+			goto offload;
+		}
 	}
 	vi->kstats.tx_gso_packets++;
 	skb_list_walk_safe(segs, seg, next) {
 		unsigned int n;
-		int r = -EINVAL;
+		int r;
 
 		skb_mark_not_on_list(seg);
 		n = netaccel_skb_frags(seg, frags);
-		if (n) {
-			netaccel_skb_meta(seg, &meta);
-			r = xna_tx_frame(vi->core, frags, n, seg->len, &meta,
-					 true);
-		}
-		if (r < 0) {
+		netaccel_skb_meta(seg, &meta);
+		r = xna_tx_frame(vi->core, frags, n, seg->len, &meta, true);
+		if (WARN_ON_ONCE(r < 0)) {
 			vi->kstats.tx_gso_fallback++;
 			__skb_queue_tail(fallback, seg);
 			continue;
@@ -153,19 +184,71 @@ static bool netaccel_tx_gso(struct netaccel_vi *vi, struct sk_buff *skb,
 		vi->kstats.tx_gso_segments++;
 		dev_consume_skb_any(seg);
 	}
+	return XNA_TX_ACCEPT;
+
+offload:
+	/* Nothing went in: netfront sends the packet whole (its own TSO). */
+	xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
+	return XNA_TX_DECLINE_OFFLOAD;
+}
+
+/*
+ * VI @vi is full: hold the packet.  Stop its queue (the caller returns
+ * NETDEV_TX_BUSY, the qdisc keeps the packet first in line) and note
+ * that we stopped it, so that the wake touches only queues we stopped.
+ * The stall timer bounds the wait.  The TX queue lock and vi->tx_lock
+ * are held.
+ */
+static bool netaccel_tx_hold(struct netaccel_vi *vi, struct sk_buff *skb,
+			     struct net_device *dev, bool was_waiting)
+{
+	struct netaccel_front *nf = vi->conn->nf;
+	unsigned int q = skb_get_queue_mapping(skb);
+
+	if (q >= NETACCEL_MAX_TXQ || q >= dev->num_tx_queues) {
+		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_RING_FULL,
+				     skb->len);
+		return false;
+	}
+	set_bit(q, nf->txq_stopped);
+	netif_tx_stop_queue(netdev_get_tx_queue(dev, q));
+	if (!was_waiting)
+		vi->busy_since = jiffies;
+	if (!timer_pending(&vi->stall_timer))
+		mod_timer(&vi->stall_timer, vi->busy_since + NETACCEL_TX_STALL);
 	return true;
 }
 
-/* Offers @skb to a VI; true when it was taken (and consumed). */
-static bool netaccel_tx_offer(struct netaccel_conn *conn,
-			      const struct netaccel_hook *hook,
-			      struct sk_buff *skb, struct net_device *dev)
+/* A segment the core refused: to netfront, never on a stopped queue. */
+static void netaccel_tx_fallback(struct netaccel_front *nf,
+				 const struct netaccel_hook *hook,
+				 struct sk_buff_head *fallback,
+				 struct net_device *dev, unsigned int q)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(dev, q);
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(fallback))) {
+		if (netif_xmit_stopped(txq)) {
+			kfree_skb(skb);
+			nf->nstats.tx_resend_lost++;
+			continue;
+		}
+		hook->orig_ops->ndo_start_xmit(skb, dev);
+	}
+}
+
+/* Offers @skb to a VI: taken (and consumed), declined, or held. */
+static enum netaccel_tx_result
+netaccel_tx_offer(struct netaccel_conn *conn, const struct netaccel_hook *hook,
+		  struct sk_buff *skb, struct net_device *dev)
 {
 	struct xna_frag frags[NETACCEL_MAX_PIECES];
+	enum xna_tx_verdict v = XNA_TX_DECLINE_DISABLED;
 	struct sk_buff_head fallback;
 	struct netaccel_vi *vi;
 	unsigned int nfrags;
-	bool accepted = false, kick = false;
+	bool kick = false, was_waiting, hold = false;
 
 	/*
 	 * netpoll (netconsole) transmits with interrupts off, possibly from
@@ -173,12 +256,13 @@ static bool netaccel_tx_offer(struct netaccel_conn *conn,
 	 * VI's lock there.
 	 */
 	if (unlikely(!conn->active_vis || irqs_disabled()))
-		return false;
+		return NETACCEL_TX_DECLINED;
 	vi = &conn->vis[skb_get_queue_mapping(skb) % conn->active_vis];
 	nfrags = netaccel_skb_frags(skb, frags);
 	__skb_queue_head_init(&fallback);
 
 	spin_lock(&vi->tx_lock);
+	was_waiting = xna_tx_waiting(vi->core);
 	if (!READ_ONCE(netaccel_enable))
 		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_DISABLED,
 				     skb->len);
@@ -186,22 +270,30 @@ static bool netaccel_tx_offer(struct netaccel_conn *conn,
 		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD,
 				     skb->len);
 	else if (skb_is_gso(skb))
-		accepted = netaccel_tx_gso(vi, skb, frags, nfrags, &fallback);
+		v = netaccel_tx_gso(vi, skb, frags, nfrags, &fallback);
 	else
-		accepted = netaccel_tx_one(vi, skb, frags, nfrags, &kick);
-	/* End of a batch (or a decline in the middle of one): kick? */
-	if (!accepted || !netdev_xmit_more())
+		v = netaccel_tx_one(vi, skb, frags, nfrags, &kick);
+	if (v == XNA_TX_BUSY)
+		hold = netaccel_tx_hold(vi, skb, dev, was_waiting);
+	/*
+	 * End of a batch, or a decline or hold in the middle of one: kick?
+	 * (A held packet waits for the backend: it must know there is work.)
+	 */
+	if (v != XNA_TX_ACCEPT || !netdev_xmit_more())
 		kick |= xna_tx_kick_needed(vi->core);
 	spin_unlock(&vi->tx_lock);
 
 	if (kick)
 		xna_vi_notify(vi->core);
-	if (!accepted)
-		return false;
+	if (hold)
+		return NETACCEL_TX_HOLD;
+	if (v != XNA_TX_ACCEPT)
+		return NETACCEL_TX_DECLINED;
+	if (unlikely(!skb_queue_empty(&fallback)))
+		netaccel_tx_fallback(conn->nf, hook, &fallback, dev,
+				     skb_get_queue_mapping(skb));
 	dev_consume_skb_any(skb);
-	while ((skb = __skb_dequeue(&fallback)))
-		hook->orig_ops->ndo_start_xmit(skb, dev);
-	return true;
+	return NETACCEL_TX_TAKEN;
 }
 
 netdev_tx_t netaccel_start_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -209,6 +301,7 @@ netdev_tx_t netaccel_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	const struct net_device_ops *ops = READ_ONCE(dev->netdev_ops);
 	const struct netaccel_hook *hook;
 	struct netaccel_conn *conn;
+	unsigned int q;
 
 	/*
 	 * The hook was removed after our caller read dev->netdev_ops: call
@@ -217,9 +310,25 @@ netdev_tx_t netaccel_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (unlikely(ops->ndo_start_xmit != netaccel_start_xmit))
 		return ops->ndo_start_xmit(skb, dev);
 	hook = container_of(ops, struct netaccel_hook, ops);
+	/*
+	 * The queue runs, so a stop of ours is over (netfront or we woke
+	 * it): forget it, lest a later wake of ours undo a stop of
+	 * netfront's.  Under the queue's lock, as the wake.
+	 */
+	q = skb_get_queue_mapping(skb);
+	if (q < NETACCEL_MAX_TXQ && test_bit(q, hook->nf->txq_stopped))
+		clear_bit(q, hook->nf->txq_stopped);
 	conn = rcu_dereference_bh(hook->conn);
-	if (conn && netaccel_tx_offer(conn, hook, skb, dev))
-		return NETDEV_TX_OK;
+	if (conn) {
+		switch (netaccel_tx_offer(conn, hook, skb, dev)) {
+		case NETACCEL_TX_TAKEN:
+			return NETDEV_TX_OK;
+		case NETACCEL_TX_HOLD:
+			return NETDEV_TX_BUSY;
+		case NETACCEL_TX_DECLINED:
+			break;
+		}
+	}
 	return hook->orig_ops->ndo_start_xmit(skb, dev);
 }
 
@@ -314,5 +423,101 @@ void netaccel_tx_quiesce(struct netaccel_conn *conn, unsigned int ms)
 		if (idle)
 			return;
 		usleep_range(1000, 2000);
+	}
+}
+
+/*
+ * Wakes the TX queues of @dev that we stopped because VI @vi was full
+ * (every one when @vi is negative; queue q feeds VI q % @nvis).  Under
+ * each queue's lock, against the xmit path that sets and clears the
+ * bits: a queue whose bit is still set has not run since we stopped it,
+ * so netfront cannot have stopped it in the meantime (netfront stops a
+ * queue only from its ndo_start_xmit) and waking it is ours to do.
+ */
+void netaccel_tx_wake(struct netaccel_front *nf, struct net_device *dev,
+		      int vi, unsigned int nvis)
+{
+	unsigned int q, nq = min_t(unsigned int, dev->num_tx_queues,
+				   NETACCEL_MAX_TXQ);
+
+	for_each_set_bit(q, nf->txq_stopped, nq) {
+		struct netdev_queue *txq = netdev_get_tx_queue(dev, q);
+
+		if (vi >= 0 && nvis && q % nvis != (unsigned int)vi)
+			continue;
+		__netif_tx_lock_bh(txq);
+		if (test_and_clear_bit(q, nf->txq_stopped))
+			netif_tx_wake_queue(txq);
+		__netif_tx_unlock_bh(txq);
+	}
+}
+
+/* Every queue we stopped: the connection is detached or a VI is gone. */
+void netaccel_tx_wake_all(struct netaccel_front *nf)
+{
+	struct net_device *dev;
+
+	rcu_read_lock();
+	dev = rcu_dereference(nf->rx_dev);
+	if (dev)
+		netaccel_tx_wake(nf, dev, -1, 0);
+	rcu_read_unlock();
+}
+
+void netaccel_tx_wake_vi(struct netaccel_vi *vi)
+{
+	struct netaccel_front *nf = vi->conn->nf;
+	struct net_device *dev;
+
+	rcu_read_lock();
+	dev = rcu_dereference(nf->rx_dev);
+	if (dev)
+		netaccel_tx_wake(nf, dev, vi->index, vi->conn->active_vis);
+	rcu_read_unlock();
+}
+
+/*
+ * A VI event while a held packet waits (NAPI context): wake its queues
+ * when the backend freed the room asked for, or the VI stopped.
+ */
+void netaccel_tx_completion(struct netaccel_vi *vi)
+{
+	bool wake;
+
+	spin_lock(&vi->tx_lock);
+	wake = xna_tx_wake_check(vi->core);
+	spin_unlock(&vi->tx_lock);
+	if (wake)
+		netaccel_tx_wake_vi(vi);
+}
+
+/*
+ * A VI stayed full for NETACCEL_TX_STALL: stop holding packets for it
+ * (the core declines them to netfront until the backend consumes
+ * again) and let the queues go.
+ */
+void netaccel_tx_stall_timer(struct timer_list *t)
+{
+	struct netaccel_vi *vi = from_timer(vi, t, stall_timer);
+	bool wake = false;
+
+	spin_lock_bh(&vi->tx_lock);
+	if (xna_tx_waiting(vi->core)) {
+		if (time_before(jiffies, vi->busy_since + NETACCEL_TX_STALL)) {
+			/* A newer wait: give it its full time. */
+			mod_timer(&vi->stall_timer,
+				  vi->busy_since + NETACCEL_TX_STALL);
+		} else {
+			xna_tx_give_up(vi->core);
+			wake = true;
+		}
+	}
+	spin_unlock_bh(&vi->tx_lock);
+	if (wake) {
+		dev_warn_ratelimited(&vi->conn->nf->xbdev->dev,
+				     "VI %u: backend freed no TX room for %u ms: using netfront until it does\n",
+				     vi->index,
+				     jiffies_to_msecs(NETACCEL_TX_STALL));
+		netaccel_tx_wake_vi(vi);
 	}
 }

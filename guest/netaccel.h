@@ -27,6 +27,11 @@
  *   nf->live).  Readers on the data path use RCU (the xmit path runs
  *   under rcu_read_lock_bh, NAPI in softirq).
  * - vi->tx_lock (BH): TX on one VI (the core's xna_tx_* functions).
+ *   Taken inside netfront's TX queue lock by the xmit path, never the
+ *   other way round: waking a queue (netaccel_tx_wake) takes only the
+ *   queue's lock.
+ * - netdev TX queue lock: nf->txq_stopped bits are set (with the queue
+ *   stopped) and cleared (with the queue woken) under it.
  * - NAPI: RX on one VI (xna_rx_*).
  * - conn->ctrl_lock (BH): the core's control functions; taken inside
  *   vi->tx_lock by a VI reset.
@@ -41,6 +46,8 @@
 #include <linux/netdevice.h>
 #include <linux/ethtool.h>
 #include <linux/workqueue.h>
+#include <linux/timer.h>
+#include <linux/bitmap.h>
 #include <linux/seqlock.h>
 #include <xen/xenbus.h>
 #include <xen/interface/event_channel.h>
@@ -79,6 +86,9 @@ struct netaccel_vi {
 	evtchn_port_t port;
 	int irq;
 	unsigned int resets;
+	/* back-pressure: a BUSY wait that lasts too long (tx_lock) */
+	struct timer_list stall_timer;
+	unsigned long busy_since;	/* jiffies */
 	struct netaccel_vi_kstats kstats;
 	char irq_name[40];
 } ____cacheline_aligned_in_smp;
@@ -123,6 +133,12 @@ struct netaccel_hook {
 
 #define NETACCEL_NR_STATS_MAX	96
 
+/*
+ * netfront TX queues the module may stop for back-pressure; frames of a
+ * queue beyond that are declined when their VI is full, as before.
+ */
+#define NETACCEL_MAX_TXQ	256
+
 struct netaccel_front {
 	struct xenbus_device *xbdev;
 	struct list_head list;			/* rtnl */
@@ -145,10 +161,13 @@ struct netaccel_front {
 	int pair_vif;
 	bool pair_has_mac;
 	u8 pair_mac[ETH_ALEN];
+	bool pair_refused_logged;
 	struct net_device *netdev;
 	struct netaccel_hook *hook;
 	struct netaccel_conn *live;		/* connected: may carry traffic */
 	struct net_device __rcu *rx_dev;
+	/* netfront TX queues stopped by us (VI full), not run since */
+	DECLARE_BITMAP(txq_stopped, NETACCEL_MAX_TXQ);
 
 	/* counters */
 	spinlock_t stats_lock;
@@ -200,6 +219,12 @@ void netaccel_unsent_to_skb(void *opaque, const struct xna_frag *frags,
 			    const struct xna_tx_meta *meta);
 unsigned int netaccel_resend(struct netaccel_resend *rs);
 void netaccel_tx_quiesce(struct netaccel_conn *conn, unsigned int ms);
+void netaccel_tx_wake(struct netaccel_front *nf, struct net_device *dev,
+		      int vi, unsigned int nvis);
+void netaccel_tx_wake_all(struct netaccel_front *nf);
+void netaccel_tx_wake_vi(struct netaccel_vi *vi);
+void netaccel_tx_completion(struct netaccel_vi *vi);
+void netaccel_tx_stall_timer(struct timer_list *t);
 
 /* netaccel-pair.c: finding netfront, installing the hook */
 extern struct list_head netaccel_fronts;

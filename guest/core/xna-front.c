@@ -1727,6 +1727,7 @@ static unsigned int max_frame_len(const struct xna_front *f)
 static enum xna_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
 {
 	uint32_t size = vi->tx_mask + 1, room;
+	bool was_waiting = vi->tx_waiting;
 
 	if (vi->tx_stalled) {
 		if (vi->tx_cons == vi->tx_stalled_cons)
@@ -1739,14 +1740,21 @@ static enum xna_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
 	 */
 	room = size / 4 > need ? size / 4 : need;
 	vi->tx_wake_room = room;
+	/*
+	 * Waiting before the event is armed: the event handler, which may
+	 * run as soon as the backend sees the event, looks at tx_waiting.
+	 */
+	XNA_WRITE_ONCE(vi->tx_waiting, true);
+	xna_wmb();
 	/* Notify when tx_cons reaches tx_prod - size + room (room free). */
 	XNA_WRITE_ONCE(vi->sh->tx_cons_event,
 		       xna_cpu_to_le32(vi->tx_prod - size + room - 1));
 	xna_mb();
 	/* It may have freed the room before it could see the event. */
-	if (xna_tx_reclaim(vi) >= need)
+	if (xna_tx_reclaim(vi) >= need) {
+		XNA_WRITE_ONCE(vi->tx_waiting, was_waiting);
 		return XNA_TX_ACCEPT;
-	XNA_WRITE_ONCE(vi->tx_waiting, true);
+	}
 	vi->stats.tx_busy++;
 	return XNA_TX_BUSY;
 }
