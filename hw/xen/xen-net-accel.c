@@ -18,6 +18,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/queue.h"
+#include "qemu/timer.h"
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/xen/xen-bus-helper.h"
@@ -97,13 +98,13 @@ static bool read_uint(XenNetAccel *s, const char *key, uint32_t min,
                       uint32_t max, uint32_t *out, Error **errp)
 {
     g_autofree char *str = xen_device_frontend_read(&s->xendev, key);
-    unsigned int v;
+    uint32_t v;
 
     if (!str) {
         error_setg(errp, "frontend key %s is missing", key);
         return false;
     }
-    if (qemu_strtoui(str, NULL, 10, &v) || v < min || v > max) {
+    if (!xna_wire_parse_uint(str, min, max, &v)) {
         error_setg(errp, "frontend key %s: '%.32s' is not a number in "
                    "[%u, %u]", key, str, min, max);
         return false;
@@ -216,6 +217,7 @@ static bool connect_vi(XenNetAccel *s, XnaVi *vi, uint32_t tx_entries,
 
     vi->tx_entries = tx_entries;
     vi->rx_entries = rx_entries;
+    xna_vi_reset_init(vi);
     if (!map_one(s, shared, &vi->shared_map, errp) ||
         !map_ring(s, vi->index, "tx", tx_entries, vi->tx_map, vi->tx_pages,
                   errp) ||
@@ -242,6 +244,9 @@ static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
     uint32_t k;
 
     vi->up = false;
+    if (vi->reset_timer) {
+        xna_vi_reset_init(vi);   /* no reset waits for a gone VI */
+    }
     /* Before the pool is unmapped: the NIC stops writing into it. */
     xna_vi_pool_stop(vi);
     xna_filters_remove_vi(s, vi->index);
@@ -540,6 +545,12 @@ static void add_vi_stats(XenNetAccel *s, XnaVi *vi)
         { "rx-slow-packets", offsetof(XnaViStats, rx_slow_packets) },
         { "rx-slow-bytes", offsetof(XnaViStats, rx_slow_bytes) },
         { "drop-rx-no-buffer", offsetof(XnaViStats, drop_rx_no_buffer) },
+        { "drop-rx-small-buffers",
+          offsetof(XnaViStats, drop_rx_small_buffers) },
+        { "drop-rx-bad-length", offsetof(XnaViStats, drop_rx_bad_len) },
+        { "drop-tx-policy", offsetof(XnaViStats, drop_tx_policy) },
+        { "resets", offsetof(XnaViStats, resets) },
+        { "resets-deferred", offsetof(XnaViStats, resets_deferred) },
         { "rx-pool-packets", offsetof(XnaViStats, rx_pool_packets) },
         { "pool-fallbacks", offsetof(XnaViStats, pool_fallbacks) },
         { "rx-pool-buffers", offsetof(XnaViStats, rx_pool_buffers) },
@@ -591,6 +602,7 @@ static void add_nic_stats(Object *obj)
         { "nic-rx-no-buffer", offsetof(XnaNicStats, rx_no_buffer) },
         { "nic-rx-ring-full", offsetof(XnaNicStats, rx_ring_full) },
         { "nic-rx-invalid", offsetof(XnaNicStats, rx_invalid) },
+        { "nic-rx-bad-length", offsetof(XnaNicStats, rx_bad_len) },
         { "nic-xdp-redirected", offsetof(XnaNicStats, xdp_redirected) },
         { "nic-xdp-passed", offsetof(XnaNicStats, xdp_passed) },
         { "nic-xdp-sampled", offsetof(XnaNicStats, xdp_sampled) },
@@ -616,6 +628,7 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "filters-removed", &s->stats.filters_removed);
     add_stat(obj, "drop-rx-not-for-guest", &s->stats.drop_rx_not_for_guest);
     add_stat(obj, "rx-host-samples", &s->stats.rx_host_samples);
+    add_stat(obj, "rx-yields", &s->stats.rx_yields);
     add_stat(obj, "drop-tx-nic", &s->stats.drop_tx_nic);
     add_stat(obj, "guest-errors", &s->stats.guest_errors);
     add_stat(obj, "ctrl-msgs-in", &s->stats.ctrl_msgs_in);
@@ -631,10 +644,17 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     XnaDevEntry *e;
     uint32_t i;
 
+    char why[128];
+
     if (!check_properties(s, errp)) {
         return;
     }
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    if (!xna_tx_policy_init(&s->tx_policy, s->conf.macaddr.a, s->ip, why,
+                            sizeof(why))) {
+        error_setg(errp, "ip=%s: %s", s->ip, why);
+        return;
+    }
     cfg = (XnaNicConfig) {
         .conf = &s->conf,
         .host_peers = &s->host_peers,
@@ -669,6 +689,8 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     for (i = 0; i < XNA_MAX_VIS; i++) {
         s->vis[i].dev = s;
         s->vis[i].index = i;
+        s->vis[i].reset_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
+                                             xna_vi_reset_timer, &s->vis[i]);
         if (i < s->max_vis) {
             add_vi_stats(s, &s->vis[i]);
         }
@@ -708,6 +730,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
     XnaDevEntry *e, *next;
+    uint32_t i;
 
     trace_xen_net_accel_unrealize(xendev->name);
     if (!s->nic) {
@@ -722,6 +745,9 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     }
     local_macs_announce(s, XNA_OP_REMOVE);
     xna_disconnect(s);
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        g_clear_pointer(&s->vis[i].reset_timer, timer_free);
+    }
     g_clear_pointer(&s->rx_bh, qemu_bh_delete);
     g_clear_pointer(&s->tx_bh, qemu_bh_delete);
     g_clear_pointer(&s->fail_bh, qemu_bh_delete);
@@ -747,6 +773,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
     DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
     DEFINE_PROP_BOOL("zero-copy", XenNetAccel, zero_copy, true),
+    DEFINE_PROP_STRING("ip", XenNetAccel, ip),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
 };
@@ -774,6 +801,8 @@ static const struct {
       "NIC and the memory can (nic=afxdp, not under real Xen): QEMU "
       "copies no received frame, but only the guest's posted buffers "
       "hold a burst (docs/nic-ops.md); off: always copy" },
+    { "ip", "the vif's ip=: IPv4/IPv6 addresses (blank- or comma-"
+      "separated) the guest may send from through a VI; unset: any" },
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
       "start-queue + n" },
@@ -834,6 +863,7 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
     const char *host_netdev = qdict_get_try_str(opts, "host-netdev");
     const char *vis = qdict_get_try_str(opts, "max-vis");
     const char *vif = qdict_get_try_str(opts, "vif");
+    const char *ip = qdict_get_try_str(opts, "ip");
     unsigned int idx;
     DeviceState *dev;
     Object *obj;
@@ -859,6 +889,7 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
          !object_property_parse(obj, "host-netdev", host_netdev, errp)) ||
         (vis && !object_property_parse(obj, "max-vis", vis, errp)) ||
         (vif && !object_property_parse(obj, "vif", vif, errp)) ||
+        (ip && !object_property_parse(obj, "ip", ip, errp)) ||
         !qdev_realize_and_unref(dev, BUS(xenbus), errp)) {
         error_prepend(errp, "xen-net-accel %s: ", name);
         object_unparent(obj);

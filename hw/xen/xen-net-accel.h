@@ -17,6 +17,8 @@
 #include "xen-net-accel/protocol.h"
 #include "xna-filter-table.h"
 #include "xna-nic.h"
+#include "xna-tx-policy.h"
+#include "xna-wire.h"
 
 #define TYPE_XEN_NET_ACCEL "xen-net-accel"
 OBJECT_DECLARE_SIMPLE_TYPE(XenNetAccel, XEN_NET_ACCEL)
@@ -30,6 +32,11 @@ typedef struct XnaViStats {
     uint64_t rx_slow_packets;    /* delivered with XNA_DESC_SLOW_PATH */
     uint64_t rx_slow_bytes;
     uint64_t drop_rx_no_buffer;  /* frame waiting for buffers when VI stopped */
+    uint64_t drop_rx_small_buffers; /* frame needs > XNA_MAX_FRAGS buffers */
+    uint64_t drop_rx_bad_len;    /* NIC frame shorter/longer than allowed */
+    uint64_t drop_tx_policy;     /* frame dom0's policy refuses */
+    uint64_t resets;             /* VI_RESETs carried out */
+    uint64_t resets_deferred;    /* ...of which waited for the rate limit */
     uint64_t rx_pool_packets;    /* placed in guest buffers by the NIC */
     uint64_t pool_fallbacks;     /* receive went back to copying */
     uint64_t rx_pool_buffers;    /* guest buffers the NIC holds now */
@@ -44,6 +51,7 @@ typedef struct XnaDevStats {
     uint64_t filters_removed;
     uint64_t drop_rx_not_for_guest;
     uint64_t rx_host_samples;    /* slow-path frames the host path carried */
+    uint64_t rx_yields;          /* RX round cut short to let others run */
     uint64_t drop_tx_nic;
     uint64_t guest_errors;       /* xenstore/control errors: disconnect */
     uint64_t ctrl_msgs_in;
@@ -91,6 +99,13 @@ typedef struct XnaVi {
     uint8_t held[XNA_MAX_FRAME_LEN];
     uint32_t held_len;
     uint16_t held_flags;
+    uint32_t held_posted;        /* buffers posted when it did not fit */
+
+    /* VI_RESET rate limit: a token bucket, and a reset that waits. */
+    uint32_t reset_tokens;
+    int64_t reset_refill_ns;     /* when the bucket last gained a token */
+    bool reset_pending;
+    QEMUTimer *reset_timer;
 
     XnaViStats stats;
 } XnaVi;
@@ -113,6 +128,8 @@ struct XenNetAccel {
     bool mac_filter;
     bool mac_filter_on;          /* the guest MAC filter is in the NIC */
     bool zero_copy;              /* receive into the pool where possible */
+    char *ip;                    /* the vif's ip=: allowed source addresses */
+    XnaTxPolicy tx_policy;
     char *ifname;                /* nic=afxdp */
     uint32_t start_queue;
 
@@ -173,12 +190,12 @@ void xna_tx_bh(void *opaque);
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
 void xna_mac_filter_insert(XenNetAccel *s);
+void xna_vi_reset(XnaVi *vi);
+void xna_vi_reset_init(XnaVi *vi);
+void xna_vi_reset_timer(void *opaque);
 /* for xna-vi-pool.c */
-#define XNA_MIN_RX_BUFFER       64      /* protocol: RX capacity */
-bool xna_desc_fetch(XnaVi *vi, struct xna_desc **pages, uint32_t entries,
-                    uint32_t idx, struct xna_desc *d);
-struct xna_desc *xna_ring_slot(struct xna_desc **pages, uint32_t entries,
-                               uint32_t idx);
+XnaWireRing xna_vi_tx_ring(XnaVi *vi);
+XnaWireRing xna_vi_rx_ring(XnaVi *vi);
 void xna_vi_error(XnaVi *vi, uint32_t reason, const char *what,
                   uint32_t idx);
 int64_t xna_rx_posted(XnaVi *vi);

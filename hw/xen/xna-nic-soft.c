@@ -8,6 +8,7 @@
 #include "qapi/error.h"
 #include "xna-nic-soft.h"
 #include "xna-classify.h"
+#include "xen-net-accel/protocol.h"
 
 void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
 {
@@ -106,10 +107,24 @@ bool xna_soft_nic_can_receive(XnaSoftNic *s)
 
 bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
 {
-    uint32_t queue = soft_classify(s, buf, len);
-    XnaSoftQueue *q = soft_queue(s, queue);
-    uint32_t slot = q->prod % XNA_SOFT_NIC_RING;
-    XnaFrame *f = &q->slots[slot];
+    uint32_t queue, slot;
+    XnaSoftQueue *q;
+    XnaFrame *f;
+
+    /*
+     * Bounded where frames enter: a -netdev peer sends whatever its MTU
+     * allows (a 64 KiB datagram, say), and nothing longer than an
+     * Ethernet frame of the protocol's largest MTU can reach a guest.
+     */
+    if (len < XNA_MIN_FRAME_LEN || len > XNA_MAX_FRAME_LEN) {
+        s->stats.rx_dropped++;
+        s->stats.rx_bad_len++;
+        return true;
+    }
+    queue = soft_classify(s, buf, len);
+    q = soft_queue(s, queue);
+    slot = q->prod % XNA_SOFT_NIC_RING;
+    f = &q->slots[slot];
 
     /* Queued and handed-out frames together fit the ring: see the .h */
     if (queue == XNA_NIC_DEFAULT_QUEUE && s->to_host) {

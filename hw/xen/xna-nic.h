@@ -88,6 +88,7 @@ typedef struct XnaNicStats {
     uint64_t rx_no_buffer;   /* a VI's frame found no buffer to go in */
     uint64_t rx_ring_full;   /* ...or no room in the VI's receive ring */
     uint64_t rx_invalid;     /* buffers the NIC was given and refused */
+    uint64_t rx_bad_len;     /* frames too short or too long: dropped */
     /* afxdp: what the XDP program did with each frame (xna_stats) */
     uint64_t xdp_redirected;
     uint64_t xdp_passed;

@@ -116,6 +116,7 @@ static bool pool_complete(XnaVi *vi, const XnaFrame *frame)
     XenNetAccel *s = vi->dev;
     uint32_t idx = vi->rx_cons;
     struct xna_desc *slot;
+    XnaWireRing ring;
     uint64_t off;
 
     if ((uintptr_t)frame->data < (uintptr_t)s->pool[0]) {
@@ -136,7 +137,8 @@ static bool pool_complete(XnaVi *vi, const XnaFrame *frame)
         memcpy(head, frame->data, copy.len);
         xna_rx_learn_mac_filtered(s, &copy);
     }
-    slot = xna_ring_slot(vi->rx_pages, vi->rx_entries, idx);
+    ring = xna_vi_rx_ring(vi);
+    slot = xna_wire_slot(&ring, idx);
     slot->len = cpu_to_le16(frame->len);
     slot->flags = 0;
     vi->rx_cons = idx + 1;
@@ -153,6 +155,7 @@ static bool pool_give(XnaVi *vi)
     XenNetAccel *s = vi->dev;
     XnaNicClass *nc = xna_nic_class(s->nic);
     uint64_t bufs[XNA_POOL_BATCH];
+    XnaWireRing ring = xna_vi_rx_ring(vi);
     int64_t posted = xna_rx_posted(vi);
     uint32_t end, n, taken;
 
@@ -175,7 +178,7 @@ static bool pool_give(XnaVi *vi)
             struct xna_desc d;
             uint64_t off;
 
-            if (!xna_desc_fetch(vi, vi->rx_pages, vi->rx_entries, idx, &d) ||
+            if (!xna_wire_desc_fetch(&ring, s->pool_pages, idx, &d) ||
                 d.len < XNA_MIN_RX_BUFFER) {
                 xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", idx);
                 return false;

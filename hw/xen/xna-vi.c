@@ -17,18 +17,30 @@
 #include "qemu/log.h"
 #include "qemu/atomic.h"
 #include "qemu/main-loop.h"
+#include "qemu/timer.h"
 #include "xen-net-accel.h"
 #include "xna-classify.h"
+#include "xna-wire.h"
 #include "trace.h"
 
 #define XNA_RX_BURST            32
+#define XNA_RX_MAX_ROUNDS       4   /* bursts per queue per bottom half */
 #define XNA_TX_ROUNDS           4   /* re-checks of tx_prod per event */
 
-struct xna_desc *xna_ring_slot(struct xna_desc **pages, uint32_t entries,
-                               uint32_t idx)
+XnaWireRing xna_vi_tx_ring(XnaVi *vi)
 {
-    idx &= entries - 1;
-    return &pages[idx / XNA_DESCS_PER_PAGE][idx % XNA_DESCS_PER_PAGE];
+    return (XnaWireRing) { .pages = vi->tx_pages, .entries = vi->tx_entries };
+}
+
+XnaWireRing xna_vi_rx_ring(XnaVi *vi)
+{
+    return (XnaWireRing) { .pages = vi->rx_pages, .entries = vi->rx_entries };
+}
+
+static XnaWirePool vi_pool(XnaVi *vi)
+{
+    return (XnaWirePool) { .pages = vi->dev->pool,
+                           .count = vi->dev->pool_pages };
 }
 
 static void vi_notify(XnaVi *vi)
@@ -48,22 +60,6 @@ void xna_vi_error(XnaVi *vi, uint32_t reason, const char *what,
     xna_vi_stop(vi, reason);
 }
 
-/* Copy a descriptor once and check its buffer; false if bad. */
-bool xna_desc_fetch(XnaVi *vi, struct xna_desc **pages, uint32_t entries,
-                    uint32_t idx, struct xna_desc *d)
-{
-    memcpy(d, xna_ring_slot(pages, entries, idx), sizeof(*d));
-    d->page = le32_to_cpu(d->page);
-    d->offset = le16_to_cpu(d->offset);
-    d->len = le16_to_cpu(d->len);
-    d->flags = le16_to_cpu(d->flags);
-    d->csum_start = le16_to_cpu(d->csum_start);
-    d->csum_offset = le16_to_cpu(d->csum_offset);
-    d->reserved = le16_to_cpu(d->reserved);
-    return d->page < vi->dev->pool_pages && d->reserved == 0 &&
-           (uint32_t)d->offset + d->len <= XNA_PAGE_SIZE;
-}
-
 /*
  * Collect the frame starting at @idx (published up to @prod) into the
  * device's frame buffer.  Returns the index after it, or @idx on error
@@ -73,48 +69,39 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
                           XnaFrame *frame)
 {
     XenNetAccel *s = vi->dev;
-    uint32_t start = idx, len = 0, n = 0;
-    struct xna_desc d, first = { 0 };
+    XnaWireRing ring = xna_vi_tx_ring(vi);
+    XnaWirePool pool = vi_pool(vi);
+    uint32_t len, next, bad;
+    XnaWireStatus st;
 
-    for (;;) {
-        if (idx == prod) {
-            xna_vi_error(vi, XNA_ERR_BAD_FRAME, "unterminated TX frame", start);
-            return start;
-        }
-        if (!xna_desc_fetch(vi, vi->tx_pages, vi->tx_entries, idx, &d) ||
-            d.len == 0 || (d.flags & ~XNA_DESC_FLAGS_TX)) {
-            xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad TX descriptor", idx);
-            return start;
-        }
-        if (n == 0) {
-            first = d;
-        }
-        if (++n > XNA_MAX_FRAGS || len + d.len > XNA_MAX_FRAME_LEN) {
-            xna_vi_error(vi, XNA_ERR_BAD_FRAME, "TX frame too long", start);
-            return start;
-        }
-        memcpy(s->frame_buf + len, s->pool[d.page] + d.offset, d.len);
-        len += d.len;
-        idx++;
-        if (!(d.flags & XNA_DESC_MORE)) {
-            break;
-        }
-    }
-    if (len < XNA_MIN_FRAME_LEN) {
-        xna_vi_error(vi, XNA_ERR_BAD_FRAME, "TX frame too short", start);
-        return start;
+    st = xna_wire_tx_gather(&ring, &pool, idx, prod, s->frame_buf, &len,
+                            &next, &bad);
+    if (st != XNA_WIRE_OK) {
+        xna_vi_error(vi, xna_wire_status_reason(st),
+                     xna_wire_status_text(st), bad);
+        return idx;
     }
     frame->data = s->frame_buf;
     frame->len = len;
     frame->flags = 0;
-    if (first.flags & XNA_DESC_CSUM_PARTIAL) {
-        if (!xna_csum_fill(s->frame_buf, len, first.csum_start,
-                           first.csum_offset)) {
-            xna_vi_error(vi, XNA_ERR_BAD_DESC, "TX checksum offsets", start);
-            return start;
-        }
+    return next;
+}
+
+/*
+ * dom0's policy for what leaves through a VI (xna-tx-policy.h): a frame
+ * it refuses is consumed and counted, and the VI goes on.
+ */
+static bool tx_allowed(XnaVi *vi, const XnaFrame *frame)
+{
+    XnaTxVerdict v = xna_tx_policy_check(&vi->dev->tx_policy, frame->data,
+                                         frame->len);
+
+    if (v == XNA_TX_OK) {
+        return true;
     }
-    return idx;
+    vi->stats.drop_tx_policy++;
+    trace_xna_vi_tx_refused(vi->dev->xendev.name, vi->index, v);
+    return false;
 }
 
 /* Learn (or refresh) the flow the guest sends from. */
@@ -149,6 +136,10 @@ static bool vi_process_tx(XnaVi *vi)
 
             if (next == vi->tx_cons) {
                 return true;     /* VI stopped */
+            }
+            if (!tx_allowed(vi, &frame)) {
+                vi->tx_cons = next;
+                continue;
             }
             if (nc->tx_burst(s->nic, vi->index, &frame, 1) == 0) {
                 vi->tx_blocked = true;  /* retried from xna_tx_ready */
@@ -204,44 +195,50 @@ int64_t xna_rx_posted(XnaVi *vi)
     return prod - vi->rx_cons;
 }
 
-/*
- * Copy @frame into posted buffers from rx_cons on.  Returns false when it
- * does not fit in the @posted buffers (nothing is published then) or the
- * VI stopped.
- */
-static bool rx_place(XnaVi *vi, const XnaFrame *frame, uint32_t posted,
-                     uint16_t flags)
+static void rx_count(XnaVi *vi, uint32_t len, uint16_t flags)
 {
-    XenNetAccel *s = vi->dev;
-    uint32_t idx = vi->rx_cons, off = 0;
-    struct xna_desc d;
-
-    while (off < frame->len) {
-        struct xna_desc *slot;
-        uint32_t chunk;
-        uint16_t dflags = flags;
-
-        if (idx - vi->rx_cons == posted) {
-            return false;
-        }
-        if (!xna_desc_fetch(vi, vi->rx_pages, vi->rx_entries, idx, &d) ||
-            d.len < XNA_MIN_RX_BUFFER) {
-            xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", idx);
-            return false;
-        }
-        chunk = MIN(d.len, frame->len - off);
-        memcpy(s->pool[d.page] + d.offset, frame->data + off, chunk);
-        off += chunk;
-        if (off < frame->len) {
-            dflags |= XNA_DESC_MORE;
-        }
-        slot = xna_ring_slot(vi->rx_pages, vi->rx_entries, idx);
-        slot->len = cpu_to_le16(chunk);
-        slot->flags = cpu_to_le16(dflags);
-        idx++;
+    if (flags & XNA_DESC_SLOW_PATH) {
+        vi->stats.rx_slow_packets++;
+        vi->stats.rx_slow_bytes += len;
+    } else {
+        vi->stats.rx_packets++;
+        vi->stats.rx_bytes += len;
     }
-    vi->rx_cons = idx;
-    return true;
+}
+
+/*
+ * Copy @frame into the @posted buffers from rx_cons on.  Returns
+ * XNA_WIRE_OK when it was placed, XNA_WIRE_NO_ROOM when it must wait for
+ * more buffers (nothing written), XNA_WIRE_TOO_LONG when it never fits
+ * (the guest's buffers are too small for it: dropped and counted), and
+ * XNA_WIRE_BAD_DESC when the VI was stopped.
+ */
+static XnaWireStatus rx_place(XnaVi *vi, const XnaFrame *frame,
+                              uint32_t posted, uint16_t flags)
+{
+    XnaWireRing ring = xna_vi_rx_ring(vi);
+    XnaWirePool pool = vi_pool(vi);
+    uint32_t next, bad;
+    XnaWireStatus st;
+
+    st = xna_wire_rx_place(&ring, &pool, vi->rx_cons, posted, frame->data,
+                           frame->len, flags, &next, &bad);
+    switch (st) {
+    case XNA_WIRE_OK:
+        vi->rx_cons = next;
+        rx_count(vi, frame->len, flags);
+        break;
+    case XNA_WIRE_TOO_LONG:
+        vi->stats.drop_rx_small_buffers++;
+        break;
+    case XNA_WIRE_NO_ROOM:
+        break;
+    default:
+        xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", bad);
+        st = XNA_WIRE_BAD_DESC;
+        break;
+    }
+    return st;
 }
 
 static void rx_publish(XnaVi *vi, uint32_t old_cons)
@@ -269,20 +266,29 @@ static uint16_t rx_csum_flags(const XnaFrame *frame)
 
 /*
  * Frames are taken from the NIC only as many as surely fit in the posted
- * buffers (a frame uses at most XNA_MAX_FRAGS of them), and at least one.
- * One that does not fit waits in the VI's held frame until the guest posts
- * more buffers: receive loses nothing while the VI is up.
+ * buffers (a frame uses at most XNA_MAX_FRAGS of them: xna_wire_rx_place
+ * drops one that would need more), and at least one.  One that does not
+ * fit waits in the VI's held frame until the guest posts more buffers:
+ * receive loses nothing while the VI is up.
  */
 static uint32_t rx_burst_size(int64_t posted)
 {
     return MAX(1, MIN(XNA_RX_BURST, posted / XNA_MAX_FRAGS));
 }
 
-static void rx_hold(XnaVi *vi, const XnaFrame *frame, uint16_t flags)
+/* Keep @frame until the guest posts more than the @posted buffers. */
+static void rx_hold(XnaVi *vi, const XnaFrame *frame, uint16_t flags,
+                    uint32_t posted)
 {
+    /* rx_from_queue() bounded the length; the copy must stay in held[]. */
+    if (frame->len > sizeof(vi->held)) {
+        vi->stats.drop_rx_bad_len++;
+        return;
+    }
     memcpy(vi->held, frame->data, frame->len);
     vi->held_len = frame->len;
     vi->held_flags = flags;
+    vi->held_posted = posted;
 }
 
 /* Place the held frame; false while it still does not fit. */
@@ -295,38 +301,34 @@ static bool rx_place_held(XnaVi *vi)
         return true;
     }
     posted = xna_rx_posted(vi);
-    if (posted <= 0 || !rx_place(vi, &frame, posted, vi->held_flags)) {
+    if (posted <= vi->held_posted) {
+        return false;        /* no new buffer since it did not fit */
+    }
+    switch (rx_place(vi, &frame, posted, vi->held_flags)) {
+    case XNA_WIRE_NO_ROOM:
+        vi->held_posted = posted;
         return false;
+    case XNA_WIRE_BAD_DESC:
+        return false;        /* the VI stopped (and dropped it) */
+    default:
+        vi->held_len = 0;    /* placed, or dropped as too long */
+        return true;
     }
-    if (vi->held_flags & XNA_DESC_SLOW_PATH) {
-        vi->stats.rx_slow_packets++;
-        vi->stats.rx_slow_bytes += frame.len;
-    } else {
-        vi->stats.rx_packets++;
-        vi->stats.rx_bytes += frame.len;
-    }
-    vi->held_len = 0;
-    return true;
 }
 
 /* Deliver @frame or hold it; false when it is held (stop for now). */
 static bool rx_deliver(XnaVi *vi, const XnaFrame *frame, uint32_t room,
                        uint16_t flags)
 {
-    if (!rx_place(vi, frame, room, flags)) {
-        if (vi->up) {
-            rx_hold(vi, frame, flags);
-        }
+    switch (rx_place(vi, frame, room, flags)) {
+    case XNA_WIRE_NO_ROOM:
+        rx_hold(vi, frame, flags, room);
         return false;
+    case XNA_WIRE_BAD_DESC:
+        return false;
+    default:
+        return true;
     }
-    if (flags & XNA_DESC_SLOW_PATH) {
-        vi->stats.rx_slow_packets++;
-        vi->stats.rx_slow_bytes += frame->len;
-    } else {
-        vi->stats.rx_packets++;
-        vi->stats.rx_bytes += frame->len;
-    }
-    return true;
 }
 
 static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
@@ -407,36 +409,62 @@ static void rx_learn_from_samples(XenNetAccel *s)
 }
 
 /*
- * Move the frames of NIC queue @queue (the VI's own, or the default queue
- * for VI 0) into @vi's posted buffers.  Returns true when it stopped for
- * want of buffers (not because the NIC had nothing more).
+ * Frames from the NIC are bounded where they enter the device, whatever
+ * the NIC (a -netdev peer may send anything its MTU allows).
  */
-static bool rx_from_queue(XnaVi *vi, uint32_t queue)
+static bool rx_len_ok(XnaVi *vi, const XnaFrame *frame)
+{
+    if (frame->len >= XNA_MIN_FRAME_LEN && frame->len <= XNA_MAX_FRAME_LEN) {
+        return true;
+    }
+    vi->stats.drop_rx_bad_len++;
+    return false;
+}
+
+typedef enum RxResult {
+    RX_DRAINED,              /* the NIC's queue is empty */
+    RX_STARVED,              /* waiting for the guest's buffers */
+    RX_BUDGET,               /* stopped with frames left: come back */
+} RxResult;
+
+/*
+ * Move the frames of NIC queue @queue (the VI's own, or the default queue
+ * for VI 0) into @vi's posted buffers, at most XNA_RX_MAX_ROUNDS bursts
+ * per call, so that a flood does not hold the main loop.
+ */
+static RxResult rx_from_queue(XnaVi *vi, uint32_t queue)
 {
     XenNetAccel *s = vi->dev;
     XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_RX_BURST];
-    uint32_t n, i;
+    uint32_t n, i, rounds;
 
-    while (vi->up) {
+    for (rounds = 0; vi->up; rounds++) {
         uint32_t batch_start = vi->rx_cons;
         int64_t posted;
 
         if (!rx_place_held(vi)) {
-            return true;
+            return RX_STARVED;
         }
         posted = xna_rx_posted(vi);
         if (posted <= 0) {
-            return true;
+            return RX_STARVED;
+        }
+        if (rounds == XNA_RX_MAX_ROUNDS) {
+            return RX_BUDGET;
         }
         n = nc->rx_burst(s->nic, queue, frames, rx_burst_size(posted));
         if (n == 0) {
-            return false;
+            return RX_DRAINED;
         }
         for (i = 0; i < n && vi->up; i++) {
             uint32_t room = posted - (vi->rx_cons - batch_start);
-            uint16_t flags = rx_csum_flags(&frames[i]);
+            uint16_t flags;
 
+            if (!rx_len_ok(vi, &frames[i])) {
+                continue;
+            }
+            flags = rx_csum_flags(&frames[i]);
             if (queue == XNA_NIC_DEFAULT_QUEUE) {
                 if (!rx_slow_path_accept(s, &frames[i])) {
                     continue;
@@ -449,28 +477,41 @@ static bool rx_from_queue(XnaVi *vi, uint32_t queue)
                 break;
             }
         }
-        /* rx_burst_size() made sure that only the last one can wait. */
-        assert(i >= n - 1 || !vi->up);
+        /*
+         * rx_burst_size() leaves only the last frame to wait; should the
+         * rest of a burst find no room all the same, it is dropped and
+         * counted rather than kept (one held frame per VI).
+         */
+        if (i + 1 < n && vi->up) {
+            vi->stats.drop_rx_no_buffer += n - i - 1;
+        }
     }
-    return false;
+    return RX_DRAINED;
 }
 
 /*
  * Ask for a kick when the guest posts more buffers, then look again: the
- * guest may have posted just before it saw the new event index.
+ * guest may have posted just before it saw the new event index.  With a
+ * frame held, the buffers posted so far are too few for it: ask for a
+ * kick at the next post beyond them, and call it progress only when
+ * there is one (else the bottom half would spin on a frame that waits).
  */
 static bool rx_ask_for_buffers(XnaVi *vi)
 {
-    qatomic_set(&vi->shared->rx_prod_event, cpu_to_le32(vi->rx_cons));
+    uint32_t want = vi->rx_cons + (vi->held_len ? vi->held_posted : 0);
+    int64_t posted;
+
+    qatomic_set(&vi->shared->rx_prod_event, cpu_to_le32(want));
     smp_mb();   /* publish the event index before re-reading rx_prod */
-    return xna_rx_posted(vi) > 0;
+    posted = xna_rx_posted(vi);
+    return posted > (vi->held_len ? vi->held_posted : 0);
 }
 
 void xna_rx_bh(void *opaque)
 {
     XenNetAccel *s = opaque;
     bool starved[XNA_MAX_VIS] = { false };
-    bool again = false;
+    bool again = false, yield = false;
     XnaNicClass *nc;
     uint32_t i;
 
@@ -493,11 +534,21 @@ void xna_rx_bh(void *opaque)
         }
         /* Not "else": the pool may have fallen back to copying. */
         if (s->vis[i].up && !s->vis[i].pool_rx) {
-            starved[i] = rx_from_queue(&s->vis[i], i);
+            RxResult r = rx_from_queue(&s->vis[i], i);
+
+            starved[i] = r == RX_STARVED;
+            yield |= r == RX_BUDGET;
         }
     }
-    if (!s->caps.slow_path_samples) {
-        starved[0] |= rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
+    if (!s->caps.slow_path_samples && s->vis[0].up) {
+        RxResult r = rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
+
+        starved[0] |= r == RX_STARVED;
+        yield |= r == RX_BUDGET;
+    }
+    if (yield) {
+        s->stats.rx_yields++;
+        again = true;
     }
     for (i = 0; i < s->num_vis; i++) {
         XnaVi *vi = &s->vis[i];
@@ -605,6 +656,85 @@ void xna_vi_stop(XnaVi *vi, uint32_t reason)
     trace_xna_vi_down(vi->dev->xendev.name, vi->index, reason);
     xna_filters_remove_vi(vi->dev, vi->index);
     xna_ctrl_send_vi(vi->dev, XNA_MSG_VI_DOWN, vi->index, reason);
+}
+
+/*
+ * VI_RESET is cheap for the guest and not for us (a NIC may close and
+ * reopen sockets for it): a token bucket lets XNA_RESET_BURST resets
+ * through at once and one per XNA_RESET_INTERVAL_NS after that.  A reset
+ * beyond that waits for its token on a timer; those asked for meanwhile
+ * are the same reset, so a storm costs one reset per interval.
+ */
+#define XNA_RESET_BURST         4
+#define XNA_RESET_INTERVAL_NS   (100 * SCALE_MS)
+
+static void reset_refill(XnaVi *vi, int64_t now)
+{
+    int64_t gained = (now - vi->reset_refill_ns) / XNA_RESET_INTERVAL_NS;
+
+    if (vi->reset_tokens >= XNA_RESET_BURST) {
+        vi->reset_refill_ns = now;
+        return;
+    }
+    if (gained > 0) {
+        vi->reset_tokens = MIN(XNA_RESET_BURST, vi->reset_tokens + gained);
+        vi->reset_refill_ns += gained * XNA_RESET_INTERVAL_NS;
+    }
+}
+
+static void vi_reset_now(XnaVi *vi)
+{
+    vi->reset_tokens--;
+    vi->stats.resets++;
+    xna_vi_stop(vi, XNA_ERR_NONE);
+    xna_vi_start(vi);
+}
+
+void xna_vi_reset_init(XnaVi *vi)
+{
+    vi->reset_tokens = XNA_RESET_BURST;
+    vi->reset_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    vi->reset_pending = false;
+    timer_del(vi->reset_timer);
+}
+
+void xna_vi_reset(XnaVi *vi)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+
+    if (vi->reset_pending) {
+        return;
+    }
+    reset_refill(vi, now);
+    trace_xna_vi_reset(vi->dev->xendev.name, vi->index, !vi->reset_tokens);
+    if (!vi->reset_tokens) {
+        vi->reset_pending = true;
+        vi->stats.resets_deferred++;
+        timer_mod(vi->reset_timer,
+                  vi->reset_refill_ns + XNA_RESET_INTERVAL_NS);
+        return;
+    }
+    vi_reset_now(vi);
+}
+
+void xna_vi_reset_timer(void *opaque)
+{
+    XnaVi *vi = opaque;
+    XenNetAccel *s = vi->dev;
+
+    if (!vi->reset_pending) {
+        return;
+    }
+    vi->reset_pending = false;
+    if (!s->connected || s->failing || vi->index >= s->num_vis) {
+        return;
+    }
+    reset_refill(vi, qemu_clock_get_ns(QEMU_CLOCK_REALTIME));
+    if (!vi->reset_tokens) {
+        xna_vi_reset(vi);    /* early wake-up: wait on */
+        return;
+    }
+    vi_reset_now(vi);
 }
 
 /* Filters */

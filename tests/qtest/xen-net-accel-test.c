@@ -13,188 +13,25 @@
 #include "qemu/osdep.h"
 #include <poll.h>
 #include "qobject/qdict.h"
-#include "xna-test-front.h"
-#include "xna-test-frame.h"
+#include "xna-test-env.h"
 
-#define DEV_ID          "xna0"
-#define GUEST_MAC       "00:16:3e:00:00:01"
-#define PORT_A          4000
-
-static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
-static const uint8_t guest_ip[4] = { 10, 0, 0, 1 };
-static const uint8_t other_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
-
-typedef struct TestEnv {
-    QTestState *qts;
-    XenGuest *g;
-    XnaTestFront tf;
-    GPtrArray *rx;          /* GByteArray * frames received */
-    GArray *rx_flags;       /* unsigned int per frame */
-    bool closed;
-} TestEnv;
-
-static const char *grant_mode(const void *data)
-{
-    return data ? "grant-map=single" : "grant-map=multi";
-}
-
-static void env_start_dev(TestEnv *e, const void *mode, const char *dev)
-{
-    memset(e, 0, sizeof(*e));
-    e->qts = xen_guest_qemu_init(grant_mode(mode), "%s", dev);
-    e->g = xen_guest_new(e->qts, NULL, 0);
-    e->rx = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-    e->rx_flags = g_array_new(false, false, sizeof(unsigned int));
-}
-
-static void env_start(TestEnv *e, const void *mode, const char *props)
-{
-    g_autofree char *dev = g_strdup_printf(
-        "-device xen-net-accel,id=" DEV_ID ",nic=loopback,mac=" GUEST_MAC
-        ",mtu=9000,max-vis=4%s%s", props ? "," : "", props ? props : "");
-
-    env_start_dev(e, mode, dev);
-}
-
-static void assert_alive(TestEnv *e)
-{
-    QDict *rsp = qtest_qmp(e->qts, "{ 'execute': 'query-status' }");
-
-    g_assert(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
-}
-
-static void env_stop(TestEnv *e)
-{
-    if (e->tf.f && !e->closed) {
-        xna_test_front_close(&e->tf);
-    }
-    /* Nothing of the guest stays mapped or bound. */
-    g_assert_cmpuint(xen_guest_sim_stat(e->g, "grant-live-maps"), ==, 0);
-    g_assert_cmpuint(xen_guest_sim_stat(e->g, "evtchn-bound"), ==, 0);
-    g_ptr_array_unref(e->rx);
-    g_array_unref(e->rx_flags);
-    xen_guest_free(e->g);
-    qtest_quit(e->qts);      /* asserts that QEMU exits without a crash */
-}
-
-static uint64_t dev_stat(TestEnv *e, const char *name)
-{
-    return xna_test_dev_stat(e->qts, DEV_ID, name);
-}
-
-/* A UDP/IPv4 frame of @len bytes (>= 42) from port @sport to @dport. */
-static size_t build_frame(uint8_t *f, size_t len, uint16_t sport,
-                          uint16_t dport, uint32_t seq)
-{
-    return xna_test_udp4_frame(f, len, guest_mac, guest_mac, guest_ip,
-                               guest_ip, sport, dport, seq);
-}
-
-static int collect_rx(void *opaque, struct xna_vi *vi,
-                      const struct xna_frag *frags, unsigned int nfrags,
-                      unsigned int len, unsigned int flags)
-{
-    TestEnv *e = opaque;
-    GByteArray *b = g_byte_array_sized_new(len);
-    unsigned int i;
-
-    for (i = 0; i < nfrags; i++) {
-        g_byte_array_append(b, frags[i].data, frags[i].len);
-    }
-    g_assert_cmpuint(b->len, ==, len);
-    g_ptr_array_add(e->rx, b);
-    g_array_append_val(e->rx_flags, flags);
-    return 0;
-}
-
-static void poll_rx(TestEnv *e)
-{
-    unsigned int i;
-
-    for (i = 0; i < xna_front_num_vis(e->tf.f); i++) {
-        struct xna_vi *vi = xna_front_vi(e->tf.f, i);
-
-        if (xna_vi_state(vi) != XNA_VI_UP) {
-            continue;
-        }
-        do {
-            while (xna_rx_poll(vi, 64, collect_rx, e) > 0) {
-                /* more */
-            }
-        } while (xna_rx_arm(vi));
-    }
-}
-
-typedef struct RxWait {
-    TestEnv *e;
-    guint want;
-} RxWait;
-
-static bool rx_reached(void *opaque)
-{
-    RxWait *w = opaque;
-
-    poll_rx(w->e);
-    return w->e->rx->len >= w->want;
-}
-
-static bool wait_rx(TestEnv *e, guint n)
-{
-    RxWait w = { e, n };
-
-    return xna_test_front_wait(&e->tf, rx_reached, &w, XEN_GUEST_TIMEOUT_MS);
-}
-
-static unsigned int rx_flags(TestEnv *e, guint i)
-{
-    return g_array_index(e->rx_flags, unsigned int, i);
-}
-
-static void start_front(TestEnv *e, unsigned int vis)
-{
-    XnaTestFrontOpts o = { .vis = vis };
-
-    g_assert_cmpint(xna_test_front_start(&e->tf, e->g, &o), ==, 0);
-    g_assert_true(xna_front_ready(e->tf.f));
-    g_assert_cmpuint(xna_front_num_vis(e->tf.f), ==, vis);
-}
-
-/* Send a frame, retrying while the ring is full (draining RX meanwhile). */
-static void send_frame(TestEnv *e, unsigned int vi, const uint8_t *f,
-                       size_t len)
-{
-    gint64 deadline = g_get_monotonic_time() +
-                      XEN_GUEST_TIMEOUT_MS * 1000LL;
-    int ret;
-
-    while ((ret = xna_test_front_send(&e->tf, vi, f, len)) == -ENOSPC) {
-        g_assert(g_get_monotonic_time() < deadline);
-        poll_rx(e);
-        xen_guest_wait_event(e->g, e->tf.vi_ports[vi], 10);
-    }
-    g_assert_cmpint(ret, ==, 0);
-}
 
 /* Tests */
 
-static struct xna_vi_shared *vi_shared(TestEnv *e, unsigned int vi);
-static bool vi0_down(void *opaque);
-static void expect_recovery(TestEnv *e);
 
 static void test_handshake(const void *mode)
 {
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
-    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "connects"), ==, 1);
     g_assert_true(xna_front_link_up(e.tf.f));
     g_assert_cmpuint(xna_front_mtu(e.tf.f), ==, 9000);
     g_assert_cmpuint(e.tf.bi.max_filters, ==, 256);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==,
                      e.tf.layout.total_pages - e.tf.layout.pool_dir_pages);
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 /*
@@ -212,24 +49,24 @@ static void run_traffic(const void *mode, unsigned int vis)
                                              g_byte_array_unref);
     uint64_t fast = 0, slow = 0, maps, copies, kicks;
     unsigned int vi, r, i, n = 0;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, vis);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, vis);
     /*
      * One frame per flow first: it takes the slow path and teaches the
      * backend the flow (frames sent before that is learned would take the
      * slow path too, as on a NIC).
      */
     for (vi = 0; vi < vis; vi++) {
-        size_t len = build_frame(f, 60, PORT_A + vi, PORT_A + 100 + vi, n);
+        size_t len = xna_env_frame(f, 60, PORT_A + vi, PORT_A + 100 + vi, n);
         GByteArray *copy = g_byte_array_new();
 
         g_byte_array_append(copy, f, len);
         g_hash_table_insert(sent, GUINT_TO_POINTER(n), copy);
-        send_frame(&e, vi, f, len);
+        xna_env_send(&e, vi, f, len);
         n++;
-        g_assert_true(wait_rx(&e, n));
+        g_assert_true(xna_env_wait_rx(&e, n));
     }
     /* From here on, no grant operation may happen: all is mapped. */
     maps = xen_guest_sim_stat(e.g, "grant-maps");
@@ -238,26 +75,26 @@ static void run_traffic(const void *mode, unsigned int vis)
     for (r = 0; r < ROUNDS; r++) {
         for (i = 0; i < G_N_ELEMENTS(sizes); i++) {
             for (vi = 0; vi < vis; vi++) {
-                size_t len = build_frame(f, sizes[i], PORT_A + vi,
+                size_t len = xna_env_frame(f, sizes[i], PORT_A + vi,
                                          PORT_A + 100 + vi, n);
                 GByteArray *copy = g_byte_array_new();
 
                 g_byte_array_append(copy, f, len);
                 g_hash_table_insert(sent, GUINT_TO_POINTER(n), copy);
-                send_frame(&e, vi, f, len);
+                xna_env_send(&e, vi, f, len);
                 n++;
             }
         }
     }
-    if (!wait_rx(&e, n)) {
+    if (!xna_env_wait_rx(&e, n)) {
         g_test_message("received %u of %u frames; backend: tx %" PRIu64
                        " rx %" PRIu64 " slow %" PRIu64 " no-buffer %" PRIu64
                        " errors %" PRIu64, e.rx->len, n,
-                       dev_stat(&e, "vi0-tx-packets"),
-                       dev_stat(&e, "vi0-rx-packets"),
-                       dev_stat(&e, "vi0-rx-slow-packets"),
-                       dev_stat(&e, "vi0-drop-rx-no-buffer"),
-                       dev_stat(&e, "vi0-guest-errors"));
+                       xna_env_stat(&e, "vi0-tx-packets"),
+                       xna_env_stat(&e, "vi0-rx-packets"),
+                       xna_env_stat(&e, "vi0-rx-slow-packets"),
+                       xna_env_stat(&e, "vi0-drop-rx-no-buffer"),
+                       xna_env_stat(&e, "vi0-guest-errors"));
     }
     g_assert_cmpuint(e.rx->len, ==, n);
     for (i = 0; i < e.rx->len; i++) {
@@ -271,7 +108,7 @@ static void run_traffic(const void *mode, unsigned int vis)
         g_assert_nonnull(want);
         g_assert_cmpmem(got->data, got->len, want->data, want->len);
         g_hash_table_remove(sent, GUINT_TO_POINTER(seq));
-        if (rx_flags(&e, i) & XNA_DESC_SLOW_PATH) {
+        if (xna_env_rx_flags(&e, i) & XNA_DESC_SLOW_PATH) {
             slow++;
         } else {
             fast++;
@@ -286,7 +123,7 @@ static void run_traffic(const void *mode, unsigned int vis)
     /* Notifications per packet are measured by make bench, not here. */
     g_test_message("%u frames, %" PRIu64 " kicks to the backend", n - vis,
                    xen_guest_sim_stat(e.g, "evtchn-notify-backend") - kicks);
-    g_assert_cmpuint(dev_stat(&e, "vi0-drop-rx-no-buffer"), ==, 0);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-drop-rx-no-buffer"), ==, 0);
     g_test_message("%u frames of 60..9000 bytes both ways, byte-exact: "
                    "%" PRIu64 " fast, %" PRIu64 " slow; grant maps during "
                    "traffic: %" PRIu64, n, fast, slow,
@@ -297,15 +134,15 @@ static void run_traffic(const void *mode, unsigned int vis)
         g_autofree char *rx_slow = g_strdup_printf("vi%u-rx-slow-packets", vi);
 
         g_test_message("backend VI %u: tx %" PRIu64 ", rx fast %" PRIu64
-                       ", rx slow %" PRIu64, vi, dev_stat(&e, name),
-                       dev_stat(&e, rx), dev_stat(&e, rx_slow));
-        g_assert_cmpuint(dev_stat(&e, name), ==, n / vis);
+                       ", rx slow %" PRIu64, vi, xna_env_stat(&e, name),
+                       xna_env_stat(&e, rx), xna_env_stat(&e, rx_slow));
+        g_assert_cmpuint(xna_env_stat(&e, name), ==, n / vis);
         g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                          guest_ip, GUINT16_TO_BE(PORT_A + 100 + vi)));
+                          xna_ip, GUINT16_TO_BE(PORT_A + 100 + vi)));
     }
-    g_assert_cmpuint(dev_stat(&e, "guest-errors"), ==, 0);
+    g_assert_cmpuint(xna_env_stat(&e, "guest-errors"), ==, 0);
     g_hash_table_unref(sent);
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 static void test_traffic_1vi(const void *mode)
@@ -328,41 +165,41 @@ static void test_learning(const void *mode)
     uint8_t f[128];
     struct xna_frag frag = { .data = f, .len = sizeof(f) };
     const uint16_t port_b = PORT_A + 1;
-    TestEnv e;
+    XnaTestEnv e;
     uint16_t be_b = GUINT16_TO_BE(port_b);
     uint16_t be_a = GUINT16_TO_BE(PORT_A);
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
 
     /* B -> A is not a fast flow yet: the guest declines it. */
-    build_frame(f, sizeof(f), port_b, PORT_A, 0);
+    xna_env_frame(f, sizeof(f), port_b, PORT_A, 0);
     g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
                                   sizeof(f), 0), ==,
                     XNA_TX_DECLINE_FLOW_NOT_FAST);
 
     /* A -> B: first frame slow, and a filter for B is learned. */
-    build_frame(f, sizeof(f), PORT_A, port_b, 1);
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 1));
-    g_assert_true(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 1);
-    g_assert_cmpuint(dev_stat(&e, "filters-inserted"), >=, 1);
+    xna_env_frame(f, sizeof(f), PORT_A, port_b, 1);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-slow-packets"), ==, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "filters-inserted"), >=, 1);
     g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                                         guest_ip, be_b));
+                                         xna_ip, be_b));
     /* The VI's own transmit from A was learned too. */
     g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                                         guest_ip, be_a));
+                                         xna_ip, be_a));
 
     /* Later frames of the flow: fast path. */
-    build_frame(f, sizeof(f), PORT_A, port_b, 2);
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 2));
-    g_assert_false(rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 1);
+    xna_env_frame(f, sizeof(f), PORT_A, port_b, 2);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 2));
+    g_assert_false(xna_env_rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 1);
 
     /* Now B -> A is accepted by the guest's TX decision. */
-    build_frame(f, sizeof(f), port_b, PORT_A, 3);
+    xna_env_frame(f, sizeof(f), port_b, PORT_A, 3);
     g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
                                   sizeof(f), 0), ==, XNA_TX_ACCEPT);
 
@@ -372,18 +209,18 @@ static void test_learning(const void *mode)
      * would be given that address's traffic); it is dropped as not for
      * the guest, and the flow's next frame is the next one delivered.
      */
-    xna_test_udp4_frame(f, sizeof(f), other_mac, guest_mac, guest_ip,
-                        guest_ip, PORT_A, port_b, 4);
-    send_frame(&e, 0, f, sizeof(f));
-    build_frame(f, sizeof(f), PORT_A, port_b, 5);
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 3));
+    xna_test_udp4_frame(f, sizeof(f), xna_other_mac, xna_mac, xna_ip,
+                        xna_ip, PORT_A, port_b, 4);
+    xna_env_send(&e, 0, f, sizeof(f));
+    xna_env_frame(f, sizeof(f), PORT_A, port_b, 5);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 3));
     g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 2))->data,
                     ((GByteArray *)g_ptr_array_index(e.rx, 2))->len,
                     f, sizeof(f));
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 2);
-    g_assert_cmpuint(dev_stat(&e, "drop-rx-not-for-guest"), ==, 1);
-    env_stop(&e);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 2);
+    g_assert_cmpuint(xna_env_stat(&e, "drop-rx-not-for-guest"), ==, 1);
+    xna_env_stop(&e);
 }
 
 /* The filter table holds max-filters flows; the least recently used go. */
@@ -392,28 +229,29 @@ static void test_eviction(const void *mode)
     enum { FILTERS = 4, FLOWS = 7 };
     uint8_t f[100];
     unsigned int i;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, "max-filters=4");
-    start_front(&e, 1);
+    xna_env_start(&e, mode, "max-filters=4");
+    xna_env_start_front(&e, 1);
     g_assert_cmpuint(e.tf.bi.max_filters, ==, FILTERS);
     for (i = 0; i < FLOWS; i++) {
         /* From one port to new ports: one learned flow per frame. */
-        build_frame(f, sizeof(f), PORT_A, PORT_A + 10 + i, i);
-        send_frame(&e, 0, f, sizeof(f));
-        g_assert_true(wait_rx(&e, i + 1));
+        xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 10 + i, i);
+        xna_env_send(&e, 0, f, sizeof(f));
+        g_assert_true(xna_env_wait_rx(&e, i + 1));
     }
     /* Flows: the source port A, and FLOWS destinations. */
-    g_assert_cmpuint(dev_stat(&e, "filters-inserted"), ==, FLOWS + 1);
-    g_assert_cmpuint(dev_stat(&e, "filters-evicted"), ==, FLOWS + 1 - FILTERS);
+    g_assert_cmpuint(xna_env_stat(&e, "filters-inserted"), ==, FLOWS + 1);
+    g_assert_cmpuint(xna_env_stat(&e, "filters-evicted"), ==,
+                     FLOWS + 1 - FILTERS);
     xna_test_front_poll_ctrl(&e.tf, NULL, NULL);
     g_assert_cmpuint(xna_front_flow_count(e.tf.f), ==, FILTERS);
     /* The most recent destinations are fast, the oldest are not. */
     g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                    guest_ip, GUINT16_TO_BE(PORT_A + 10 + FLOWS - 1)));
+                    xna_ip, GUINT16_TO_BE(PORT_A + 10 + FLOWS - 1)));
     g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                    guest_ip, GUINT16_TO_BE(PORT_A + 10)));
-    env_stop(&e);
+                    xna_ip, GUINT16_TO_BE(PORT_A + 10)));
+    xna_env_stop(&e);
 }
 
 /*
@@ -427,19 +265,19 @@ static void test_local_mac(const void *mode)
     uint8_t f[100];
     struct xna_frag frag = { .data = f, .len = sizeof(f) };
     struct xna_vi *vi;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start_dev(&e, mode,
+    xna_env_start_dev(&e, mode,
                   "-device xen-net-accel,id=" DEV_ID ",nic=loopback,"
                   "mac=" GUEST_MAC " "
                   "-device xen-net-accel,id=xna1,nic=loopback,"
                   "mac=00:16:3e:00:00:02");
-    start_front(&e, 1);
+    xna_env_start_front(&e, 1);
     g_assert_true(xna_front_mac_is_local(e.tf.f, other));
-    g_assert_false(xna_front_mac_is_local(e.tf.f, guest_mac));
+    g_assert_false(xna_front_mac_is_local(e.tf.f, xna_mac));
     vi = xna_front_vi(e.tf.f, 0);
 
-    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
     memcpy(f, other, 6);
     g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
                     XNA_TX_DECLINE_LOCAL_MAC);
@@ -453,15 +291,15 @@ static void test_local_mac(const void *mode)
                     XNA_TX_DECLINE_MULTICAST);
 
     /* Broadcast frames reach the guest on the slow path, unlearned. */
-    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
     memset(f, 0xff, 6);
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 1));
-    g_assert_true(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
     g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                                          guest_ip,
+                                          xna_ip,
                                           GUINT16_TO_BE(PORT_A + 1)));
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 /* IPv6 flows are learned and steered as IPv4 ones. */
@@ -469,23 +307,23 @@ static void test_learning_ipv6(const void *mode)
 {
     static const uint8_t addr6[16] = { 0xfd, [15] = 1 };
     uint8_t f[200];
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
-    xna_test_udp6_frame(f, sizeof(f), guest_mac, guest_mac, addr6, addr6,
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
+    xna_test_udp6_frame(f, sizeof(f), xna_mac, xna_mac, addr6, addr6,
                         PORT_A, PORT_A + 1, 0);
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 1));
-    g_assert_true(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
     g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV6_UDP, addr6,
                                          GUINT16_TO_BE(PORT_A + 1)));
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 2));
-    g_assert_false(rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 2));
+    g_assert_false(xna_env_rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
     g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 1))->data,
                     sizeof(f), f, sizeof(f));
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 /*
@@ -504,12 +342,12 @@ static void test_csum_offload(const void *mode)
     uint32_t sum = 0;
     const uint8_t *got;
     size_t i;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     g_assert_true(e.tf.bi.csum_offload);
-    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 1);
+    xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 1);
     /* Pseudo-header: addresses, protocol, UDP length (not complemented). */
     sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0001 + 17 + (sizeof(f) - 34);
     sum = (sum & 0xffff) + (sum >> 16);
@@ -519,8 +357,8 @@ static void test_csum_offload(const void *mode)
     g_assert_cmpint(xna_tx_frame(vi, &frag, 1, sizeof(f), &meta, false), >=,
                     0);
     xna_vi_notify(vi);
-    g_assert_true(wait_rx(&e, 1));
-    g_assert_true(rx_flags(&e, 0) & XNA_DESC_CSUM_VALID);
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_CSUM_VALID);
     /* Verify the UDP checksum of what arrived. */
     got = ((GByteArray *)g_ptr_array_index(e.rx, 0))->data;
     sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0001 + 17 + (sizeof(f) - 34);
@@ -531,7 +369,7 @@ static void test_csum_offload(const void *mode)
         sum = (sum & 0xffff) + (sum >> 16);
     }
     g_assert_cmphex(sum, ==, 0xffff);
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 static int udp_socket(uint16_t *port)
@@ -568,7 +406,7 @@ static void test_netdev(const void *mode)
     uint16_t peer_port, qemu_port;
     uint8_t f[1400], got[1500];
     int sock, fd, i;
-    TestEnv e;
+    XnaTestEnv e;
 
     sock = udp_socket(&peer_port);
     fd = udp_socket(&qemu_port);
@@ -580,43 +418,44 @@ static void test_netdev(const void *mode)
                           "remote.port=%u "
                           "-device xen-net-accel,id=" DEV_ID ",nic=netdev,"
                           "netdev=n0,mac=" GUEST_MAC, qemu_port, peer_port);
-    env_start_dev(&e, mode, dev);
-    start_front(&e, 1);
+    xna_env_start_dev(&e, mode, dev);
+    xna_env_start_front(&e, 1);
 
     /* Guest -> wire */
     for (i = 0; i < 50; i++) {
-        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, i);
+        xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, i);
         f[0] = 0x02;         /* to a peer's MAC */
-        send_frame(&e, 0, f, sizeof(f));
+        xna_env_send(&e, 0, f, sizeof(f));
         pfd.fd = sock;
         if (poll(&pfd, 1, XEN_GUEST_TIMEOUT_MS) != 1) {
-            struct xna_vi_shared *sh = vi_shared(&e, 0);
+            struct xna_vi_shared *sh = xna_env_vi_shared(&e, 0);
 
             g_test_message("frame %d: tx %" PRIu64 " errors %" PRIu64
                            " kicks %" PRIu64 " prod %u cons %u prod_event %u",
-                           i, dev_stat(&e, "vi0-tx-packets"),
-                           dev_stat(&e, "vi0-guest-errors"),
-                           dev_stat(&e, "vi0-kicks"), sh->tx_prod,
+                           i, xna_env_stat(&e, "vi0-tx-packets"),
+                           xna_env_stat(&e, "vi0-guest-errors"),
+                           xna_env_stat(&e, "vi0-kicks"), sh->tx_prod,
                            sh->tx_cons, sh->tx_prod_event);
             g_assert_not_reached();
         }
         g_assert_cmpint(recv(sock, got, sizeof(got), 0), ==, sizeof(f));
         g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
     }
-    g_assert_cmpuint(dev_stat(&e, "vi0-tx-packets"), ==, 50);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-tx-packets"), ==, 50);
 
     /* Wire -> guest */
     for (i = 0; i < 50; i++) {
-        build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, i);
+        xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, i);
         g_assert_cmpint(sendto(sock, f, sizeof(f), 0,
                                (struct sockaddr *)&qemu_addr,
                                sizeof(qemu_addr)), ==, sizeof(f));
-        g_assert_true(wait_rx(&e, i + 1));
+        g_assert_true(xna_env_wait_rx(&e, i + 1));
         g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i))->data,
                         sizeof(f), f, sizeof(f));
-        g_assert_cmpint(!!(rx_flags(&e, i) & XNA_DESC_SLOW_PATH), ==, i == 0);
+        g_assert_cmpint(!!(xna_env_rx_flags(&e, i) & XNA_DESC_SLOW_PATH), ==,
+                        i == 0);
     }
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 49);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 49);
 
     /* Quit with the device connected: no crash, nothing left mapped. */
     e.closed = true;
@@ -653,14 +492,14 @@ static void send_to_port(int sock, uint16_t port, const uint8_t *f,
 
 static bool flow_b_fast(void *opaque)
 {
-    TestEnv *e = opaque;
+    XnaTestEnv *e = opaque;
 
-    return xna_front_flow_is_fast(e->tf.f, XNA_FILTER_IPV4_UDP, guest_ip,
+    return xna_front_flow_is_fast(e->tf.f, XNA_FILTER_IPV4_UDP, xna_ip,
                                   GUINT16_TO_BE(PORT_A + 8));
 }
 
 /* device_add of a second device fails with @error in its message. */
-static void expect_device_add_error(TestEnv *e, const char *nic,
+static void expect_device_add_error(XnaTestEnv *e, const char *nic,
                                     const char *netdev,
                                     const char *host_netdev,
                                     const char *error)
@@ -703,7 +542,7 @@ static void test_netdev_host_path(const void *mode)
     uint16_t wire_peer, host_peer, qemu_wire, qemu_host;
     uint8_t f[600], got[1500];
     int wire, host, fd, i;
-    TestEnv e;
+    XnaTestEnv e;
 
     wire = udp_socket(&wire_peer);
     host = udp_socket(&host_peer);
@@ -721,54 +560,54 @@ static void test_netdev_host_path(const void *mode)
         "-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
         "host-netdev=h0,mac=" GUEST_MAC,
         qemu_wire, wire_peer, qemu_host, host_peer, host_peer);
-    env_start_dev(&e, mode, dev);
+    xna_env_start_dev(&e, mode, dev);
     expect_device_add_error(&e, "loopback", NULL, "h1",
                             "does not use a host-netdev");
     expect_device_add_error(&e, "netdev", "h1", "h1", "");
 
     /* No guest yet: wire -> host and host -> wire, byte-exact. */
-    build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 0);
+    xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 0);
     send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
-    build_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 1);
+    xna_env_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 1);
     send_to_port(host, qemu_host, f, sizeof(f));
     g_assert_cmpint(recv_within(wire, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
 
     /* The guest connects: the first frame of a flow teaches its filter. */
-    start_front(&e, 1);
-    build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 2);
+    xna_env_start_front(&e, 1);
+    xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 2);
     send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_true(xna_test_front_wait(&e.tf, flow_b_fast, &e,
                                       XEN_GUEST_TIMEOUT_MS));
-    g_assert_cmpuint(dev_stat(&e, "rx-host-samples"), >=, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "rx-host-samples"), >=, 1);
 
     /* Its next frames take the VI, and no longer reach the host. */
     for (i = 0; i < 20; i++) {
-        build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 10 + i);
+        xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 10 + i);
         send_to_port(wire, qemu_wire, f, sizeof(f));
-        g_assert_true(wait_rx(&e, i + 1));
+        g_assert_true(xna_env_wait_rx(&e, i + 1));
         g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i))->data,
                         sizeof(f), f, sizeof(f));
-        g_assert_false(rx_flags(&e, i) & XNA_DESC_SLOW_PATH);
+        g_assert_false(xna_env_rx_flags(&e, i) & XNA_DESC_SLOW_PATH);
     }
     g_assert_cmpint(recv_within(host, got, sizeof(got), 100), ==, -1);
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 20);
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 0);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 20);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-slow-packets"), ==, 0);
 
     /* Another flow still goes to the host; the guest's VI TX to the wire. */
-    build_frame(f, sizeof(f), PORT_A + 9, PORT_A + 10, 40);
+    xna_env_frame(f, sizeof(f), PORT_A + 9, PORT_A + 10, 40);
     send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
-    build_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 41);
+    xna_env_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 41);
     f[0] = 0x02;
-    send_frame(&e, 0, f, sizeof(f));
+    xna_env_send(&e, 0, f, sizeof(f));
     g_assert_cmpint(recv_within(wire, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
@@ -776,14 +615,14 @@ static void test_netdev_host_path(const void *mode)
     /* The guest goes: the flow's frames reach the host again. */
     xna_test_front_close(&e.tf);
     e.closed = true;
-    build_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 50);
+    xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 50);
     send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
-    g_assert_cmpuint(dev_stat(&e, "nic-host-frames"), ==, 4);
-    g_assert_cmpuint(dev_stat(&e, "nic-host-tx-frames"), ==, 1);
-    env_stop(&e);
+    g_assert_cmpuint(xna_env_stat(&e, "nic-host-frames"), ==, 4);
+    g_assert_cmpuint(xna_env_stat(&e, "nic-host-tx-frames"), ==, 1);
+    xna_env_stop(&e);
     close(wire);
     close(host);
 }
@@ -792,44 +631,44 @@ static void test_netdev_host_path(const void *mode)
 static void test_mac_filter(const void *mode)
 {
     uint8_t f[300];
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, "mac-filter=on");
-    start_front(&e, 1);
-    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
-    send_frame(&e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(&e, 1));
-    g_assert_false(rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, 1);
-    g_assert_cmpuint(dev_stat(&e, "vi0-rx-slow-packets"), ==, 0);
+    xna_env_start(&e, mode, "mac-filter=on");
+    xna_env_start_front(&e, 1);
+    xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_false(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-slow-packets"), ==, 0);
     /* Flows are still learned and announced, for the guest's TX. */
     xna_test_front_poll_ctrl(&e.tf, NULL, NULL);
     g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
-                                         guest_ip,
+                                         xna_ip,
                                          GUINT16_TO_BE(PORT_A + 1)));
     /* It survives a VI reset. */
-    vi_shared(&e, 0)->tx_prod = 1000;
+    xna_env_vi_shared(&e, 0)->tx_prod = 1000;
     xen_guest_evtchn_notify(e.g, e.tf.vi_ports[0]);
-    g_assert_true(xna_test_front_wait(&e.tf, vi0_down, &e,
+    g_assert_true(xna_test_front_wait(&e.tf, xna_env_vi0_down, &e,
                                       XEN_GUEST_TIMEOUT_MS));
-    expect_recovery(&e);
-    g_assert_false(rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
-    env_stop(&e);
+    xna_env_expect_recovery(&e);
+    g_assert_false(xna_env_rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
+    xna_env_stop(&e);
 }
 
 /* The guest module is unloaded and loaded again: a fresh connection. */
 static void test_reconnect(const void *mode)
 {
     uint8_t f[200];
-    TestEnv e;
+    XnaTestEnv e;
     int round;
 
-    env_start(&e, mode, NULL);
+    xna_env_start(&e, mode, NULL);
     for (round = 0; round < 3; round++) {
-        start_front(&e, round == 1 ? 2 : 1);
-        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, round);
-        send_frame(&e, 0, f, sizeof(f));
-        g_assert_true(wait_rx(&e, round + 1));
+        xna_env_start_front(&e, round == 1 ? 2 : 1);
+        xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, round);
+        xna_env_send(&e, 0, f, sizeof(f));
+        g_assert_true(xna_env_wait_rx(&e, round + 1));
         xna_test_front_close(&e.tf);
         g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
         g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
@@ -839,9 +678,9 @@ static void test_reconnect(const void *mode)
         xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialising);
         xen_guest_device_cleanup(&e.tf.dev);
     }
-    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 3);
+    g_assert_cmpuint(xna_env_stat(&e, "connects"), ==, 3);
     e.closed = true;
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 /*
@@ -853,15 +692,15 @@ static void test_stale_generation(const void *mode)
 {
     XnaTestFrontOpts o = { .generation_delta = 1 };
     g_autofree char *path = NULL;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
+    xna_env_start(&e, mode, NULL);
     g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
     g_assert_cmpint(xen_guest_wait_state(e.g, e.tf.dev.backend,
                                          XenbusStateConnected, 500), ==,
                     -ETIMEDOUT);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
-    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 0);
+    g_assert_cmpuint(xna_env_stat(&e, "connects"), ==, 0);
 
     /* Keys for the backend's own generation connect. */
     path = g_strdup_printf("%s/generation", e.tf.dev.frontend);
@@ -871,8 +710,8 @@ static void test_stale_generation(const void *mode)
     xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
     g_assert_cmpint(xna_test_front_connect(&e.tf, XEN_GUEST_TIMEOUT_MS), ==,
                     0);
-    g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
-    env_stop(&e);
+    g_assert_cmpuint(xna_env_stat(&e, "connects"), ==, 1);
+    xna_env_stop(&e);
 }
 
 /* device_del while frames flow: QEMU goes on, nothing stays mapped. */
@@ -880,12 +719,12 @@ static void test_device_del_under_traffic(const void *mode)
 {
     uint8_t f[1500];
     unsigned int i;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     for (i = 0; i < 100; i++) {
-        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, i);
+        xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, i);
         if (xna_test_front_send(&e.tf, 0, f, sizeof(f)) < 0) {
             break;
         }
@@ -899,98 +738,62 @@ static void test_device_del_under_traffic(const void *mode)
     xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateClosing);
     xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateClosed);
     qtest_qmp_eventwait(e.qts, "DEVICE_DELETED");
-    assert_alive(&e);
+    xna_env_assert_alive(&e);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
     xna_front_destroy(e.tf.f);
     e.tf.f = NULL;
     e.closed = true;
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 /* Malformed input.  Each case names what it breaks. */
 
-static struct xna_vi_shared *vi_shared(TestEnv *e, unsigned int vi)
-{
-    return xna_test_front_vi_shared(&e->tf, vi);
-}
 
-static struct xna_desc *tx_desc(TestEnv *e, unsigned int vi,
-                                unsigned int slot)
-{
-    return xna_test_front_tx_desc(&e->tf, vi, slot);
-}
 
-static bool vi0_down(void *opaque)
-{
-    TestEnv *e = opaque;
-
-    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN;
-}
 
 /* Publish @n raw descriptors from slot 0 and expect VI 0 to stop. */
-static void expect_vi_down(TestEnv *e, uint32_t prod, uint32_t reason)
+static void expect_vi_down(XnaTestEnv *e, uint32_t prod, uint32_t reason)
 {
-    vi_shared(e, 0)->tx_prod = prod;
+    xna_env_vi_shared(e, 0)->tx_prod = prod;
     xen_guest_evtchn_notify(e->g, e->tf.vi_ports[0]);
-    g_assert_true(xna_test_front_wait(&e->tf, vi0_down, e,
+    g_assert_true(xna_test_front_wait(&e->tf, xna_env_vi0_down, e,
                                       XEN_GUEST_TIMEOUT_MS));
     g_assert_cmpuint(xna_vi_down_reason(xna_front_vi(e->tf.f, 0)), ==,
                      reason);
-    g_assert_cmpuint(dev_stat(e, "vi0-guest-errors"), ==, 1);
-    assert_alive(e);
+    g_assert_cmpuint(xna_env_stat(e, "vi0-guest-errors"), ==, 1);
+    xna_env_assert_alive(e);
 }
 
-static bool vi0_up(void *opaque)
-{
-    TestEnv *e = opaque;
 
-    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_UP;
-}
-
-/* After an error, VI_RESET brings the VI back and traffic flows. */
-static void expect_recovery(TestEnv *e)
-{
-    uint8_t f[100];
-    struct xna_vi *vi = xna_front_vi(e->tf.f, 0);
-    guint before = e->rx->len;
-
-    g_assert_cmpint(xna_vi_reset(vi, NULL, NULL), ==, 0);
-    g_assert_true(xna_test_front_wait(&e->tf, vi0_up, e,
-                                      XEN_GUEST_TIMEOUT_MS));
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_UP);
-    build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 77);
-    send_frame(e, 0, f, sizeof(f));
-    g_assert_true(wait_rx(e, before + 1));
-}
 
 static void test_bad_tx_index(const void *mode)
 {
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     expect_vi_down(&e, 257, XNA_ERR_BAD_INDEX);   /* ring of 256 */
-    expect_recovery(&e);
-    env_stop(&e);
+    xna_env_expect_recovery(&e);
+    xna_env_stop(&e);
 }
 
 static void bad_desc_case(const void *mode, void (*spoil)(struct xna_desc *),
                           uint32_t reason)
 {
-    TestEnv e;
+    XnaTestEnv e;
     struct xna_desc *d;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
-    d = tx_desc(&e, 0, 0);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
+    d = xna_env_tx_desc(&e, 0, 0);
     xna_layout_tx_buf(&e.tf.layout, 0, 0, &d->page, &d->offset);
     d->len = 100;
     d->flags = 0;
     spoil(d);
     expect_vi_down(&e, 1, reason);
-    expect_recovery(&e);
-    env_stop(&e);
+    xna_env_expect_recovery(&e);
+    xna_env_stop(&e);
 }
 
 static void spoil_pool_page(struct xna_desc *d)
@@ -1047,27 +850,27 @@ static void test_bad_frame_too_short(const void *mode)
 /* A chain of 19 descriptors (more than a frame may have) is refused. */
 static void test_bad_frame_oversized(const void *mode)
 {
-    TestEnv e;
+    XnaTestEnv e;
     unsigned int i;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     for (i = 0; i < XNA_MAX_FRAGS + 1; i++) {
-        struct xna_desc *d = tx_desc(&e, 0, i);
+        struct xna_desc *d = xna_env_tx_desc(&e, 0, i);
 
         xna_layout_tx_buf(&e.tf.layout, 0, i, &d->page, &d->offset);
         d->len = 2048;
         d->flags = i < XNA_MAX_FRAGS ? XNA_DESC_MORE : 0;
     }
     expect_vi_down(&e, XNA_MAX_FRAGS + 1, XNA_ERR_BAD_FRAME);
-    expect_recovery(&e);
-    env_stop(&e);
+    xna_env_expect_recovery(&e);
+    xna_env_stop(&e);
 }
 
 static bool vi0_settled(void *opaque)
 {
-    TestEnv *e = opaque;
-    struct xna_vi_shared *sh = vi_shared(e, 0);
+    XnaTestEnv *e = opaque;
+    struct xna_vi_shared *sh = xna_env_vi_shared(e, 0);
 
     return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN ||
            sh->tx_cons == sh->tx_prod;
@@ -1083,17 +886,17 @@ static void test_bad_random_rings(const void *mode)
     GRand *r = g_rand_new_with_seed(20261125);
     struct xna_vi *vi;
     unsigned int round, i;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     vi = xna_front_vi(e.tf.f, 0);
     for (round = 0; round < 40; round++) {
-        struct xna_vi_shared *sh = vi_shared(&e, 0);
+        struct xna_vi_shared *sh = xna_env_vi_shared(&e, 0);
         uint32_t n = g_rand_int_range(r, 1, 40);
 
         for (i = 0; i < n; i++) {
-            struct xna_desc *d = tx_desc(&e, 0, sh->tx_prod + i);
+            struct xna_desc *d = xna_env_tx_desc(&e, 0, sh->tx_prod + i);
             uint32_t *w = (uint32_t *)d;
             unsigned int k;
 
@@ -1113,40 +916,31 @@ static void test_bad_random_rings(const void *mode)
         xen_guest_evtchn_notify(e.g, e.tf.vi_ports[0]);
         g_assert_true(xna_test_front_wait(&e.tf, vi0_settled, &e,
                                           XEN_GUEST_TIMEOUT_MS));
-        assert_alive(&e);
+        xna_env_assert_alive(&e);
         if (xna_vi_state(vi) == XNA_VI_DOWN) {
             g_assert_cmpint(xna_vi_reset(vi, NULL, NULL), ==, 0);
-            g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
+            g_assert_true(xna_test_front_wait(&e.tf, xna_env_vi0_up, &e,
                                               XEN_GUEST_TIMEOUT_MS));
         }
     }
-    g_assert_cmpuint(dev_stat(&e, "vi0-guest-errors"), >, 0);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-guest-errors"), >, 0);
     /* A well-formed frame still goes through. */
     {
         uint8_t f[100];
         guint before;
 
-        poll_rx(&e);
+        xna_env_poll_rx(&e);
         before = e.rx->len;
-        build_frame(f, sizeof(f), PORT_A, PORT_A + 1, 5);
-        send_frame(&e, 0, f, sizeof(f));
-        g_assert_true(wait_rx(&e, before + 1));
+        xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 5);
+        xna_env_send(&e, 0, f, sizeof(f));
+        g_assert_true(xna_env_wait_rx(&e, before + 1));
         g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, before))->data,
                         sizeof(f), f, sizeof(f));
     }
     g_rand_free(r);
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
-static bool backend_closing(TestEnv *e)
-{
-    int state = xen_guest_wait_state_mask(e->g, e->tf.dev.backend,
-                    XEN_GUEST_STATE_BIT(XenbusStateClosing) |
-                    XEN_GUEST_STATE_BIT(XenbusStateClosed),
-                    NULL, XEN_GUEST_TIMEOUT_MS);
-
-    return state >= 0;
-}
 
 /* Garbage in the control channel disconnects the device, nothing else. */
 static void test_bad_ctrl_unknown_message(const void *mode)
@@ -1154,35 +948,35 @@ static void test_bad_ctrl_unknown_message(const void *mode)
     struct xna_msg msg = { .type = 200 };
     g_autofree char *err = NULL;
     g_autofree char *err_path = NULL;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     g_assert_cmpint(xna_ctrl_send(e.tf.f, &msg), ==, 0);
-    g_assert_true(backend_closing(&e));
+    g_assert_true(xna_env_backend_closing(&e));
     err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
     err = xen_guest_xs_read_str(e.g, err_path);
     g_assert_nonnull(err);
     g_assert_nonnull(strstr(err, "unknown control message"));
-    g_assert_cmpuint(dev_stat(&e, "guest-errors"), ==, 1);
-    assert_alive(&e);
+    g_assert_cmpuint(xna_env_stat(&e, "guest-errors"), ==, 1);
+    xna_env_assert_alive(&e);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 static void test_bad_ctrl_index(const void *mode)
 {
     struct xna_ctrl_page *ctrl;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
-    start_front(&e, 1);
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
     ctrl = e.tf.pages[XNA_LAYOUT_CTRL_PAGE];
     ctrl->to_backend.prod += 100;
     xen_guest_evtchn_notify(e.g, e.tf.ctrl_port);
-    g_assert_true(backend_closing(&e));
-    assert_alive(&e);
-    env_stop(&e);
+    g_assert_true(xna_env_backend_closing(&e));
+    xna_env_assert_alive(&e);
+    xna_env_stop(&e);
 }
 
 /* A frontend key with a bad value: the backend refuses to connect. */
@@ -1193,15 +987,15 @@ static void bad_key_case(const void *mode, const char *key, const char *val,
     g_autofree char *path = NULL;
     g_autofree char *err = NULL;
     g_autofree char *err_path = NULL;
-    TestEnv e;
+    XnaTestEnv e;
 
-    env_start(&e, mode, NULL);
+    xna_env_start(&e, mode, NULL);
     g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
     path = g_strdup_printf("%s/%s", e.tf.dev.frontend, key);
     g_assert_cmpint(xen_guest_xs_write(e.g, XEN_GUEST_XBT_NULL, path, val),
                     ==, 0);
     xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
-    g_assert_true(backend_closing(&e));
+    g_assert_true(xna_env_backend_closing(&e));
     err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
     err = xen_guest_xs_read_str(e.g, err_path);
     g_assert_nonnull(err);
@@ -1209,10 +1003,10 @@ static void bad_key_case(const void *mode, const char *key, const char *val,
         g_test_message("error node: %s", err);
         g_test_fail();
     }
-    assert_alive(&e);
+    xna_env_assert_alive(&e);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
-    env_stop(&e);
+    xna_env_stop(&e);
 }
 
 static void test_bad_key_version(const void *mode)
