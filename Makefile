@@ -59,6 +59,47 @@ $(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard hw/xen/*.h include/*/*.h
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRCS) $(UNIT_LIBS)
 unit: $(UNIT_BINS)
 
+# libFuzzer targets, one per tests/fuzz/fuzz-<name>.c (tests/fuzz/README).
+# `make fuzz` runs each for FUZZ_SECONDS on its corpus and writes
+# build/fuzz/summary; `make fuzz-replay` replays the corpus and the kept
+# crashes; `make fuzz-merge` folds what a run found back into the corpus.
+# No -Werror: the sources under test are also built by others' compilers.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZERS = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz-,$(FUZZERS))
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Itests/fuzz -Ihw/xen -Iinclude -Iguest/core \
+	$(shell pkg-config --cflags glib-2.0)
+fuzz-classify_SRCS = hw/xen/xna-classify.c hw/xen/xna-filter-table.c
+fuzz-filter-table_SRCS = hw/xen/xna-filter-table.c
+fuzz-front-ctrl_SRCS = guest/core/xna-front.c
+fuzz-front-rings_SRCS = guest/core/xna-front.c
+fuzz-front-keys_SRCS = guest/core/xna-front.c
+
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-$$*_SRCS) $(wildcard tests/fuzz/*.h) \
+		$(wildcard hw/xen/*.h include/*/*.h guest/core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz-$*_SRCS) $(UNIT_LIBS)
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-merge
+fuzz-build: $(FUZZ_BINS)
+
+# The device fuzzer (tools/fuzz-device, a QEMU built with libFuzzer) runs
+# when it exists, even after a unit fuzzer crashed.
+fuzz: fuzz-build
+	@rc=0; tests/fuzz/run-fuzzers $(FUZZ_SECONDS) $(FUZZERS) || rc=1; \
+	if [ -x tools/fuzz-device ]; then \
+		tools/fuzz-device run $(FUZZ_SECONDS) || rc=1; \
+	fi; exit $$rc
+
+fuzz-replay: fuzz-build
+	tests/fuzz/replay all $(FUZZERS)
+
+fuzz-merge: fuzz-build
+	tests/fuzz/merge $(FUZZERS)
+
 checkpatch: config.mak
 	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict -f $(CHECKPATCH_FILES)
 	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict qemu-patches/*.patch
