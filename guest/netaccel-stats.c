@@ -57,6 +57,8 @@ static const struct netaccel_stat netaccel_stat_table[] = {
 	VI_STAT(tx_slow_bytes),
 	DECLINES,
 	VI_STAT(tx_kicks),
+	VI_STAT(tx_busy),
+	VI_STAT(tx_stalls),
 	VI_STAT(tx_unsent),
 	VI_STAT(tx_errors),
 	KVI_STAT(tx_gso_packets),
