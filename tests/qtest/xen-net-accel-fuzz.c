@@ -165,6 +165,23 @@ static uint64_t pg(uint64_t page)
     return page * XF_PAGE;
 }
 
+/*
+ * Zero guest memory.  Not with qtest_memset(): in the fuzzer its wrapper
+ * leaks a buffer of the size written.
+ */
+static void zero(uint64_t gpa, uint64_t len)
+{
+    static const uint8_t zeros[64 * KiB];
+
+    while (len) {
+        uint64_t n = MIN(len, sizeof(zeros));
+
+        qtest_memwrite(xf.s, gpa, zeros, n);
+        gpa += n;
+        len -= n;
+    }
+}
+
 static int sim_cmd(uint32_t op, uint64_t *arg, unsigned int n)
 {
     XenSimCmd cmd = { 0 };
@@ -760,11 +777,10 @@ static void xf_close(void)
         sim_cmd(XEN_SIM_OP_EVTCHN_CLOSE, arg, 1);
     }
     xf.nr_ports = 0;
-    qtest_memset(xf.s, pg(XF_PG_GNTTAB), 0, XF_GNTTAB_PAGES * XF_PAGE);
-    qtest_memset(xf.s, pg(XF_PG_PENDING), 0, XF_PAGE);
+    zero(pg(XF_PG_GNTTAB), XF_GNTTAB_PAGES * XF_PAGE);
+    zero(pg(XF_PG_PENDING), XF_PAGE);
     if (xf.next_page > XF_PG_FIRST_FREE) {
-        qtest_memset(xf.s, pg(XF_PG_FIRST_FREE), 0,
-                     pg(xf.next_page - XF_PG_FIRST_FREE));
+        zero(pg(XF_PG_FIRST_FREE), pg(xf.next_page - XF_PG_FIRST_FREE));
     }
     xf.next_page = XF_PG_FIRST_FREE;
     xf.next_ref = XF_FIRST_REF;
@@ -1161,7 +1177,8 @@ static void op_state(XfInput *in)
 
 static void op_clock(XfInput *in)
 {
-    qtest_clock_step(xf.s, in_u32(in));
+    /* qtest refuses a step of 0 */
+    qtest_clock_step(xf.s, (int64_t)in_u32(in) + 1);
 }
 
 /* Bytes into a pool page. */
@@ -1219,6 +1236,28 @@ static const XfOp xf_ops[] = {
     op_close,           /* 17 */
 };
 
+/* XNA_FUZZ_DEBUG=1: what an input did, to check seeds by hand. */
+static void xf_debug(void)
+{
+    static const char *const stats[] = {
+        "connects", "guest-errors", "ctrl-msgs-in", "ctrl-msgs-out",
+        "vi0-tx-packets", "vi0-rx-packets", "vi0-rx-slow-packets",
+        "vi0-guest-errors", "filters-inserted", "nic-rx-frames",
+        "nic-host-frames",
+    };
+    Object *dev = object_resolve_path("/machine/peripheral/xna0", NULL);
+    g_autofree char *path = g_strdup_printf("%s/error", xf.backend);
+    g_autofree char *error = xs_read(path);
+    size_t i;
+
+    fprintf(stderr, "xen-net-accel-fuzz: backend state %d", backend_state());
+    for (i = 0; dev && i < ARRAY_SIZE(stats); i++) {
+        fprintf(stderr, ", %s %" PRIu64, stats[i],
+                object_property_get_uint(dev, stats[i], &error_abort));
+    }
+    fprintf(stderr, "%s%s\n", error ? ", error: " : "", error ? error : "");
+}
+
 static void xf_fuzz(QTestState *s, const unsigned char *data, size_t size)
 {
     XfInput in = { data, size };
@@ -1227,6 +1266,9 @@ static void xf_fuzz(QTestState *s, const unsigned char *data, size_t size)
     while (in.left && n++ < XF_MAX_OPS) {
         xf_ops[in_u8(&in) % ARRAY_SIZE(xf_ops)](&in);
         flush_events(s);
+    }
+    if (getenv("XNA_FUZZ_DEBUG")) {
+        xf_debug();
     }
     xf_close();
 }
@@ -1251,7 +1293,7 @@ static void xf_pre_fuzz(QTestState *s)
     xf.domid = qtest_readl(s, xf.mmio + XEN_SIM_REG_DOMID);
     xf.next_page = XF_PG_FIRST_FREE;
     xf.next_ref = XF_FIRST_REF;
-    qtest_memset(s, 0, 0, pg(XF_PG_FIRST_FREE));
+    zero(0, pg(XF_PG_FIRST_FREE));
 
     arg[0] = pg(XF_PG_GNTTAB);
     arg[1] = XF_GNTTAB_ENTRIES;
@@ -1300,7 +1342,7 @@ static void xf_pre_fuzz_netdev(QTestState *s)
 }
 
 #define XF_CMDLINE \
-    TARGET_NAME " -machine none -m " stringify(XF_RAM_MB) "M " \
+    TARGET_NAME " -machine none -accel qtest -m " stringify(XF_RAM_MB) "M " \
     "-cpu qemu64,apic-id=0 -nodefaults -display none " \
     "-device xen-sim,id=xensim "
 #define XF_DEVICE \
