@@ -79,6 +79,8 @@ fuzz-front-rings_SRCS = guest/core/xna-front.c
 fuzz-front-keys_SRCS = guest/core/xna-front.c
 fuzz-backend-wire_SRCS = hw/xen/xna-wire.c hw/xen/xna-classify.c \
 	hw/xen/xna-filter-table.c
+fuzz-backend-policy_SRCS = hw/xen/xna-tx-policy.c hw/xen/xna-classify.c \
+	hw/xen/xna-filter-table.c
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-$$*_SRCS) $(wildcard tests/fuzz/*.h) \
 		$(wildcard hw/xen/*.h include/*/*.h guest/core/*.h)
