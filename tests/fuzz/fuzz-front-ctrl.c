@@ -6,7 +6,7 @@
  * messages (raw 64-byte ones, or built from a few fields so that valid
  * sequences are easy to reach) and indices into the to_guest FIFO and
  * the backend's fields of the to_backend FIFO, interleaved with the
- * guest's xna_ctrl_recv/arm/flush/send, HELLO and VI resets.
+ * guest's xna_ctrl_recv/poll/arm/flush/send, HELLO and VI resets.
  *
  * Invariants besides memory safety:
  *  - the guest writes only its own fields (to_guest.cons/prod_event,
@@ -14,6 +14,8 @@
  *    backend's, and never publishes more than the FIFO holds;
  *  - what it sends is well-formed (reserved 0, increasing ids, in the
  *    order sent);
+ *  - xna_ctrl_poll takes at most its budget and says "more" exactly when
+ *    messages wait, else leaves the FIFO empty and armed;
  *  - recv returns -EPROTO, 0 or 1; -EPROTO leaves the front FAILED, and
  *    FAILED is final (HELLO is sent once, as the module does); an applied
  *    message is of a backend type;
@@ -105,7 +107,10 @@ static int mac_find(const Model *m, const uint8_t *mac)
     return -1;
 }
 
-/* Feeds the model with a message the core applied. */
+/*
+ * Feeds the model with a message the core applied; @before: the stats
+ * before it, when known (NULL after a batch: no full-table check).
+ */
 static void model_apply(Fuzz *z, const struct xna_msg *msg,
                         const struct xna_front_stats *before)
 {
@@ -129,7 +134,7 @@ static void model_apply(Fuzz *z, const struct xna_msg *msg,
                 m->flow[m->nflows] = k;
                 m->flow_vi[m->nflows] = (uint8_t)msg->u.filter.vi;
                 m->nflows++;
-            } else {
+            } else if (before) {
                 FUZZ_CHECK(st->flow_table_full == before->flow_table_full + 1,
                            "full flow table not counted");
             }
@@ -378,6 +383,39 @@ static void guest_recv(Fuzz *z, unsigned int budget)
     }
 }
 
+/* The bounded receive: at most @max, and *more exactly when some wait. */
+static void guest_poll(Fuzz *z, unsigned int max)
+{
+    struct xna_ctrl_page *c = fe_ctrl(z->e);
+    static struct xna_msg msgs[RECV_BUDGET];
+    uint32_t cons = c->to_guest.cons;
+    unsigned int n, i;
+    bool more = true;
+
+    n = xna_ctrl_poll(z->e->f, msgs, max, &more);
+    FUZZ_CHECK(n <= max, "poll took %u of %u", n, max);
+    FUZZ_CHECK(c->to_guest.cons == cons + n, "cons %u -> %u for %u", cons,
+               c->to_guest.cons, n);
+    if (more) {
+        FUZZ_CHECK(n == max && c->to_guest.prod != c->to_guest.cons,
+                   "more, with %u of %u taken and the FIFO empty", n, max);
+    } else if (xna_front_state(z->e->f) != XNA_FRONT_FAILED) {
+        FUZZ_CHECK(c->to_guest.prod == c->to_guest.cons &&
+                   c->to_guest.prod_event == c->to_guest.cons,
+                   "poll left messages unannounced");
+    }
+    fifo_check(z);
+    for (i = 0; i < n; i++) {
+        if (msgs[i].type) {
+            FUZZ_CHECK(msgs[i].type < XNA_MSG_TYPE_MAX &&
+                       msgs[i].type != XNA_MSG_VI_RESET, "applied type %u",
+                       msgs[i].type);
+            model_apply(z, &msgs[i], NULL);
+        }
+    }
+    state_check(z);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static Fuzz z;
@@ -406,7 +444,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct xna_msg m;
         int r;
 
-        switch (op % 14) {
+        switch (op % 15) {
         case 0:                 /* backend: a raw message */
             fin_bytes(&in, &m, sizeof(m));
             z.to_g_msgs[z.to_g_prod % XNA_CTRL_RING_SLOTS] = m;
@@ -471,6 +509,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 13:
             model_check(&z);
+            break;
+        case 14:
+            guest_poll(&z, 1 + fin_u8(&in) % RECV_BUDGET);
             break;
         }
         fifo_check(&z);

@@ -5,7 +5,8 @@
  * xna_backend_info_parse() on a backend directory whose every key the
  * input chooses (a value, missing, a read error, or a canned good value
  * so that whole valid directories are common), then xna_layout_choose()
- * within what was parsed.
+ * within what was parsed, xna_pair_match() with a netfront candidate and
+ * xna_backend_unchanged() with a frontend generation.
  *
  * The parsers are checked against reference parsers written here from
  * protocol.md (the whole value a decimal number in range; a MAC as six
@@ -303,6 +304,76 @@ static void check_layout(const struct xna_backend_info *bi, FuzzIn *in)
 }
 
 /* ---------------------------------------------------------------------
+ * Pairing with a netfront, and the generation check after a suspend
+ */
+
+static void take_str(FuzzIn *in, char *s, size_t max);
+
+static void check_pairing(const struct xna_backend_info *bi, FuzzIn *in)
+{
+    static char name[VAL_MAX + 1];
+    struct xna_pair_candidate c;
+    enum xna_pair_verdict pv, want;
+    uint8_t how = fin_u8(in), mac[6];
+    uint32_t backend_id = fin_u8(in) % 3;
+    uint64_t idx;
+    bool named;
+
+    if (how & 1) {
+        take_str(in, name, VAL_MAX);
+    } else {
+        snprintf(name, sizeof(name), "vif-%d",
+                 how & 2 ? bi->vif : (int)fin_u8(in));
+    }
+    memcpy(mac, bi->mac, 6);
+    if (how & 4) {
+        fin_bytes(in, mac, how & 8 ? 6 : 1);
+    }
+    c.xenbus_name = how & 0x10 ? NULL : name;
+    c.mac = how & 0x20 ? NULL : mac;
+    c.backend_id = how & 0x40 ? fin_u8(in) % 3 : backend_id;
+    pv = xna_pair_match(bi, backend_id, &c);
+
+    /* "vif-<n>" names netfront n; the backend names one by vif or mac. */
+    if (!c.xenbus_name || strncmp(name, "vif-", 4) ||
+        !ref_u64(name + 4, INT32_MAX, &idx)) {
+        named = false;
+    } else if (bi->vif >= 0) {
+        named = idx == (uint64_t)bi->vif;
+    } else {
+        named = bi->has_mac && c.mac && !memcmp(mac, bi->mac, 6);
+    }
+    want = !named ? XNA_PAIR_NO : c.backend_id == backend_id ?
+           XNA_PAIR_YES : XNA_PAIR_OTHER_BACKEND;
+    FUZZ_CHECK(pv == want, "pair '%s' vif %d: %d, expected %d", name,
+               bi->vif, pv, want);
+}
+
+static void check_unchanged(Dir *d, FuzzIn *in)
+{
+    static Dir fe;
+    uint64_t gen, bg = 0, fg = 0;
+    bool r, bok, fok;
+    uint8_t how = fin_u8(in);
+
+    memset(&fe, 0, sizeof(fe));
+    if (how & 1) {
+        take_str(in, fe.val[K_GENERATION], VAL_MAX);
+    } else {
+        strcpy(fe.val[K_GENERATION], d->val[K_GENERATION]);
+    }
+    fe.err[K_GENERATION] = how & 2 ? -ENOENT : 0;
+    bok = !d->err[K_GENERATION] && strlen(d->val[K_GENERATION]) < 32 &&
+          ref_u64(d->val[K_GENERATION], UINT64_MAX, &bg);
+    fok = !fe.err[K_GENERATION] && strlen(fe.val[K_GENERATION]) < 32 &&
+          ref_u64(fe.val[K_GENERATION], UINT64_MAX, &fg);
+    gen = how & 4 ? bg : how & 8 ? fg : (uint64_t)fin_u32(in);
+    r = xna_backend_unchanged(gen, dir_read, d, dir_read, &fe);
+    FUZZ_CHECK(r == (bok && fok && bg == gen && fg == gen),
+               "unchanged(%llu) = %d", (unsigned long long)gen, r);
+}
+
+/* ---------------------------------------------------------------------
  * Entry
  */
 
@@ -385,7 +456,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_backend_info(&d);
         if (xna_backend_info_parse(&bi, dir_read, &d) == 0) {
             check_layout(&bi, &in);
+            check_pairing(&bi, &in);
         }
+        check_unchanged(&d, &in);
         break;
     }
     return 0;

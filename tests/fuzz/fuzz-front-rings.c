@@ -6,9 +6,10 @@
  * of the data path: it writes tx_cons, rx_cons and the event indices
  * (any value, or plausible ones), writes back RX descriptors (len, flags,
  * MORE chains, garbage in the fields the guest must not trust), stops
- * VIs with VI_DOWN, and in between makes the guest decide and send frames
- * (xna_tx_decide/xna_tx_frame, whole frames or GSO-like bursts), reclaim,
- * poll RX, arm, and reset VIs.
+ * VIs with VI_DOWN (also between a TX decision and the send), and in
+ * between makes the guest decide and send frames (xna_tx_decide and
+ * xna_tx_frame, whole frames or GSO-like bursts), reclaim, wait for room
+ * (xna_tx_wake_check, xna_tx_give_up), poll RX, arm, and reset VIs.
  *
  * Invariants besides memory safety:
  *  - the guest never writes the backend's half of a VI page;
@@ -22,6 +23,9 @@
  *  - RX delivers exactly the frames a reference walk of the descriptors
  *    finds good (in order, their buffers, lengths and flags), and counts
  *    the others as bad; reposted descriptors are fresh;
+ *  - an accepted frame or burst is taken whole even if VI_DOWN comes
+ *    before the send; BUSY means waiting on an up VI, and a wake or a
+ *    give-up ends the wait;
  *  - frames handed back (VI reset, pending) are frames it sent, whole,
  *    in order, with their bytes.
  *
@@ -641,8 +645,21 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
     FUZZ_CHECK(verdict == XNA_TX_ACCEPT ||
                strcmp(xna_tx_verdict_name(verdict), "accept"),
                "verdict %d named accept", verdict);
+    if (verdict == XNA_TX_BUSY) {
+        FUZZ_CHECK(xna_tx_waiting(v->vi) && xna_vi_state(v->vi) == XNA_VI_UP,
+                   "BUSY without waiting on an up VI");
+    }
     if (verdict != XNA_TX_ACCEPT && !(mode & 1)) {
         return;
+    }
+    /*
+     * The backend stops the VI between the decision and the send (the
+     * control path does not serialise with TX): an accepted frame or
+     * burst is still taken whole, and handed back by the reset.
+     */
+    if (mode & 4) {
+        be_send(z, XNA_MSG_VI_DOWN, n, XNA_ERR_NIC);
+        guest_ctrl(z);
     }
     /* Accepted, or sent anyway: xna_tx_frame must check for itself. */
     for (k = 0; k < burst; k++) {
@@ -672,12 +689,42 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
             FUZZ_CHECK(r != -EINVAL || !valid, "refused a valid frame");
             FUZZ_CHECK(r != -ENETDOWN || xna_vi_state(v->vi) != XNA_VI_UP,
                        "-ENETDOWN on an up VI");
+            /* An accept reserved room for the whole burst, VI up or not. */
+            FUZZ_CHECK(verdict != XNA_TX_ACCEPT || !valid,
+                       "frame %u of an accepted burst of %u refused: %d", k,
+                       burst, r);
             break;
         }
         check_tx_cons(z, n);
     }
     if (mode & 2) {
         xna_tx_kick_needed(v->vi);
+    }
+}
+
+/* Kick decision, and the back-pressure calls of a TX context. */
+static void do_tx_wait(Fuzz *z, unsigned int n, uint8_t how)
+{
+    Vi *v = &z->v[n];
+    bool waiting = xna_tx_waiting(v->vi), woke;
+
+    switch (how % 3) {
+    case 0:
+        xna_tx_kick_needed(v->vi);
+        break;
+    case 1:
+        woke = xna_tx_wake_check(v->vi);
+        FUZZ_CHECK(!woke || waiting, "woke without waiting");
+        FUZZ_CHECK(woke || !waiting ||
+                   (xna_vi_state(v->vi) == XNA_VI_UP &&
+                    xna_front_state(z->e->f) != XNA_FRONT_FAILED),
+                   "keeps waiting on a VI that is not up");
+        FUZZ_CHECK(!woke || !xna_tx_waiting(v->vi), "still waiting");
+        break;
+    case 2:
+        xna_tx_give_up(v->vi);
+        FUZZ_CHECK(!xna_tx_waiting(v->vi), "waiting after give_up");
+        break;
     }
 }
 
@@ -917,7 +964,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             do_pending(&z, n);
             break;
         case 15:
-            xna_tx_kick_needed(v->vi);
+            do_tx_wait(&z, n, fin_u8(&in));
             break;
         }
         check_all(&z);
