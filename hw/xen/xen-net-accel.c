@@ -244,6 +244,10 @@ static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
     uint32_t k;
 
     vi->up = false;
+    if (vi->held_len) {
+        vi->stats.drop_rx_no_buffer++;   /* it waited for buffers in vain */
+        vi->held_len = 0;
+    }
     if (vi->reset_timer) {
         xna_vi_reset_init(vi);   /* no reset waits for a gone VI */
     }
@@ -430,27 +434,33 @@ static void local_mac_notify(XenNetAccel *to, const XenNetAccel *about,
     xna_ctrl_send(to, &msg);
 }
 
-/* Tell connected siblings (and, for a new guest, it) about local MACs. */
-static void local_macs_announce(XenNetAccel *s, uint32_t op)
+/*
+ * A device's MAC is local to the guests of the other devices of this
+ * QEMU for as long as the device exists, connected or not: siblings hear
+ * of it when it is created and removed, and a guest hears of them all
+ * when it connects.  Not at every connect of a sibling, so that a guest
+ * that reconnects in a loop cannot fill another guest's control backlog.
+ */
+static void local_macs_tell_siblings(XenNetAccel *s, uint32_t op)
 {
     XnaDevEntry *e;
 
     QLIST_FOREACH(e, &xna_devices, next) {
-        if (e->dev == s) {
-            continue;
-        }
-        if (e->dev->hello_done) {
+        if (e->dev != s && e->dev->hello_done) {
             local_mac_notify(e->dev, s, op);
-        }
-        if (op == XNA_OP_ADD && s->hello_done) {
-            local_mac_notify(s, e->dev, op);
         }
     }
 }
 
 void xna_hello_done(XenNetAccel *s)
 {
-    local_macs_announce(s, XNA_OP_ADD);
+    XnaDevEntry *e;
+
+    QLIST_FOREACH(e, &xna_devices, next) {
+        if (e->dev != s) {
+            local_mac_notify(s, e->dev, XNA_OP_ADD);
+        }
+    }
 }
 
 static void xen_net_accel_frontend_changed(XenDevice *xendev,
@@ -721,6 +731,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     e = g_new0(XnaDevEntry, 1);
     e->dev = s;
     QLIST_INSERT_HEAD(&xna_devices, e, next);
+    local_macs_tell_siblings(s, XNA_OP_ADD);
 
     trace_xen_net_accel_realize(xendev->name, s->nic_kind, s->max_vis,
                                 s->max_filters);
@@ -743,7 +754,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
             g_free(e);
         }
     }
-    local_macs_announce(s, XNA_OP_REMOVE);
+    local_macs_tell_siblings(s, XNA_OP_REMOVE);
     xna_disconnect(s);
     for (i = 0; i < XNA_MAX_VIS; i++) {
         g_clear_pointer(&s->vis[i].reset_timer, timer_free);

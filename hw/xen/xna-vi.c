@@ -130,7 +130,7 @@ static bool vi_process_tx(XnaVi *vi)
                          prod);
             return true;
         }
-        while (vi->tx_cons != prod) {
+        while (vi->tx_cons != prod && vi->up) {
             XnaFrame frame;
             uint32_t next = tx_gather(vi, vi->tx_cons, prod, &frame);
 
@@ -482,7 +482,7 @@ static RxResult rx_from_queue(XnaVi *vi, uint32_t queue)
          * rest of a burst find no room all the same, it is dropped and
          * counted rather than kept (one held frame per VI).
          */
-        if (i + 1 < n && vi->up) {
+        if (i + 1 < n) {
             vi->stats.drop_rx_no_buffer += n - i - 1;
         }
     }
@@ -540,7 +540,8 @@ void xna_rx_bh(void *opaque)
             yield |= r == RX_BUDGET;
         }
     }
-    if (!s->caps.slow_path_samples && s->vis[0].up) {
+    /* Never into VI 0's buffers while the NIC receives into them. */
+    if (!s->caps.slow_path_samples && s->vis[0].up && !s->vis[0].pool_rx) {
         RxResult r = rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
 
         starved[0] |= r == RX_STARVED;
@@ -620,6 +621,9 @@ bool xna_vi_event(void *opaque)
 
 void xna_vi_start(XnaVi *vi)
 {
+    if (vi->dev->failing) {
+        return;              /* the device disconnects from fail_bh */
+    }
     vi->tx_cons = 0;
     vi->rx_cons = 0;
     vi->held_len = 0;
@@ -708,6 +712,12 @@ void xna_vi_reset(XnaVi *vi)
     reset_refill(vi, now);
     trace_xna_vi_reset(vi->dev->xendev.name, vi->index, !vi->reset_tokens);
     if (!vi->reset_tokens) {
+        /*
+         * Stop it now: the guest has reset its half of the shared page
+         * already, and the VI must not go on with those indices.  The
+         * stop of a VI that is down costs nothing; the start waits.
+         */
+        xna_vi_stop(vi, XNA_ERR_NONE);
         vi->reset_pending = true;
         vi->stats.resets_deferred++;
         timer_mod(vi->reset_timer,
