@@ -416,6 +416,50 @@ static void test_number_negative_wraps(const void *mode)
     bad_number_case(mode, "num-vis", "-4294967295");
 }
 
+static void count_local_mac(void *opaque, const struct xna_msg *msg)
+{
+    unsigned int *n = opaque;
+
+    *n += msg->type == XNA_MSG_LOCAL_MAC;
+}
+
+/*
+ * A guest that reconnects in a loop: each of its HELLOs announced its
+ * MAC again to every connected sibling, whose control backlog then grew
+ * until that other device was disconnected for not reading it.  Siblings
+ * hear of a device once, when it is created.
+ */
+static void test_reconnect_loop_local_mac(const void *mode)
+{
+    XnaTestFrontOpts o = { .idx = 1, .vis = 1 };
+    XnaTestFront a = { 0 };
+    unsigned int msgs = 0;
+    XnaTestEnv e;
+    int round;
+
+    xna_env_start_dev(&e, mode,
+                      "-device xen-net-accel,id=" DEV_ID ",nic=loopback,"
+                      "idx=0,mac=" GUEST_MAC " "
+                      "-device xen-net-accel,id=xna1,nic=loopback,idx=1,"
+                      "mac=00:16:3e:00:00:02");
+    xna_env_start_front(&e, 1);
+    for (round = 0; round < 3; round++) {
+        g_assert_cmpint(xna_test_front_start(&a, e.g, &o), ==, 0);
+        xna_test_front_close(&a);
+        g_assert_cmpint(xen_guest_find_device(e.g, XNA_XS_DEVICE_TYPE, 1,
+                                              &a.dev), ==, 0);
+        xen_guest_set_state(e.g, a.dev.frontend, XenbusStateInitialising);
+        xen_guest_device_cleanup(&a.dev);
+        memset(&a, 0, sizeof(a));
+    }
+    g_usleep(100 * 1000);
+    xna_test_front_poll_ctrl(&e.tf, count_local_mac, &msgs);
+    /* None: it heard of the sibling once, at its own HELLO. */
+    g_assert_cmpuint(msgs, ==, 0);
+    g_assert_true(xna_front_mac_is_local(e.tf.f, xna_other_mac));
+    xna_env_stop(&e);
+}
+
 static void add(const char *name, void (*fn)(const void *))
 {
     g_autofree char *multi = g_strdup_printf("/xen-net-accel/multi/%s", name);
@@ -436,6 +480,7 @@ int main(int argc, char **argv)
     add("bad/vi-reset-storm", test_vi_reset_storm);
     add("bad/tx-policy", test_tx_policy);
     add("bad/tx-policy-bad-ip", test_tx_policy_bad_ip);
+    add("bad/reconnect-loop-local-mac", test_reconnect_loop_local_mac);
     add("bad/xenstore-number-plus", test_number_plus);
     add("bad/xenstore-number-blank", test_number_blank);
     add("bad/xenstore-number-leading-zero", test_number_leading_zero);
