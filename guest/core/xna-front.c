@@ -1625,12 +1625,12 @@ static enum xna_tx_verdict classify(const struct xna_front *f,
 		return XNA_TX_DECLINE_LOCAL_MAC;
 
 	ethertype = be16(h + 12);
-	if (ethertype == 0x8100) {		/* one 802.1Q tag */
-		if (hlen < 18)
-			return XNA_TX_DECLINE_MALFORMED;
-		ethertype = be16(h + 16);
-		off = 18;
-	}
+	/*
+	 * A VLAN tag goes through netfront: the backend sends only untagged
+	 * frames through a VI (dom0 decides which networks a vif reaches).
+	 */
+	if (ethertype == 0x8100 || ethertype == 0x88a8)
+		return XNA_TX_DECLINE_NOT_IP;
 	memset(key, 0, sizeof(key));
 
 	if (ethertype == 0x0800) {
