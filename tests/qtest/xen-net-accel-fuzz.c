@@ -16,7 +16,8 @@
  * and clears its own state, so that inputs are independent.
  *
  * Targets: xen-net-accel (nic=loopback), xen-net-accel-netdev
- * (nic=netdev with a host-netdev, both on hubs the fuzzer injects into).
+ * (nic=netdev with a host-netdev, both on hubs the fuzzer injects into,
+ * and mac-filter=on).
  * tools/fuzz-device builds and runs them; docs/security.md.
  *
  * Input: a list of operations, each an opcode byte followed by its fixed
@@ -1364,7 +1365,7 @@ static GString *xf_cmdline_netdev(FuzzTarget *t)
                         "-netdev hubport,id=hostp,hubid=1 "
                         "-netdev hubport,id=hinj,hubid=1 "
                         XF_DEVICE ",nic=netdev,netdev=wire,"
-                        "host-netdev=hostp ");
+                        "host-netdev=hostp,mac-filter=on ");
 }
 
 static void register_xen_net_accel_fuzz_targets(void)
@@ -1379,7 +1380,8 @@ static void register_xen_net_accel_fuzz_targets(void)
     });
     fuzz_add_target(&(FuzzTarget) {
         .name = "xen-net-accel-netdev",
-        .description = "xen-net-accel (nic=netdev, host-netdev) on xen-sim: "
+        .description = "xen-net-accel (nic=netdev, host-netdev, mac-filter) "
+                       "on xen-sim: "
                        "a hostile guest, and frames from the wire and host",
         .get_init_cmdline = xf_cmdline_netdev,
         .pre_fuzz = xf_pre_fuzz_netdev,
