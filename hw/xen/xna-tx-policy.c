@@ -104,15 +104,19 @@ XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
         return XNA_TX_NOT_ALLOWED;
     }
     v4 = info.ethertype == ETH_P_IPV4;
-    if (!p->nr_ipv4 && !p->nr_ipv6) {
-        return XNA_TX_OK;
-    }
     /* src_flow holds the source address (as a destination key). */
-    if (v4 ? !ip_listed(&p->ipv4[0][0], p->nr_ipv4, 4,
-                        info.src_flow.dst_addr) :
-             !ip_listed(&p->ipv6[0][0], p->nr_ipv6, 16,
-                        info.src_flow.dst_addr)) {
+    if (!xna_tx_policy_addr_allowed(p, !v4, info.src_flow.dst_addr)) {
         return XNA_TX_BAD_SRC_IP;
     }
     return XNA_TX_OK;
+}
+
+bool xna_tx_policy_addr_allowed(const XnaTxPolicy *p, bool ipv6,
+                                const uint8_t *addr)
+{
+    if (!p->nr_ipv4 && !p->nr_ipv6) {
+        return true;
+    }
+    return ipv6 ? ip_listed(&p->ipv6[0][0], p->nr_ipv6, 16, addr) :
+                  ip_listed(&p->ipv4[0][0], p->nr_ipv4, 4, addr);
 }

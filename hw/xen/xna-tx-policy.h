@@ -52,4 +52,12 @@ bool xna_tx_policy_init(XnaTxPolicy *p, const uint8_t mac[6],
 XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
                                  size_t len);
 
+/*
+ * May the guest send from @addr (4 bytes for IPv4, 16 for IPv6)?  The
+ * backend learns a flow to the guest only then: a flow announced as fast
+ * whose replies the policy drops would lose them.
+ */
+bool xna_tx_policy_addr_allowed(const XnaTxPolicy *p, bool ipv6,
+                                const uint8_t *addr);
+
 #endif /* XNA_TX_POLICY_H */

@@ -763,6 +763,14 @@ void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
     if (vi >= s->num_vis || !s->vis[vi].up || !nic_has_kind(s, key->kind)) {
         return;
     }
+    /* A flow the guest may not answer through a VI stays slow. */
+    if (key->kind != XNA_FILTER_MAC &&
+        !xna_tx_policy_addr_allowed(&s->tx_policy,
+                                    key->kind == XNA_FILTER_IPV6_TCP ||
+                                    key->kind == XNA_FILTER_IPV6_UDP,
+                                    key->dst_addr)) {
+        return;
+    }
     switch (xna_filter_table_insert(s->filters, key, vi, &evicted,
                                     &evicted_vi)) {
     case XNA_FILTER_REPLACED:

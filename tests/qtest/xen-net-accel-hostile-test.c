@@ -350,6 +350,34 @@ static void test_tx_policy(const void *mode)
     xna_env_stop(&e);
 }
 
+/*
+ * With ip=, a flow to an address the guest may not send from is not
+ * learned: announced as fast, its replies would go to the VI and be
+ * dropped there, and reach the peer neither way.
+ */
+static void test_tx_policy_no_learning(const void *mode)
+{
+    static const uint8_t other_ip[4] = { 10, 0, 0, 7 };
+    uint8_t f[100];
+    XnaTestEnv e;
+
+    xna_env_start(&e, mode, "ip=10.0.0.1");
+    xna_env_start_front(&e, 1);
+    /* From an allowed address to one that is not: back on the slow path. */
+    xna_test_udp4_frame(f, sizeof(f), xna_mac, xna_mac, xna_ip, other_ip,
+                        PORT_A, PORT_A + 1, 0);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                                          other_ip,
+                                          GUINT16_TO_BE(PORT_A + 1)));
+    /* Only the guest's own source flow was learned. */
+    g_assert_cmpuint(xna_env_stat(&e, "filters-inserted"), ==, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-drop-tx-policy"), ==, 0);
+    xna_env_stop(&e);
+}
+
 /* ip= must parse: a device with a bad list is refused at realize. */
 static void test_tx_policy_bad_ip(const void *mode)
 {
@@ -480,6 +508,7 @@ int main(int argc, char **argv)
     add("bad/vi-reset-storm", test_vi_reset_storm);
     add("bad/tx-policy", test_tx_policy);
     add("bad/tx-policy-bad-ip", test_tx_policy_bad_ip);
+    add("bad/tx-policy-no-learning", test_tx_policy_no_learning);
     add("bad/reconnect-loop-local-mac", test_reconnect_loop_local_mac);
     add("bad/xenstore-number-plus", test_number_plus);
     add("bad/xenstore-number-blank", test_number_blank);
