@@ -217,7 +217,7 @@ static bool connect_vi(XenNetAccel *s, XnaVi *vi, uint32_t tx_entries,
 
     vi->tx_entries = tx_entries;
     vi->rx_entries = rx_entries;
-    xna_vi_reset_init(vi);
+    xna_vi_reset_cancel(vi);
     if (!map_one(s, shared, &vi->shared_map, errp) ||
         !map_ring(s, vi->index, "tx", tx_entries, vi->tx_map, vi->tx_pages,
                   errp) ||
@@ -249,7 +249,7 @@ static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
         vi->held_len = 0;
     }
     if (vi->reset_timer) {
-        xna_vi_reset_init(vi);   /* no reset waits for a gone VI */
+        xna_vi_reset_cancel(vi);   /* no reset waits for a gone VI */
     }
     /* Before the pool is unmapped: the NIC stops writing into it. */
     xna_vi_pool_stop(vi);
@@ -463,28 +463,81 @@ void xna_hello_done(XenNetAccel *s)
     }
 }
 
+/*
+ * A connect maps the whole pool and makes the NIC's VIs (for AF_XDP:
+ * sockets, and the XDP program when it is the first): a guest that
+ * reconnects in a loop would have QEMU do that without end.  A token
+ * bucket lets XNA_CONNECT_BURST connects through at once and one per
+ * XNA_CONNECT_INTERVAL_NS after that; a connect beyond waits on a timer
+ * (the backend stays in InitWait meanwhile).
+ */
+#define XNA_CONNECT_BURST           4
+#define XNA_CONNECT_INTERVAL_NS     (NANOSECONDS_PER_SECOND / 2)
+
+static bool connect_take_token(XenNetAccel *s)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    int64_t gained = (now - s->connect_refill_ns) / XNA_CONNECT_INTERVAL_NS;
+
+    if (s->connect_tokens >= XNA_CONNECT_BURST) {
+        s->connect_refill_ns = now;
+    } else if (gained > 0) {
+        s->connect_tokens = MIN(XNA_CONNECT_BURST,
+                                s->connect_tokens + gained);
+        s->connect_refill_ns += gained * XNA_CONNECT_INTERVAL_NS;
+    }
+    if (!s->connect_tokens) {
+        return false;
+    }
+    s->connect_tokens--;
+    return true;
+}
+
+static void try_connect(XenNetAccel *s)
+{
+    Error *local_err = NULL;
+
+    if (s->connected ||
+        xen_device_backend_get_state(&s->xendev) != XenbusStateInitWait ||
+        timer_pending(s->connect_timer)) {
+        return;
+    }
+    if (s->connect_limit && !connect_take_token(s)) {
+        s->stats.connects_deferred++;
+        timer_mod(s->connect_timer,
+                  s->connect_refill_ns + XNA_CONNECT_INTERVAL_NS);
+        return;
+    }
+    if (!xna_connect(s, &local_err)) {
+        g_autofree char *msg = g_strdup(error_get_pretty(local_err));
+
+        error_free(local_err);
+        fail_with_error(s, msg);
+    }
+}
+
+static void connect_timer_cb(void *opaque)
+{
+    XenNetAccel *s = opaque;
+
+    if (s->xendev.frontend_state == XenbusStateInitialised ||
+        s->xendev.frontend_state == XenbusStateConnected) {
+        try_connect(s);
+    }
+}
+
 static void xen_net_accel_frontend_changed(XenDevice *xendev,
                                            enum xenbus_state frontend_state,
                                            Error **errp)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
-    enum xenbus_state backend_state = xen_device_backend_get_state(xendev);
-    Error *local_err = NULL;
 
     trace_xen_net_accel_frontend_changed(xendev->name, frontend_state);
 
     switch (frontend_state) {
     case XenbusStateInitialised:
     case XenbusStateConnected:
-        if (s->connected || backend_state != XenbusStateInitWait) {
-            break;
-        }
-        if (!xna_connect(s, &local_err)) {
-            g_autofree char *msg = g_strdup(error_get_pretty(local_err));
-
-            error_free(local_err);
-            fail_with_error(s, msg);
-        }
+        try_connect(s);
         break;
 
     case XenbusStateClosing:
@@ -644,6 +697,7 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "ctrl-msgs-in", &s->stats.ctrl_msgs_in);
     add_stat(obj, "ctrl-msgs-out", &s->stats.ctrl_msgs_out);
     add_stat(obj, "connects", &s->stats.connects);
+    add_stat(obj, "connects-deferred", &s->stats.connects_deferred);
 }
 
 static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
@@ -695,12 +749,16 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     s->tx_bh = qemu_bh_new_guarded(xna_tx_bh, s,
                                    &DEVICE(s)->mem_reentrancy_guard);
     s->fail_bh = qemu_bh_new(xna_fail_bh, s);
+    s->connect_timer = timer_new_ns(QEMU_CLOCK_REALTIME, connect_timer_cb, s);
+    s->connect_tokens = XNA_CONNECT_BURST;
+    s->connect_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     g_queue_init(&s->ctrl_backlog);
     for (i = 0; i < XNA_MAX_VIS; i++) {
         s->vis[i].dev = s;
         s->vis[i].index = i;
         s->vis[i].reset_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
                                              xna_vi_reset_timer, &s->vis[i]);
+        xna_vi_reset_init(&s->vis[i]);
         if (i < s->max_vis) {
             add_vi_stats(s, &s->vis[i]);
         }
@@ -759,6 +817,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     for (i = 0; i < XNA_MAX_VIS; i++) {
         g_clear_pointer(&s->vis[i].reset_timer, timer_free);
     }
+    g_clear_pointer(&s->connect_timer, timer_free);
     g_clear_pointer(&s->rx_bh, qemu_bh_delete);
     g_clear_pointer(&s->tx_bh, qemu_bh_delete);
     g_clear_pointer(&s->fail_bh, qemu_bh_delete);
@@ -785,6 +844,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
     DEFINE_PROP_BOOL("zero-copy", XenNetAccel, zero_copy, true),
     DEFINE_PROP_STRING("ip", XenNetAccel, ip),
+    DEFINE_PROP_BOOL("x-connect-limit", XenNetAccel, connect_limit, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
 };
@@ -814,6 +874,8 @@ static const struct {
       "hold a burst (docs/nic-ops.md); off: always copy" },
     { "ip", "the vif's ip=: IPv4/IPv6 addresses (blank- or comma-"
       "separated) the guest may send from through a VI; unset: any" },
+    { "x-connect-limit", "rate-limit the guest's connects (4, then 2 a "
+      "second); off only for the device fuzzer" },
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
       "start-queue + n" },

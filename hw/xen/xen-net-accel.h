@@ -57,6 +57,7 @@ typedef struct XnaDevStats {
     uint64_t ctrl_msgs_in;
     uint64_t ctrl_msgs_out;
     uint64_t connects;
+    uint64_t connects_deferred;  /* waited for the connect rate limit */
 } XnaDevStats;
 
 /* A batch of grant refs mapped with one call. */
@@ -128,6 +129,7 @@ struct XenNetAccel {
     bool mac_filter;
     bool mac_filter_on;          /* the guest MAC filter is in the NIC */
     bool zero_copy;              /* receive into the pool where possible */
+    bool connect_limit;          /* x-connect-limit: rate-limit connects */
     char *ip;                    /* the vif's ip=: allowed source addresses */
     XnaTxPolicy tx_policy;
     char *ifname;                /* nic=afxdp */
@@ -140,6 +142,10 @@ struct XenNetAccel {
     QEMUBH *tx_bh;               /* TX work left after a round limit */
     uint32_t generation;
     bool connected;
+    /* Connect rate limit: a token bucket, and a connect that waits. */
+    uint32_t connect_tokens;
+    int64_t connect_refill_ns;
+    QEMUTimer *connect_timer;
     bool failing;                /* a guest error waits for fail_bh */
     uint32_t fail_code;
     char *fail_msg;
@@ -192,6 +198,7 @@ void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
 void xna_mac_filter_insert(XenNetAccel *s);
 void xna_vi_reset(XnaVi *vi);
 void xna_vi_reset_init(XnaVi *vi);
+void xna_vi_reset_cancel(XnaVi *vi);
 void xna_vi_reset_timer(void *opaque);
 /* for xna-vi-pool.c */
 XnaWireRing xna_vi_tx_ring(XnaVi *vi);

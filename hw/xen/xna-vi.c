@@ -698,6 +698,15 @@ void xna_vi_reset_init(XnaVi *vi)
 {
     vi->reset_tokens = XNA_RESET_BURST;
     vi->reset_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    xna_vi_reset_cancel(vi);
+}
+
+/*
+ * The bucket is kept across connections: a guest that reconnects does
+ * not get its resets back (connects have their own bucket).
+ */
+void xna_vi_reset_cancel(XnaVi *vi)
+{
     vi->reset_pending = false;
     timer_del(vi->reset_timer);
 }

@@ -1346,8 +1346,10 @@ static void xf_pre_fuzz_netdev(QTestState *s)
     TARGET_NAME " -machine none -accel qtest -m " stringify(XF_RAM_MB) "M " \
     "-cpu qemu64,apic-id=0 -nodefaults -display none " \
     "-device xen-sim,id=xensim "
+/* Every input connects again: no connect rate limit (a real guest has one). */
 #define XF_DEVICE \
     "-device xen-net-accel,id=xna0,mac=" XF_MAC ",mtu=9000,max-vis=4," \
+    "x-connect-limit=off," \
     "max-filters=8,max-pool-pages=" stringify(XF_MAX_POOL) "," \
     "tx-ring-size=" stringify(XF_MAX_RING) "," \
     "rx-ring-size=" stringify(XF_MAX_RING)

@@ -488,6 +488,34 @@ static void test_reconnect_loop_local_mac(const void *mode)
     xna_env_stop(&e);
 }
 
+/*
+ * A guest that reconnects in a loop makes QEMU map its whole pool and
+ * make its VIs each time: after 4 connects, one per half second.  Every
+ * connect still happens, later.
+ */
+static void test_reconnect_storm(const void *mode)
+{
+    XnaTestEnv e;
+    int round;
+
+    xna_env_start(&e, mode, NULL);
+    for (round = 0; round < 10; round++) {
+        xna_env_start_front(&e, 1);
+        xna_test_front_close(&e.tf);
+        g_assert_cmpint(xen_guest_find_device(e.g, XNA_XS_DEVICE_TYPE, 0,
+                                              &e.tf.dev), ==, 0);
+        xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialising);
+        xen_guest_device_cleanup(&e.tf.dev);
+        xna_env_assert_alive(&e);
+    }
+    g_assert_cmpuint(xna_env_stat(&e, "connects"), ==, 10);
+    /* 6 beyond the burst, less what the half seconds of the run refilled. */
+    g_assert_cmpuint(xna_env_stat(&e, "connects-deferred"), >=, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "connects-deferred"), <=, 6);
+    e.closed = true;
+    xna_env_stop(&e);
+}
+
 static void add(const char *name, void (*fn)(const void *))
 {
     g_autofree char *multi = g_strdup_printf("/xen-net-accel/multi/%s", name);
@@ -510,6 +538,7 @@ int main(int argc, char **argv)
     add("bad/tx-policy-bad-ip", test_tx_policy_bad_ip);
     add("bad/tx-policy-no-learning", test_tx_policy_no_learning);
     add("bad/reconnect-loop-local-mac", test_reconnect_loop_local_mac);
+    add("bad/reconnect-storm", test_reconnect_storm);
     add("bad/xenstore-number-plus", test_number_plus);
     add("bad/xenstore-number-blank", test_number_blank);
     add("bad/xenstore-number-leading-zero", test_number_leading_zero);
