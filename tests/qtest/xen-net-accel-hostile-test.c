@@ -183,35 +183,6 @@ static void test_rx_bounded_rounds(const void *mode)
     xna_env_stop(&e);
 }
 
-static int udp_socket(uint16_t *port)
-{
-    struct sockaddr_in a = {
-        .sin_family = AF_INET,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t alen = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &alen), ==, 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-static void send_to_port(int fd, uint16_t port, const uint8_t *f,
-                         size_t len)
-{
-    struct sockaddr_in a = {
-        .sin_family = AF_INET,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-        .sin_port = htons(port),
-    };
-
-    g_assert_cmpint(sendto(fd, f, len, 0, (struct sockaddr *)&a,
-                           sizeof(a)), ==, len);
-}
-
 /*
  * A -netdev peer sends a 20000-byte frame to the guest's MAC while the
  * guest has no room for it: it was copied into the VI's 9018-byte held
@@ -227,8 +198,8 @@ static void test_rx_oversized_from_netdev(const void *mode)
     int peer, fd;
     XnaTestEnv e;
 
-    peer = udp_socket(&peer_port);
-    fd = udp_socket(&qemu_port);
+    peer = xna_env_udp_socket(&peer_port);
+    fd = xna_env_udp_socket(&qemu_port);
     close(fd);
     dev = g_strdup_printf(
         "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
@@ -240,10 +211,10 @@ static void test_rx_oversized_from_netdev(const void *mode)
     shrink_rx_buffers(&e, TINY_RX_BUFFER);
 
     xna_env_frame(big, 20000, PORT_A, PORT_A + 1, 0);
-    send_to_port(peer, qemu_port, big, 20000);
+    xna_env_send_to_port(peer, qemu_port, big, 20000);
     wait_stat(&e, "nic-rx-bad-length", 1);
     xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 1);
-    send_to_port(peer, qemu_port, f, sizeof(f));
+    xna_env_send_to_port(peer, qemu_port, f, sizeof(f));
     g_assert_true(xna_env_wait_rx(&e, 1));
     g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 0))->data,
                     sizeof(f), f, sizeof(f));
@@ -402,28 +373,8 @@ static void test_tx_policy_bad_ip(const void *mode)
 static void bad_number_case(const void *mode, const char *key,
                             const char *val)
 {
-    XnaTestFrontOpts o = { .keys_only = true };
-    g_autofree char *path = NULL;
-    g_autofree char *err = NULL;
-    g_autofree char *err_path = NULL;
-    XnaTestEnv e;
-
-    xna_env_start(&e, mode, NULL);
-    g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
-    path = g_strdup_printf("%s/%s", e.tf.dev.frontend, key);
-    g_assert_cmpint(xen_guest_xs_write(e.g, XEN_GUEST_XBT_NULL, path, val),
-                    ==, 0);
-    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
-    g_assert_true(xna_env_backend_closing(&e));
-    err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
-    err = xen_guest_xs_read_str(e.g, err_path);
-    g_assert_nonnull(err);
-    g_assert_nonnull(strstr(err, key));
-    xna_env_assert_alive(&e);
-    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
-    xna_env_stop(&e);
+    xna_env_bad_key(mode, key, val, key);
 }
-
 static void test_number_plus(const void *mode)
 {
     bad_number_case(mode, "num-vis", "+1");

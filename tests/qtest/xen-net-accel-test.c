@@ -372,22 +372,6 @@ static void test_csum_offload(const void *mode)
     xna_env_stop(&e);
 }
 
-static int udp_socket(uint16_t *port)
-{
-    struct sockaddr_in addr = {
-        .sin_family = AF_INET,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    socklen_t len = sizeof(addr);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&addr, &len), ==, 0);
-    *port = ntohs(addr.sin_port);
-    return fd;
-}
-
 /*
  * nic=netdev over a -netdev dgram whose other end is this test's socket:
  * what the guest sends through the VI reaches the wire byte-exact; what
@@ -408,8 +392,8 @@ static void test_netdev(const void *mode)
     int sock, fd, i;
     XnaTestEnv e;
 
-    sock = udp_socket(&peer_port);
-    fd = udp_socket(&qemu_port);
+    sock = xna_env_udp_socket(&peer_port);
+    fd = xna_env_udp_socket(&qemu_port);
     close(fd);
     qemu_addr.sin_port = htons(qemu_port);
     dev = g_strdup_printf("-netdev dgram,id=n0,local.type=inet,"
@@ -477,19 +461,6 @@ static ssize_t recv_within(int sock, uint8_t *buf, size_t len, int ms)
     return recv(sock, buf, len, 0);
 }
 
-static void send_to_port(int sock, uint16_t port, const uint8_t *f,
-                         size_t len)
-{
-    struct sockaddr_in addr = {
-        .sin_family = AF_INET,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-        .sin_port = htons(port),
-    };
-
-    g_assert_cmpint(sendto(sock, f, len, 0, (struct sockaddr *)&addr,
-                           sizeof(addr)), ==, len);
-}
-
 static bool flow_b_fast(void *opaque)
 {
     XnaTestEnv *e = opaque;
@@ -544,11 +515,11 @@ static void test_netdev_host_path(const void *mode)
     int wire, host, fd, i;
     XnaTestEnv e;
 
-    wire = udp_socket(&wire_peer);
-    host = udp_socket(&host_peer);
-    fd = udp_socket(&qemu_wire);
+    wire = xna_env_udp_socket(&wire_peer);
+    host = xna_env_udp_socket(&host_peer);
+    fd = xna_env_udp_socket(&qemu_wire);
     close(fd);
-    fd = udp_socket(&qemu_host);
+    fd = xna_env_udp_socket(&qemu_host);
     close(fd);
     dev = g_strdup_printf(
         "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
@@ -567,12 +538,12 @@ static void test_netdev_host_path(const void *mode)
 
     /* No guest yet: wire -> host and host -> wire, byte-exact. */
     xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 0);
-    send_to_port(wire, qemu_wire, f, sizeof(f));
+    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
     xna_env_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 1);
-    send_to_port(host, qemu_host, f, sizeof(f));
+    xna_env_send_to_port(host, qemu_host, f, sizeof(f));
     g_assert_cmpint(recv_within(wire, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
@@ -580,7 +551,7 @@ static void test_netdev_host_path(const void *mode)
     /* The guest connects: the first frame of a flow teaches its filter. */
     xna_env_start_front(&e, 1);
     xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 2);
-    send_to_port(wire, qemu_wire, f, sizeof(f));
+    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_true(xna_test_front_wait(&e.tf, flow_b_fast, &e,
@@ -590,7 +561,7 @@ static void test_netdev_host_path(const void *mode)
     /* Its next frames take the VI, and no longer reach the host. */
     for (i = 0; i < 20; i++) {
         xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 10 + i);
-        send_to_port(wire, qemu_wire, f, sizeof(f));
+        xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
         g_assert_true(xna_env_wait_rx(&e, i + 1));
         g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i))->data,
                         sizeof(f), f, sizeof(f));
@@ -602,7 +573,7 @@ static void test_netdev_host_path(const void *mode)
 
     /* Another flow still goes to the host; the guest's VI TX to the wire. */
     xna_env_frame(f, sizeof(f), PORT_A + 9, PORT_A + 10, 40);
-    send_to_port(wire, qemu_wire, f, sizeof(f));
+    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     xna_env_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 41);
@@ -616,7 +587,7 @@ static void test_netdev_host_path(const void *mode)
     xna_test_front_close(&e.tf);
     e.closed = true;
     xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 50);
-    send_to_port(wire, qemu_wire, f, sizeof(f));
+    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
     g_assert_cmpint(recv_within(host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
@@ -979,74 +950,44 @@ static void test_bad_ctrl_index(const void *mode)
     xna_env_stop(&e);
 }
 
-/* A frontend key with a bad value: the backend refuses to connect. */
-static void bad_key_case(const void *mode, const char *key, const char *val,
-                         const char *expect_in_error)
-{
-    XnaTestFrontOpts o = { .keys_only = true };
-    g_autofree char *path = NULL;
-    g_autofree char *err = NULL;
-    g_autofree char *err_path = NULL;
-    XnaTestEnv e;
-
-    xna_env_start(&e, mode, NULL);
-    g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
-    path = g_strdup_printf("%s/%s", e.tf.dev.frontend, key);
-    g_assert_cmpint(xen_guest_xs_write(e.g, XEN_GUEST_XBT_NULL, path, val),
-                    ==, 0);
-    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
-    g_assert_true(xna_env_backend_closing(&e));
-    err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
-    err = xen_guest_xs_read_str(e.g, err_path);
-    g_assert_nonnull(err);
-    if (!strstr(err, expect_in_error)) {
-        g_test_message("error node: %s", err);
-        g_test_fail();
-    }
-    xna_env_assert_alive(&e);
-    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
-    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
-    xna_env_stop(&e);
-}
-
 static void test_bad_key_version(const void *mode)
 {
-    bad_key_case(mode, "protocol-version", "2", "protocol-version");
+    xna_env_bad_key(mode, "protocol-version", "2", "protocol-version");
 }
 
 static void test_bad_key_garbage(const void *mode)
 {
-    bad_key_case(mode, "num-vis", "1x", "num-vis");
+    xna_env_bad_key(mode, "num-vis", "1x", "num-vis");
 }
 
 static void test_bad_key_too_many_vis(const void *mode)
 {
-    bad_key_case(mode, "num-vis", "5", "num-vis");
+    xna_env_bad_key(mode, "num-vis", "5", "num-vis");
 }
 
 static void test_bad_key_ring_size(const void *mode)
 {
-    bad_key_case(mode, "tx-ring-entries", "300", "tx-ring-entries");
+    xna_env_bad_key(mode, "tx-ring-entries", "300", "tx-ring-entries");
 }
 
 static void test_bad_key_pool_pages(const void *mode)
 {
-    bad_key_case(mode, "pool-pages", "0", "pool-pages");
+    xna_env_bad_key(mode, "pool-pages", "0", "pool-pages");
 }
 
 static void test_bad_grant_ref(const void *mode)
 {
-    bad_key_case(mode, "ctrl-ring-ref", "7", "failed");
+    xna_env_bad_key(mode, "ctrl-ring-ref", "7", "failed");
 }
 
 static void test_bad_grant_pool_dir(const void *mode)
 {
-    bad_key_case(mode, "pool-dir-ref-0", "99999", "failed");
+    xna_env_bad_key(mode, "pool-dir-ref-0", "99999", "failed");
 }
 
 static void test_bad_event_channel(const void *mode)
 {
-    bad_key_case(mode, "vi-0/event-channel", "999", "failed");
+    xna_env_bad_key(mode, "vi-0/event-channel", "999", "failed");
 }
 
 static void add(const char *name, void (*fn)(const void *))

@@ -207,3 +207,64 @@ bool xna_env_backend_closing(XnaTestEnv *e)
 
     return state >= 0;
 }
+
+int xna_env_udp_socket(uint16_t *port)
+{
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET,
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    };
+    socklen_t len = sizeof(addr);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&addr, &len), ==, 0);
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+
+void xna_env_send_to_port(int sock, uint16_t port, const uint8_t *f,
+                          size_t len)
+{
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET,
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+        .sin_port = htons(port),
+    };
+
+    g_assert_cmpint(sendto(sock, f, len, 0, (struct sockaddr *)&addr,
+                           sizeof(addr)), ==, len);
+}
+
+
+void xna_env_bad_key(const void *mode, const char *key, const char *val,
+                     const char *expect_in_error)
+{
+    XnaTestFrontOpts o = { .keys_only = true };
+    g_autofree char *path = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *err_path = NULL;
+    XnaTestEnv e;
+
+    xna_env_start(&e, mode, NULL);
+    g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
+    path = g_strdup_printf("%s/%s", e.tf.dev.frontend, key);
+    g_assert_cmpint(xen_guest_xs_write(e.g, XEN_GUEST_XBT_NULL, path, val),
+                    ==, 0);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialised);
+    g_assert_true(xna_env_backend_closing(&e));
+    err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
+    err = xen_guest_xs_read_str(e.g, err_path);
+    g_assert_nonnull(err);
+    if (!strstr(err, expect_in_error)) {
+        g_test_message("error node: %s", err);
+        g_test_fail();
+    }
+    xna_env_assert_alive(&e);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "grant-live-maps"), ==, 0);
+    g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
+    xna_env_stop(&e);
+}
+

@@ -66,4 +66,17 @@ void xna_env_expect_recovery(XnaTestEnv *e);
 /* The backend went Closing or Closed. */
 bool xna_env_backend_closing(XnaTestEnv *e);
 
+/* A UDP socket on 127.0.0.1, bound to a free port (*@port). */
+int xna_env_udp_socket(uint16_t *port);
+/* Send @f to 127.0.0.1:@port. */
+void xna_env_send_to_port(int sock, uint16_t port, const uint8_t *f,
+                          size_t len);
+/*
+ * A frontend key @key with a bad value @val: the backend refuses to
+ * connect, says @expect_in_error in its error node, and keeps nothing
+ * of the guest mapped or bound.
+ */
+void xna_env_bad_key(const void *mode, const char *key, const char *val,
+                     const char *expect_in_error);
+
 #endif /* TESTS_QTEST_XNA_TEST_ENV_H */
