@@ -662,6 +662,7 @@ static void add_nic_stats(Object *obj)
         { "nic-host-tx-frames", offsetof(XnaNicStats, host_tx_frames) },
         { "nic-pool-vis", offsetof(XnaNicStats, pool_vis) },
         { "nic-zero-copy-vis", offsetof(XnaNicStats, zero_copy_vis) },
+        { "nic-sockets-waiting", offsetof(XnaNicStats, sockets_waiting) },
         { "nic-rx-no-buffer", offsetof(XnaNicStats, rx_no_buffer) },
         { "nic-rx-ring-full", offsetof(XnaNicStats, rx_ring_full) },
         { "nic-rx-invalid", offsetof(XnaNicStats, rx_invalid) },

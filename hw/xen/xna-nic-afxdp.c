@@ -28,6 +28,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include "qapi/error.h"
+#include "qemu/error-report.h"
 #include "qemu/cutils.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
@@ -42,6 +43,13 @@
 #define XNA_AFXDP_SAMPLE_QUEUE  256
 /* How often a transmit that ran out of UMEM chunks looks again. */
 #define XNA_AFXDP_TX_RETRY_MS   1
+/*
+ * A VI whose queue is busy tries again after 1 ms, then twice as long each
+ * time up to XNA_AFXDP_SOCKET_STEP_MS; after XNA_AFXDP_SOCKET_WARN_MS it
+ * says so once (another program's socket holds the queue) and goes on.
+ */
+#define XNA_AFXDP_SOCKET_STEP_MS    256
+#define XNA_AFXDP_SOCKET_WARN_MS    2000
 /* Send buffer of a pool VI's packet socket (bytes of frames in flight). */
 #define XNA_AFXDP_PACKET_SNDBUF (4 * 1024 * 1024)
 
@@ -52,9 +60,25 @@ typedef struct XnaAfxdpVi {
     struct XnaAfxdpNic *nic;
     uint32_t index;
     bool allocated;
-    XnaXsk *xsk;             /* NULL only if a socket could not be made */
+    XnaXsk *xsk;             /* NULL while a socket waits, or failed */
     int pkt_fd;              /* pool VIs: AF_PACKET socket to send */
     bool rx_armed;           /* the socket's fd handler is set */
+
+    /*
+     * A queue stays busy for a moment after its socket is closed.  The
+     * socket that replaces it is then made from a timer, never waited
+     * for in the main loop: meanwhile the VI receives nothing, transmit
+     * waits, and buffers given to a pool VI are kept for the socket.
+     */
+    bool want_pool;          /* the socket to make is a pool socket */
+    XnaNicPool pool;
+    bool socket_waiting;
+    QEMUTimer *socket_timer;
+    int64_t socket_wait_ms;  /* since when the socket waits */
+    uint32_t socket_delay_ms;
+    bool socket_warned;
+    uint64_t *pending_bufs;  /* pool buffers given before the socket */
+    uint32_t nr_pending_bufs;
 } XnaAfxdpVi;
 
 typedef struct XnaAfxdpNic {
@@ -273,6 +297,8 @@ static void afxdp_tx_retry(void *opaque)
     }
 }
 
+static void afxdp_vi_socket_retry(void *opaque);
+
 static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
@@ -310,6 +336,9 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
         n->vis[i].nic = n;
         n->vis[i].index = i;
         n->vis[i].pkt_fd = -1;
+        n->vis[i].socket_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
+                                              afxdp_vi_socket_retry,
+                                              &n->vis[i]);
     }
     n->filters = g_hash_table_new_full(xna_filter_key_hash,
                                        xna_filter_key_equal, g_free, NULL);
@@ -393,15 +422,101 @@ static void afxdp_vi_drop_socket(XnaAfxdpNic *n, XnaAfxdpVi *v)
     v->xsk = NULL;
 }
 
-static bool afxdp_vi_copy_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
+static bool afxdp_vi_socket_waits(XnaAfxdpVi *v)
 {
-    XnaXsk *x = xna_xsk_new(n->ifindex, n->start_queue + v->index, errp);
+    return v->socket_waiting;
+}
 
+static void afxdp_vi_socket_cancel(XnaAfxdpVi *v)
+{
+    v->socket_waiting = false;
+    timer_del(v->socket_timer);
+    g_free(v->pending_bufs);
+    v->pending_bufs = NULL;
+    v->nr_pending_bufs = 0;
+}
+
+/*
+ * Make the VI's socket (a pool socket if want_pool, else a copy socket).
+ * Returns false on failure; true when it was made or, the queue being
+ * busy, will be made from the socket timer.
+ */
+static bool afxdp_vi_make_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
+{
+    uint32_t queue = n->start_queue + v->index;
+    Error *err = NULL;
+    bool busy = false;
+    XnaXsk *x;
+
+    if (v->want_pool) {
+        x = xna_xsk_new_pool(n->ifindex, queue, v->pool.base, v->pool.len,
+                             v->pool.entries, &busy, &err);
+    } else {
+        x = xna_xsk_new(n->ifindex, queue, &busy, &err);
+    }
     if (!x) {
-        error_prepend(errp, "ifname=%s: ", n->ifname);
+        if (!busy) {
+            error_propagate_prepend(errp, err, "ifname=%s: ", n->ifname);
+            return false;
+        }
+        error_free(err);
+        if (!v->socket_waiting) {
+            v->socket_waiting = true;
+            v->socket_wait_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+            v->socket_delay_ms = 1;
+            v->socket_warned = false;
+        }
+        trace_xna_afxdp_socket_busy(n->ifname, v->index, v->socket_delay_ms);
+        timer_mod(v->socket_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                  v->socket_delay_ms);
+        return true;
+    }
+    if (!afxdp_vi_set_socket(n, v, x, errp)) {
         return false;
     }
-    return afxdp_vi_set_socket(n, v, x, errp);
+    if (v->nr_pending_bufs) {
+        xna_xsk_pool_post(x, v->pending_bufs, v->nr_pending_bufs);
+    }
+    afxdp_vi_socket_cancel(v);
+    return true;
+}
+
+static void afxdp_vi_socket_retry(void *opaque)
+{
+    XnaAfxdpVi *v = opaque;
+    XnaAfxdpNic *n = v->nic;
+    XnaNicHost *host = &XNA_NIC(n)->host;
+    Error *err = NULL;
+
+    if (!v->allocated || v->xsk) {
+        return;
+    }
+    if (!v->socket_warned &&
+        qemu_clock_get_ms(QEMU_CLOCK_REALTIME) - v->socket_wait_ms >
+        XNA_AFXDP_SOCKET_WARN_MS) {
+        /* Its flows take the slow path meanwhile: nothing is lost. */
+        warn_report("xen-net-accel: ifname=%s: queue %u is held by another "
+                    "AF_XDP socket; VI %u waits for it", n->ifname,
+                    n->start_queue + v->index, v->index);
+        v->socket_warned = true;
+    }
+    v->socket_delay_ms = MIN(v->socket_delay_ms * 2,
+                             XNA_AFXDP_SOCKET_STEP_MS);
+    if (!afxdp_vi_make_socket(n, v, &err)) {
+        error_report_err(err);
+        afxdp_vi_socket_cancel(v);
+        return;
+    }
+    if (v->xsk) {
+        /* Transmit waited for the socket. */
+        host->tx_ready(host->opaque);
+    }
+}
+
+static bool afxdp_vi_copy_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
+{
+    v->want_pool = false;
+    return afxdp_vi_make_socket(n, v, errp);
 }
 
 static int afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
@@ -438,6 +553,7 @@ static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
         return;
     }
     v = &n->vis[vi];
+    afxdp_vi_socket_cancel(v);
     afxdp_vi_drop_socket(n, v);
     if (v->pkt_fd >= 0) {
         qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
@@ -490,7 +606,6 @@ static bool afxdp_pool_attach(XnaNic *nic, uint32_t vi,
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
     XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
-    XnaXsk *x;
     int pkt;
 
     if (!v || !v->allocated || v->pkt_fd >= 0) {
@@ -502,12 +617,12 @@ static bool afxdp_pool_attach(XnaNic *nic, uint32_t vi,
         return false;
     }
     /* One socket per queue: the copy socket must go first. */
+    afxdp_vi_socket_cancel(v);
     afxdp_vi_drop_socket(n, v);
-    x = xna_xsk_new_pool(n->ifindex, n->start_queue + vi, pool->base,
-                         pool->len, pool->entries, errp);
-    if (!x || !afxdp_vi_set_socket(n, v, x, errp)) {
-        error_prepend(errp, "ifname=%s: VI %u in the guest's pool: ",
-                      n->ifname, vi);
+    v->want_pool = true;
+    v->pool = *pool;
+    if (!afxdp_vi_make_socket(n, v, errp)) {
+        error_prepend(errp, "VI %u in the guest's pool: ", vi);
         close(pkt);
         afxdp_vi_copy_socket(n, v, &error_warn);
         return false;
@@ -525,6 +640,7 @@ static void afxdp_pool_detach(XnaNic *nic, uint32_t vi)
         return;
     }
     /* Closed, the socket writes no more into the guest's buffers. */
+    afxdp_vi_socket_cancel(v);
     afxdp_vi_drop_socket(n, v);
     qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
     close(v->pkt_fd);
@@ -536,9 +652,27 @@ static uint32_t afxdp_pool_rx_post(XnaNic *nic, uint32_t vi,
                                    const uint64_t *bufs, uint32_t nr)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
-    XnaXsk *x = vi < XNA_MAX_VIS ? n->vis[vi].xsk : NULL;
+    XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
+    uint32_t room;
 
-    return x && x->pool ? xna_xsk_pool_post(x, bufs, nr) : 0;
+    if (!v || !v->want_pool) {
+        return 0;
+    }
+    if (v->xsk) {
+        return xna_xsk_pool_post(v->xsk, bufs, nr);
+    }
+    if (!afxdp_vi_socket_waits(v)) {
+        return 0;
+    }
+    /* Kept for the socket, as many as its fill ring will hold. */
+    if (!v->pending_bufs) {
+        v->pending_bufs = g_new(uint64_t, v->pool.entries);
+    }
+    room = v->pool.entries - v->nr_pending_bufs;
+    nr = MIN(nr, room);
+    memcpy(v->pending_bufs + v->nr_pending_bufs, bufs, nr * sizeof(*bufs));
+    v->nr_pending_bufs += nr;
+    return nr;
 }
 
 static int afxdp_filter_insert(XnaNic *nic, const XnaFilterKey *key,
@@ -630,6 +764,9 @@ static uint32_t afxdp_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
     if (vi < XNA_MAX_VIS && n->vis[vi].pkt_fd >= 0) {
         return afxdp_packet_send(n, &n->vis[vi], frames, nr);
     }
+    if (!x && vi < XNA_MAX_VIS && afxdp_vi_socket_waits(&n->vis[vi])) {
+        return 0;                /* tx_ready follows the socket */
+    }
     if (!x) {
         n->stats.tx_dropped += nr;
         return nr;
@@ -713,6 +850,7 @@ static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
     for (i = 0; i < XNA_MAX_VIS; i++) {
         XnaXsk *x = n->vis[i].xsk;
 
+        stats->sockets_waiting += afxdp_vi_socket_waits(&n->vis[i]);
         if (x) {
             stats->pool_vis += x->pool;
             stats->zero_copy_vis += x->zero_copy;
@@ -727,11 +865,18 @@ static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
 static void afxdp_finalize(Object *obj)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(obj);
+    uint32_t i;
 
     /* open may have failed half way: close was not called then. */
     afxdp_prog_stop(n);
     if (n->tx_timer) {
         timer_free(n->tx_timer);
+    }
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        if (n->vis[i].socket_timer) {
+            afxdp_vi_socket_cancel(&n->vis[i]);
+            timer_free(n->vis[i].socket_timer);
+        }
     }
     if (n->filters) {
         g_hash_table_destroy(n->filters);

@@ -143,24 +143,6 @@ static bool xsk_bind(XnaXsk *x, int ifindex, uint32_t queue, uint16_t flags,
     return true;
 }
 
-/*
- * A queue stays taken for a moment after its last socket is closed (the
- * kernel releases it from a work item): binding it again right away, as
- * when a VI changes sockets, fails with EBUSY.  Try again for a while.
- */
-#define XNA_XSK_BUSY_RETRY_US   1000
-#define XNA_XSK_BUSY_WAIT_US    (1000 * 1000)
-
-static bool xsk_busy_retry(bool busy, int64_t *waited)
-{
-    if (!busy || *waited >= XNA_XSK_BUSY_WAIT_US) {
-        return false;
-    }
-    g_usleep(XNA_XSK_BUSY_RETRY_US);
-    *waited += XNA_XSK_BUSY_RETRY_US;
-    return true;
-}
-
 static XnaXsk *xsk_new_copy(int ifindex, uint32_t queue, bool *busy,
                             Error **errp)
 {
@@ -204,22 +186,10 @@ fail:
     return NULL;
 }
 
-XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp)
+XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, bool *busy, Error **errp)
 {
-    int64_t waited = 0;
-    XnaXsk *x;
-
-    for (;;) {
-        Error *err = NULL;
-        bool busy = false;
-
-        x = xsk_new_copy(ifindex, queue, &busy, &err);
-        if (x || !xsk_busy_retry(busy, &waited)) {
-            error_propagate(errp, err);
-            return x;
-        }
-        error_free(err);
-    }
+    *busy = false;
+    return xsk_new_copy(ifindex, queue, busy, errp);
 }
 
 static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
@@ -255,11 +225,13 @@ static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
 }
 
 XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
-                         size_t len, uint32_t entries, Error **errp)
+                         size_t len, uint32_t entries, bool *busy,
+                         Error **errp)
 {
-    int64_t waited = 0;
+    Error *err = NULL;
     XnaXsk *x;
 
+    *busy = false;
     if ((uintptr_t)umem % qemu_real_host_page_size() ||
         entries == 0 || (entries & (entries - 1))) {
         error_setg(errp, "AF_XDP pool: bad UMEM or ring size");
@@ -269,24 +241,16 @@ XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
      * Driver zero-copy first.  A failed bind takes the rings with it:
      * copy mode starts again from a new socket.
      */
-    for (;;) {
-        Error *err = NULL;
-        bool busy = false;
-
-        x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_ZEROCOPY,
-                         &busy, &err);
-        if (!x && !busy) {
-            error_free(err);
-            err = NULL;
-            x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_COPY,
-                             &busy, &err);
-        }
-        if (x || !xsk_busy_retry(busy, &waited)) {
-            error_propagate(errp, err);
-            return x;
-        }
+    x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_ZEROCOPY,
+                     busy, &err);
+    if (!x && !*busy) {
         error_free(err);
+        err = NULL;
+        x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_COPY,
+                         busy, &err);
     }
+    error_propagate(errp, err);
+    return x;
 }
 
 void xna_xsk_free(XnaXsk *x)

@@ -68,8 +68,13 @@ typedef struct XnaXskDrops {
     uint64_t invalid;        /* fill or TX entries it refused */
 } XnaXskDrops;
 
-/* Create the socket, bind it to @ifindex's @queue in copy mode. */
-XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
+/*
+ * Create the socket, bind it to @ifindex's @queue in copy mode.  On
+ * failure *@busy tells that the queue is still held by a socket closed a
+ * moment ago (the kernel releases it from a work item): try again later.
+ * Neither function waits.
+ */
+XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, bool *busy, Error **errp);
 /*
  * Create a pool socket on @ifindex's @queue whose UMEM is @umem (@len
  * bytes, page-aligned, mapped for the socket's whole life), able to hold
@@ -77,7 +82,8 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, Error **errp);
  * mode if the driver has none.
  */
 XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
-                         size_t len, uint32_t entries, Error **errp);
+                         size_t len, uint32_t entries, bool *busy,
+                         Error **errp);
 void xna_xsk_free(XnaXsk *x);
 void xna_xsk_drops(XnaXsk *x, XnaXskDrops *d);
 

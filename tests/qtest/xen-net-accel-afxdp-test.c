@@ -25,6 +25,8 @@
 #include <netinet/in.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <linux/if_xdp.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "qapi/error.h"
@@ -319,7 +321,11 @@ static void env_start_qemu(Env *e, const char *dev)
     e->rx_flags = g_array_new(false, false, sizeof(unsigned int));
 }
 
-static void env_start(Env *e, const char *props)
+static uint64_t dev_stat(Env *e, const char *name);
+static void wait_sockets(Env *e);
+
+/* Start QEMU and the guest; with @ready, until the VI has its socket. */
+static void env_start_full(Env *e, const char *props, bool ready)
 {
     g_autofree char *dev = g_strdup_printf(
         "-device xen-net-accel,id=" DEV_ID ",nic=afxdp,ifname=xq0,"
@@ -334,6 +340,14 @@ static void env_start(Env *e, const char *props)
     e->started = true;
     g_assert_true(xdp_attached(e));
     note_prog(e);
+    if (ready) {
+        wait_sockets(e);
+    }
+}
+
+static void env_start(Env *e, const char *props)
+{
+    env_start_full(e, props, true);
 }
 
 static void env_stop(Env *e, bool close_front)
@@ -422,6 +436,21 @@ static bool wait_stat(Env *e, const char *name, uint64_t n)
         g_usleep(2000);
     }
     return true;
+}
+
+/*
+ * A VI's new socket waits a moment when its queue was busy (an old socket
+ * closed just before): its flows take the slow path until it is made.
+ */
+static void wait_sockets(Env *e)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      XEN_GUEST_TIMEOUT_MS * 1000LL;
+
+    while (dev_stat(e, "nic-sockets-waiting")) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
 }
 
 /* Frames */
@@ -749,16 +778,111 @@ static void test_pool_reset(void)
 
     stop_vi0(&e);
     g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    wait_sockets(&e);
     g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
     g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
                                       XEN_GUEST_TIMEOUT_MS));
-    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 1);
+    /* The old socket may still hold the queue for a moment. */
+    g_assert_true(wait_stat(&e, "nic-pool-vis", 1));
     /* The stop removed the VI's filters: learned again, then fast. */
     learn_port(&e, kfd, f, sizeof(f), PORT, 2);
     expect_fast(&e, f, sizeof(f), PORT, 100, 3 * 256 / 2);
     g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==,
                      FRAMES + 3 * 256 / 2);
     g_assert_cmpuint(dev_stat(&e, "vi0-pool-fallbacks"), ==, 0);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * An AF_XDP socket of the test's own on xq0's @queue, in copy mode: the
+ * queue is then busy for anyone else.  A socket closed a moment ago may
+ * still hold it: try for a while.
+ */
+static int hold_queue(Env *e, uint32_t queue)
+{
+    enum { CHUNKS = 16, RING = 16 };
+    struct xdp_umem_reg reg = {
+        .len = CHUNKS * 4096,
+        .chunk_size = 4096,
+    };
+    struct sockaddr_xdp sxdp = {
+        .sxdp_family = AF_XDP,
+        .sxdp_queue_id = queue,
+        .sxdp_flags = XDP_COPY,
+    };
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    uint32_t ring = RING;
+    void *umem;
+    int fd;
+
+    umem = mmap(NULL, reg.len, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    g_assert_true(umem != MAP_FAILED);
+    reg.addr = (uintptr_t)umem;
+    ns_enter(e->ns_a);
+    sxdp.sxdp_ifindex = if_nametoindex("xq0");
+    fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    ns_leave(e);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg,
+                               sizeof(reg)), ==, 0);
+    g_assert_cmpint(setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &ring,
+                               sizeof(ring)), ==, 0);
+    g_assert_cmpint(setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ring,
+                               sizeof(ring)), ==, 0);
+    g_assert_cmpint(setsockopt(fd, SOL_XDP, XDP_RX_RING, &ring,
+                               sizeof(ring)), ==, 0);
+    while (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
+        g_assert_cmpint(errno, ==, EBUSY);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+    /* The kernel keeps the UMEM pages pinned while the socket lives. */
+    munmap(umem, reg.len);
+    return fd;
+}
+
+/*
+ * A VI whose queue is busy when it needs a socket (here another program
+ * holds it; a VI's own socket closed a moment ago does the same) waits
+ * for it from a timer, never in QEMU's main loop: the VI comes up, QEMU
+ * answers, the flows it learns take the slow path meanwhile (to A's
+ * kernel: nothing lost), and the socket is made as soon as the queue is
+ * free; then the flows are fast.
+ */
+static void test_queue_busy(void)
+{
+    enum { PORT = 5001 };
+    uint8_t f[600];
+    gint64 t0;
+    int kfd, hold;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    hold = hold_queue(&e, 0);
+    env_start_full(&e, rx_pool.props, false);
+    g_assert_true(vi0_is(&e, XNA_VI_UP));
+    g_assert_cmpuint(dev_stat(&e, "nic-sockets-waiting"), ==, 1);
+    g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    /* QEMU is not asleep in its main loop: a stats read answers at once. */
+    t0 = g_get_monotonic_time();
+    g_assert_cmpuint(dev_stat(&e, "nic-sockets-waiting"), ==, 1);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 200 * 1000);
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    b_send(&e, f, sizeof(f), PORT, 1, false);
+    expect_datagram(kfd, f, sizeof(f));
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, 0);
+
+    close(hold);
+    g_assert_true(wait_stat(&e, "nic-pool-vis", 1));
+    g_assert_cmpuint(dev_stat(&e, "nic-sockets-waiting"), ==, 0);
+    expect_fast(&e, f, sizeof(f), PORT, 2, 10);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-packets"), ==, 10);
     close(kfd);
     env_stop(&e, true);
     env_teardown(&e);
@@ -795,6 +919,7 @@ static void test_pool_fallback(void)
                                       XEN_GUEST_TIMEOUT_MS));
     g_assert_true(wait_stat(&e, "vi0-pool-fallbacks", 1));
     g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    wait_sockets(&e);
 
     learn_port(&e, kfd, f, sizeof(f), PORT, 1);
     expect_fast(&e, f, sizeof(f), PORT, 1, 2 * SMALL_SLOT);
@@ -831,6 +956,7 @@ static void test_pool_bad_rx_desc(void)
     g_assert_cmpuint(xna_vi_down_reason(xna_front_vi(e.tf.f, 0)), ==,
                      XNA_ERR_BAD_DESC);
     g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    wait_sockets(&e);
     g_assert_cmpuint(dev_stat(&e, "vi0-rx-pool-buffers"), ==, 0);
     g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
     env_stop(&e, true);
@@ -876,6 +1002,7 @@ static void test_pool_prod_back(void)
                                       XEN_GUEST_TIMEOUT_MS));
     g_assert_cmpuint(xna_vi_down_reason(vi), ==, XNA_ERR_BAD_INDEX);
     g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
+    wait_sockets(&e);
     g_assert_cmpuint(dev_stat(&e, "vi0-pool-fallbacks"), ==, 0);
     g_assert_cmpuint(dev_stat(&e, "connects"), ==, 1);
     env_stop(&e, true);
@@ -1114,6 +1241,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-net-accel/afxdp/mac-filter", test_mac_filter);
     qtest_add_func("/xen-net-accel/afxdp/pool-reset", test_pool_reset);
     qtest_add_func("/xen-net-accel/afxdp/pool-fallback", test_pool_fallback);
+    qtest_add_func("/xen-net-accel/afxdp/queue-busy", test_queue_busy);
     qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);
     qtest_add_func("/xen-net-accel/afxdp/pool-no-buffer", test_pool_no_buffer);
     qtest_add_func("/xen-net-accel/afxdp/pool-prod-back", test_pool_prod_back);
