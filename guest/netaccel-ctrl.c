@@ -193,7 +193,7 @@ void netaccel_ctrl_work(struct work_struct *work)
 	     budget -= NETACCEL_CTRL_BATCH) {
 		/* The core applies them under the lock; we react without. */
 		spin_lock_bh(&conn->ctrl_lock);
-		n = xna_ctrl_poll(conn->core, msgs, NETACCEL_CTRL_BATCH, &more);
+		n = xna_front_ctrl_poll(conn->core, msgs, NETACCEL_CTRL_BATCH, &more);
 		spin_unlock_bh(&conn->ctrl_lock);
 		for (i = 0; i < n; i++)
 			netaccel_ctrl_handle(conn, &msgs[i]);

@@ -1051,7 +1051,7 @@ static void ctrl_put(struct xna_front *f, const struct xna_msg *msg)
 	f->stats.ctrl_msgs_tx++;
 }
 
-unsigned int xna_ctrl_flush(struct xna_front *f)
+unsigned int xna_front_ctrl_flush(struct xna_front *f)
 {
 	uint32_t old = f->to_b_prod;
 
@@ -1064,7 +1064,7 @@ unsigned int xna_ctrl_flush(struct xna_front *f)
 	return f->pend_count;
 }
 
-int xna_ctrl_send(struct xna_front *f, const struct xna_msg *msg)
+int xna_front_ctrl_send(struct xna_front *f, const struct xna_msg *msg)
 {
 	struct xna_msg m = *msg;
 	uint32_t old;
@@ -1072,7 +1072,7 @@ int xna_ctrl_send(struct xna_front *f, const struct xna_msg *msg)
 	m.reserved = 0;
 	m.id = ++f->msg_id;
 	if (f->pend_count)
-		xna_ctrl_flush(f);
+		xna_front_ctrl_flush(f);
 	if (!f->pend_count && ctrl_room(f)) {
 		old = f->to_b_prod;
 		ctrl_put(f, &m);
@@ -1096,7 +1096,7 @@ int xna_front_send_hello(struct xna_front *f)
 	m.type = XNA_MSG_HELLO;
 	m.u.hello.version = XNA_PROTOCOL_VERSION;
 	m.u.hello.nr_vis = f->l.num_vis;
-	err = xna_ctrl_send(f, &m);
+	err = xna_front_ctrl_send(f, &m);
 	if (!err)
 		XNA_WRITE_ONCE(f->state, XNA_FRONT_HELLO_SENT);
 	return err;
@@ -1274,13 +1274,13 @@ static bool ctrl_apply(struct xna_front *f, const struct xna_msg *m)
 	}
 }
 
-bool xna_ctrl_pending(const struct xna_front *f)
+bool xna_front_ctrl_pending(const struct xna_front *f)
 {
 	return xna_le32(XNA_READ_ONCE(f->ctrl->to_guest.prod)) !=
 	       f->to_g_cons;
 }
 
-int xna_ctrl_recv(struct xna_front *f, struct xna_msg *msg)
+int xna_front_ctrl_recv(struct xna_front *f, struct xna_msg *msg)
 {
 	struct xna_ctrl_ring_idx *r = &f->ctrl->to_guest;
 	uint32_t prod, old;
@@ -1288,7 +1288,7 @@ int xna_ctrl_recv(struct xna_front *f, struct xna_msg *msg)
 
 	memset(msg, 0, sizeof(*msg));
 	if (f->pend_count)
-		xna_ctrl_flush(f);
+		xna_front_ctrl_flush(f);
 	prod = xna_le32(XNA_READ_ONCE(r->prod));
 	if (prod == f->to_g_cons)
 		return 0;
@@ -1325,19 +1325,19 @@ int xna_ctrl_recv(struct xna_front *f, struct xna_msg *msg)
 	return 1;
 }
 
-bool xna_ctrl_arm(struct xna_front *f)
+bool xna_front_ctrl_arm(struct xna_front *f)
 {
 	struct xna_ctrl_ring_idx *r = &f->ctrl->to_guest;
 
 	XNA_WRITE_ONCE(r->prod_event, xna_cpu_to_le32(f->to_g_cons));
 	xna_mb();
 	if (f->pend_count)
-		xna_ctrl_flush(f);
-	return xna_ctrl_pending(f);
+		xna_front_ctrl_flush(f);
+	return xna_front_ctrl_pending(f);
 }
 
-unsigned int xna_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
-			   unsigned int max, bool *more)
+unsigned int xna_front_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
+				 unsigned int max, bool *more)
 {
 	unsigned int n = 0;
 	int r = 0;
@@ -1345,7 +1345,7 @@ unsigned int xna_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
 	*more = false;
 	for (;;) {
 		while (n < max) {
-			r = xna_ctrl_recv(f, &msgs[n]);
+			r = xna_front_ctrl_recv(f, &msgs[n]);
 			if (r <= 0)
 				break;
 			n++;
@@ -1357,10 +1357,10 @@ unsigned int xna_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
 			 * Budget spent: what waits is for the next call; when
 			 * nothing does, arm as below.
 			 */
-			*more = xna_ctrl_pending(f) || xna_ctrl_arm(f);
+			*more = xna_front_ctrl_pending(f) || xna_front_ctrl_arm(f);
 			return n;
 		}
-		if (!xna_ctrl_arm(f))
+		if (!xna_front_ctrl_arm(f))
 			return n;
 	}
 }
@@ -1522,7 +1522,7 @@ int xna_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque)
 	memset(&m, 0, sizeof(m));
 	m.type = XNA_MSG_VI_RESET;
 	m.u.vi.vi = vi->index;
-	err = xna_ctrl_send(vi->f, &m);
+	err = xna_front_ctrl_send(vi->f, &m);
 	if (err)
 		set_vi_state(vi, XNA_VI_DOWN);
 	return err;

@@ -29,8 +29,8 @@
  *     xna_front_write_keys() in the frontend directory (with the
  *     backend's generation), then switch the frontend to Initialised.
  *  6. When the backend is Connected: xna_front_send_hello().
- *  7. On every control event: while (xna_ctrl_recv(f, &msg) > 0) react
- *     to msg; then xna_ctrl_arm() (and loop again if it returns true).
+ *  7. On every control event: while (xna_front_ctrl_recv(f, &msg) > 0) react
+ *     to msg; then xna_front_ctrl_arm() (and loop again if it returns true).
  *     Once xna_front_ready() is true, switch to Connected.
  *  8. TX: xna_tx_decide(); on XNA_TX_ACCEPT xna_tx_frame(), then notify
  *     the VI's port when it returns XNA_TX_KICK (or later, after a
@@ -330,13 +330,14 @@ void xna_front_last_error(const struct xna_front *f, uint32_t *code,
 /*
  * Queues @msg (type, payload; id and reserved are set here) to the
  * backend: written to the FIFO, or held in a small local queue while the
- * FIFO is full (flushed by xna_ctrl_recv/xna_ctrl_arm/xna_ctrl_flush).
+ * FIFO is full (flushed by xna_front_ctrl_recv/xna_front_ctrl_arm/
+ * xna_front_ctrl_flush).
  * Notifies the backend when its event index asks for it.  0, or -ENOSPC
  * when the local queue is full too.
  */
-int xna_ctrl_send(struct xna_front *f, const struct xna_msg *msg);
+int xna_front_ctrl_send(struct xna_front *f, const struct xna_msg *msg);
 /* Moves queued messages into the FIFO; returns how many still wait. */
-unsigned int xna_ctrl_flush(struct xna_front *f);
+unsigned int xna_front_ctrl_flush(struct xna_front *f);
 /* Sends HELLO (version 1, num_vis of the layout). */
 int xna_front_send_hello(struct xna_front *f);
 
@@ -350,16 +351,16 @@ int xna_front_send_hello(struct xna_front *f);
  * Malformed messages are counted (ctrl_bad_msgs) and skipped: *@msg is
  * then returned with type 0.
  */
-int xna_ctrl_recv(struct xna_front *f, struct xna_msg *msg);
+int xna_front_ctrl_recv(struct xna_front *f, struct xna_msg *msg);
 /*
  * Asks for a notification on the next message (prod_event) and flushes
  * queued messages.  Returns true when messages arrived meanwhile (poll
  * again).
  */
-bool xna_ctrl_arm(struct xna_front *f);
+bool xna_front_ctrl_arm(struct xna_front *f);
 /*
  * The bounded form of step 7: takes up to @max messages (as
- * xna_ctrl_recv(), copies in @msgs[]), and arms the notification once
+ * xna_front_ctrl_recv(), copies in @msgs[]), and arms the notification once
  * the FIFO is empty.  Returns how many it took.  *@more is true when
  * messages were still waiting after @max: the caller must call again
  * later (from a fresh work item, say) rather than wait for an event,
@@ -368,10 +369,10 @@ bool xna_ctrl_arm(struct xna_front *f);
  * an endless loop.  A broken FIFO ends the call early, with the front
  * XNA_FRONT_FAILED and *@more false.
  */
-unsigned int xna_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
-			   unsigned int max, bool *more);
+unsigned int xna_front_ctrl_poll(struct xna_front *f, struct xna_msg *msgs,
+				 unsigned int max, bool *more);
 /* Messages waiting in the FIFO from the backend (cheap, no barrier). */
-bool xna_ctrl_pending(const struct xna_front *f);
+bool xna_front_ctrl_pending(const struct xna_front *f);
 
 /*
  * Fast flows (FILTER notices) and co-resident MACs (LOCAL_MAC), for
@@ -443,7 +444,7 @@ unsigned int xna_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
  * Restarts a VI that is XNA_VI_DOWN: hands its unsent TX frames to @fn
  * (may be NULL: dropped), zeroes the guest's indices, reposts every RX
  * buffer and sends VI_RESET; the VI is XNA_VI_RESETTING until VI_UP.
- * Returns 0, -EINVAL when the VI is not down, or xna_ctrl_send()'s
+ * Returns 0, -EINVAL when the VI is not down, or xna_front_ctrl_send()'s
  * error.  Nothing may run TX or RX on this VI meanwhile.
  */
 int xna_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque);

@@ -276,15 +276,10 @@ static void xna_disconnect(XenNetAccel *s)
 {
     uint32_t i;
 
-    if (s->ctrl_evtchn) {
-        xen_device_unbind_event_channel(&s->xendev, s->ctrl_evtchn,
-                                        &error_warn);
-        s->ctrl_evtchn = NULL;
-    }
     /* No more messages: the guest is going away or misbehaved. */
+    xna_ctrl_close(s->ctrl);
     s->ctrl = NULL;
-    unmap_refs(s, &s->ctrl_map);
-    xna_ctrl_reset(s);
+    s->hello_done = false;
     for (i = 0; i < XNA_MAX_VIS; i++) {
         disconnect_vi(s, &s->vis[i]);
     }
@@ -311,10 +306,12 @@ static void new_generation(XenNetAccel *s)
     xen_device_backend_printf(&s->xendev, "generation", "%u", s->generation);
 }
 
+static const XnaCtrlOps xna_ctrl_ops;
+
 static bool xna_connect(XenNetAccel *s, Error **errp)
 {
     ERRP_GUARD();
-    uint32_t version, generation, tx_entries, rx_entries, port, i;
+    uint32_t version, generation, tx_entries, rx_entries, port, ctrl_ref, i;
     uint32_t total_refs;
 
     if (!read_uint(s, "generation", 0, UINT32_MAX, &generation, errp)) {
@@ -334,7 +331,8 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
                    s->rx_ring_size, &rx_entries, errp) ||
         !read_uint(s, "pool-pages", 1, s->max_pool_pages, &s->pool_pages,
                    errp) ||
-        !read_uint(s, "event-channel", 0, UINT32_MAX, &port, errp)) {
+        !read_uint(s, "event-channel", 0, UINT32_MAX, &port, errp) ||
+        !read_uint(s, "ctrl-ring-ref", 0, UINT32_MAX, &ctrl_ref, errp)) {
         return false;
     }
     if (!is_power_of_2(tx_entries) || !is_power_of_2(rx_entries)) {
@@ -348,13 +346,9 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
     if (*errp) {
         return false;
     }
-    if (!map_one(s, "ctrl-ring-ref", &s->ctrl_map, errp)) {
-        return false;
-    }
-    s->ctrl = s->ctrl_map.addr;
-    s->ctrl_evtchn = xen_device_bind_event_channel(&s->xendev, port,
-                                                   xna_ctrl_event, s, errp);
-    if (!s->ctrl_evtchn || !map_pool(s, errp)) {
+    s->ctrl = xna_ctrl_open(&s->xendev, ctrl_ref, port, &xna_ctrl_ops, s,
+                            &s->ctrl_stats, errp);
+    if (!s->ctrl || !map_pool(s, errp)) {
         return false;
     }
     for (i = 0; i < s->num_vis; i++) {
@@ -369,7 +363,7 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
     trace_xna_connect(s->xendev.name, s->num_vis, s->pool_pages);
     xen_device_backend_set_state(&s->xendev, XenbusStateConnected);
     /* The guest may have sent HELLO before we bound the channel. */
-    xna_ctrl_event(s);
+    xna_ctrl_poll(s->ctrl);
     return true;
 }
 
@@ -399,8 +393,7 @@ static void xna_fail_bh(void *opaque)
         msg.u.error.code = cpu_to_le32(s->fail_code);
         msg.u.error.vi = cpu_to_le32(UINT32_MAX);
         s->failing = false;
-        g_queue_clear_full(&s->ctrl_backlog, g_free);
-        xna_ctrl_send(s, &msg);
+        xna_ctrl_send_final(s->ctrl, &msg);
     }
     fail_with_error(s, text ? text : "guest error");
 }
@@ -414,6 +407,7 @@ void xna_fail(XenNetAccel *s, uint32_t code, const char *fmt, ...)
         return;
     }
     s->failing = true;
+    xna_ctrl_stop(s->ctrl);
     s->fail_code = code;
     va_start(ap, fmt);
     s->fail_msg = g_strdup_vprintf(fmt, ap);
@@ -431,7 +425,7 @@ static void local_mac_notify(XenNetAccel *to, const XenNetAccel *about,
 
     msg.u.local_mac.op = cpu_to_le32(op);
     memcpy(msg.u.local_mac.mac, about->conf.macaddr.a, 6);
-    xna_ctrl_send(to, &msg);
+    xna_ctrl_send(to->ctrl, &msg);
 }
 
 /*
@@ -452,7 +446,7 @@ static void local_macs_tell_siblings(XenNetAccel *s, uint32_t op)
     }
 }
 
-void xna_hello_done(XenNetAccel *s)
+static void local_macs_tell_guest(XenNetAccel *s)
 {
     XnaDevEntry *e;
 
@@ -462,6 +456,108 @@ void xna_hello_done(XenNetAccel *s)
         }
     }
 }
+
+/*
+ * Control messages: what the device sends, and what it does with the
+ * guest's (the transport, xna-ctrl.c, only moves them).
+ */
+
+void xna_dev_send_vi_state(XenNetAccel *s, uint16_t type, uint32_t vi,
+                           uint32_t reason)
+{
+    struct xna_msg msg = { .type = cpu_to_le16(type) };
+
+    msg.u.vi.vi = cpu_to_le32(vi);
+    msg.u.vi.reason = cpu_to_le32(reason);
+    xna_ctrl_send(s->ctrl, &msg);
+}
+
+void xna_dev_send_filter(XenNetAccel *s, uint32_t op,
+                         const XnaFilterKey *key, uint32_t vi)
+{
+    struct xna_msg msg = { .type = cpu_to_le16(XNA_MSG_FILTER) };
+
+    msg.u.filter.op = cpu_to_le32(op);
+    msg.u.filter.vi = cpu_to_le32(vi);
+    msg.u.filter.kind = key->kind;
+    msg.u.filter.port = key->dst_port;   /* both in network order */
+    memcpy(msg.u.filter.addr, key->dst_addr, sizeof(msg.u.filter.addr));
+    xna_ctrl_send(s->ctrl, &msg);
+}
+
+static void send_link(XenNetAccel *s)
+{
+    struct xna_msg msg = { .type = cpu_to_le16(XNA_MSG_LINK) };
+
+    msg.u.link.up = cpu_to_le32(1);
+    msg.u.link.mtu = cpu_to_le32(s->mtu);
+    xna_ctrl_send(s->ctrl, &msg);
+}
+
+static bool handle_hello(XenNetAccel *s, const XnaWireMsg *in)
+{
+    struct xna_msg out = { .type = cpu_to_le16(XNA_MSG_HELLO) };
+    uint32_t i;
+
+    out.u.hello.version = cpu_to_le32(XNA_PROTOCOL_VERSION);
+    out.u.hello.nr_vis = cpu_to_le32(s->num_vis);
+    if (s->hello_done || in->version != XNA_PROTOCOL_VERSION ||
+        in->nr_vis != s->num_vis) {
+        uint32_t err = s->hello_done ? XNA_ERR_BAD_MSG : XNA_ERR_VERSION;
+
+        out.u.hello.status = cpu_to_le32(err);
+        xna_ctrl_send(s->ctrl, &out);
+        xna_fail(s, err, "HELLO: version %u, %u VIs (expected %u, %u)%s",
+                 in->version, in->nr_vis, XNA_PROTOCOL_VERSION, s->num_vis,
+                 s->hello_done ? ", repeated" : "");
+        return false;
+    }
+    s->hello_done = true;
+    xna_ctrl_send(s->ctrl, &out);
+    send_link(s);
+    local_macs_tell_guest(s);
+    for (i = 0; i < s->num_vis; i++) {
+        xna_vi_start(&s->vis[i]);
+    }
+    return true;
+}
+
+/* XnaCtrlOps.receive: one guest message; false when the device failed. */
+static bool ctrl_receive(void *opaque, const struct xna_msg *raw)
+{
+    XenNetAccel *s = opaque;
+    char why[64];
+    XnaWireMsg in;
+
+    if (xna_wire_msg_decode(raw, s->hello_done, s->num_vis, &in, why,
+                            sizeof(why)) != XNA_WIRE_OK) {
+        xna_fail(s, XNA_ERR_BAD_MSG, "%s", why);
+        return false;
+    }
+    trace_xna_ctrl_msg(s->xendev.name, in.type);
+    switch (in.type) {
+    case XNA_MSG_HELLO:
+        return handle_hello(s, &in);
+    case XNA_MSG_VI_RESET:
+        /* Rate-limited: a reset may be carried out later (xna-vi.c). */
+        xna_vi_reset(&s->vis[in.vi]);
+        return true;
+    default:
+        /* xna_wire_msg_decode() lets no other type through. */
+        xna_fail(s, XNA_ERR_BAD_MSG, "control message %u", in.type);
+        return false;
+    }
+}
+
+static void ctrl_error(void *opaque, uint32_t code, const char *msg)
+{
+    xna_fail(opaque, code, "%s", msg);
+}
+
+static const XnaCtrlOps xna_ctrl_ops = {
+    .receive = ctrl_receive,
+    .error = ctrl_error,
+};
 
 /*
  * A connect maps the whole pool and makes the NIC's VIs (for AF_XDP:
@@ -532,7 +628,7 @@ static void xen_net_accel_frontend_changed(XenDevice *xendev,
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
 
-    trace_xen_net_accel_frontend_changed(xendev->name, frontend_state);
+    trace_xna_frontend_changed(xendev->name, frontend_state);
 
     switch (frontend_state) {
     case XenbusStateInitialised:
@@ -695,8 +791,8 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "rx-yields", &s->stats.rx_yields);
     add_stat(obj, "drop-tx-nic", &s->stats.drop_tx_nic);
     add_stat(obj, "guest-errors", &s->stats.guest_errors);
-    add_stat(obj, "ctrl-msgs-in", &s->stats.ctrl_msgs_in);
-    add_stat(obj, "ctrl-msgs-out", &s->stats.ctrl_msgs_out);
+    add_stat(obj, "ctrl-msgs-in", &s->ctrl_stats.msgs_in);
+    add_stat(obj, "ctrl-msgs-out", &s->ctrl_stats.msgs_out);
     add_stat(obj, "connects", &s->stats.connects);
     add_stat(obj, "connects-deferred", &s->stats.connects_deferred);
 }
@@ -753,7 +849,6 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     s->connect_timer = timer_new_ns(QEMU_CLOCK_REALTIME, connect_timer_cb, s);
     s->connect_tokens = XNA_CONNECT_BURST;
     s->connect_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
-    g_queue_init(&s->ctrl_backlog);
     for (i = 0; i < XNA_MAX_VIS; i++) {
         s->vis[i].dev = s;
         s->vis[i].index = i;
@@ -792,7 +887,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     QLIST_INSERT_HEAD(&xna_devices, e, next);
     local_macs_tell_siblings(s, XNA_OP_ADD);
 
-    trace_xen_net_accel_realize(xendev->name, s->nic_kind, s->max_vis,
+    trace_xna_realize(xendev->name, s->nic_kind, s->max_vis,
                                 s->max_filters);
 }
 
@@ -802,7 +897,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     XnaDevEntry *e, *next;
     uint32_t i;
 
-    trace_xen_net_accel_unrealize(xendev->name);
+    trace_xna_unrealize(xendev->name);
     if (!s->nic) {
         /* Realize failed before the NIC was opened: nothing to undo. */
         return;

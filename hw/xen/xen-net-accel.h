@@ -1,8 +1,9 @@
 /*
  * xen-net-accel: device state shared by the device's files
  *
- * xen-net-accel.c   QOM device, xenstore negotiation, connect/disconnect
- * xna-ctrl.c        control channel (messages)
+ * xen-net-accel.c   QOM device, xenstore negotiation, connect/disconnect,
+ *                   what the control messages mean (HELLO, VI_RESET)
+ * xna-ctrl.c        control channel transport (xna-ctrl.h)
  * xna-vi.c          VI data path: TX ring -> NIC, NIC -> RX ring, filters
  * xna-vi-pool.c     receive straight into the guest's buffers (zero-copy)
  *
@@ -15,6 +16,7 @@
 #include "hw/xen/xen-bus.h"
 #include "net/net.h"
 #include "xen-net-accel/protocol.h"
+#include "xna-ctrl.h"
 #include "xna-filter-table.h"
 #include "xna-nic.h"
 #include "xna-tx-policy.h"
@@ -54,8 +56,6 @@ typedef struct XnaDevStats {
     uint64_t rx_yields;          /* RX round cut short to let others run */
     uint64_t drop_tx_nic;
     uint64_t guest_errors;       /* xenstore/control errors: disconnect */
-    uint64_t ctrl_msgs_in;
-    uint64_t ctrl_msgs_out;
     uint64_t connects;
     uint64_t connects_deferred;  /* waited for the connect rate limit */
 } XnaDevStats;
@@ -157,14 +157,9 @@ struct XenNetAccel {
     uint8_t **pool;              /* host address of each pool page */
     XnaMapping *pool_maps;
     uint32_t nr_pool_maps;
-    XnaMapping ctrl_map;
-    struct xna_ctrl_page *ctrl;
-    XenEventChannel *ctrl_evtchn;
+    XnaCtrl *ctrl;
+    XnaCtrlStats ctrl_stats;
     bool hello_done;
-    uint32_t ctrl_to_backend_cons;
-    uint32_t ctrl_to_guest_prod;
-    uint32_t msg_id;
-    GQueue ctrl_backlog;         /* struct xna_msg * waiting for room */
 
     XnaVi vis[XNA_MAX_VIS];
     XnaDevStats stats;
@@ -172,18 +167,12 @@ struct XenNetAccel {
 };
 
 /* xen-net-accel.c */
-void xna_hello_done(XenNetAccel *s);
 void xna_fail(XenNetAccel *s, uint32_t code, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
-
-/* xna-ctrl.c */
-bool xna_ctrl_event(void *opaque);
-void xna_ctrl_send(XenNetAccel *s, const struct xna_msg *msg);
-void xna_ctrl_send_vi(XenNetAccel *s, uint16_t type, uint32_t vi,
-                      uint32_t reason);
-void xna_ctrl_send_filter(XenNetAccel *s, uint32_t op,
-                          const XnaFilterKey *key, uint32_t vi);
-void xna_ctrl_reset(XenNetAccel *s);
+void xna_dev_send_vi_state(XenNetAccel *s, uint16_t type, uint32_t vi,
+                           uint32_t reason);
+void xna_dev_send_filter(XenNetAccel *s, uint32_t op,
+                         const XnaFilterKey *key, uint32_t vi);
 
 /* xna-vi.c */
 bool xna_vi_event(void *opaque);

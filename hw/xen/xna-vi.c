@@ -640,7 +640,7 @@ void xna_vi_start(XnaVi *vi)
     if (vi->index == 0) {
         xna_mac_filter_insert(vi->dev);
     }
-    xna_ctrl_send_vi(vi->dev, XNA_MSG_VI_UP, vi->index, 0);
+    xna_dev_send_vi_state(vi->dev, XNA_MSG_VI_UP, vi->index, 0);
     /* Traffic may already wait: the guest posted and kicked earlier. */
     vi_process_tx(vi);
     qemu_bh_schedule(vi->dev->rx_bh);
@@ -659,7 +659,7 @@ void xna_vi_stop(XnaVi *vi, uint32_t reason)
     }
     trace_xna_vi_down(vi->dev->xendev.name, vi->index, reason);
     xna_filters_remove_vi(vi->dev, vi->index);
-    xna_ctrl_send_vi(vi->dev, XNA_MSG_VI_DOWN, vi->index, reason);
+    xna_dev_send_vi_state(vi->dev, XNA_MSG_VI_DOWN, vi->index, reason);
 }
 
 /*
@@ -786,7 +786,7 @@ void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
         nc->filter_remove(s->nic, &evicted);
         s->stats.filters_evicted++;
         trace_xna_filter(s->xendev.name, "evict", evicted.kind, evicted_vi);
-        xna_ctrl_send_filter(s, XNA_OP_REMOVE, &evicted, evicted_vi);
+        xna_dev_send_filter(s, XNA_OP_REMOVE, &evicted, evicted_vi);
         /* fall through */
     case XNA_FILTER_INSERTED:
         if (nc->filter_insert(s->nic, key, vi) < 0) {
@@ -795,7 +795,7 @@ void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
         }
         s->stats.filters_inserted++;
         trace_xna_filter(s->xendev.name, "insert", key->kind, vi);
-        xna_ctrl_send_filter(s, XNA_OP_ADD, key, vi);
+        xna_dev_send_filter(s, XNA_OP_ADD, key, vi);
         break;
     case XNA_FILTER_REFRESHED:
     case XNA_FILTER_REJECTED:
@@ -810,7 +810,7 @@ static void filter_drop_one(const XnaFilterKey *key, unsigned int vi,
 
     XNA_NIC_GET_CLASS(s->nic)->filter_remove(s->nic, key);
     s->stats.filters_removed++;
-    xna_ctrl_send_filter(s, XNA_OP_REMOVE, key, vi);
+    xna_dev_send_filter(s, XNA_OP_REMOVE, key, vi);
 }
 
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
@@ -826,7 +826,7 @@ void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
         XNA_NIC_GET_CLASS(s->nic)->filter_remove(s->nic, &key);
         s->mac_filter_on = false;
         s->stats.filters_removed++;
-        xna_ctrl_send_filter(s, XNA_OP_REMOVE, &key, 0);
+        xna_dev_send_filter(s, XNA_OP_REMOVE, &key, 0);
     }
 }
 
@@ -849,5 +849,5 @@ void xna_mac_filter_insert(XenNetAccel *s)
     s->mac_filter_on = true;
     s->stats.filters_inserted++;
     trace_xna_filter(s->xendev.name, "insert", key.kind, 0);
-    xna_ctrl_send_filter(s, XNA_OP_ADD, &key, 0);
+    xna_dev_send_filter(s, XNA_OP_ADD, &key, 0);
 }

@@ -6,7 +6,7 @@
  * messages (raw 64-byte ones, or built from a few fields so that valid
  * sequences are easy to reach) and indices into the to_guest FIFO and
  * the backend's fields of the to_backend FIFO, interleaved with the
- * guest's xna_ctrl_recv/poll/arm/flush/send, HELLO and VI resets.
+ * guest's xna_front_ctrl_recv/poll/arm/flush/send, HELLO and VI resets.
  *
  * Invariants besides memory safety:
  *  - the guest writes only its own fields (to_guest.cons/prod_event,
@@ -14,7 +14,7 @@
  *    backend's, and never publishes more than the FIFO holds;
  *  - what it sends is well-formed (reserved 0, increasing ids, in the
  *    order sent);
- *  - xna_ctrl_poll takes at most its budget and says "more" exactly when
+ *  - xna_front_ctrl_poll takes at most its budget and says "more" exactly when
  *    messages wait, else leaves the FIFO empty and armed;
  *  - recv returns -EPROTO, 0 or 1; -EPROTO leaves the front FAILED, and
  *    FAILED is final (HELLO is sent once, as the module does); an applied
@@ -354,7 +354,7 @@ static void guest_recv(Fuzz *z, unsigned int budget)
     for (i = 0; i < budget; i++) {
         cons = c->to_guest.cons;
         before = *xna_front_stats(z->e->f);
-        r = xna_ctrl_recv(z->e->f, &msg);
+        r = xna_front_ctrl_recv(z->e->f, &msg);
         FUZZ_CHECK(r == 0 || r == 1 || r == -EPROTO, "recv %d", r);
         FUZZ_CHECK(c->to_guest.cons == cons + (r == 1), "cons %u -> %u",
                    cons, c->to_guest.cons);
@@ -392,7 +392,7 @@ static void guest_poll(Fuzz *z, unsigned int max)
     unsigned int n, i;
     bool more = true;
 
-    n = xna_ctrl_poll(z->e->f, msgs, max, &more);
+    n = xna_front_ctrl_poll(z->e->f, msgs, max, &more);
     FUZZ_CHECK(n <= max, "poll took %u of %u", n, max);
     FUZZ_CHECK(c->to_guest.cons == cons + n, "cons %u -> %u for %u", cons,
                c->to_guest.cons, n);
@@ -481,13 +481,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             guest_recv(&z, 1 + fin_u8(&in) % RECV_BUDGET);
             break;
         case 8:
-            xna_ctrl_arm(z.e->f);
+            xna_front_ctrl_arm(z.e->f);
             FUZZ_CHECK(c->to_guest.prod_event == c->to_guest.cons,
                        "prod_event %u, cons %u", c->to_guest.prod_event,
                        c->to_guest.cons);
             break;
         case 9:
-            FUZZ_CHECK(xna_ctrl_flush(z.e->f) <= XNA_CTRL_PENDING,
+            FUZZ_CHECK(xna_front_ctrl_flush(z.e->f) <= XNA_CTRL_PENDING,
                        "pending beyond the queue");
             break;
         case 10:
@@ -504,7 +504,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 12:                /* guest: any message (the API allows it) */
             build_msg(&in, &m);
-            r = xna_ctrl_send(z.e->f, &m);
+            r = xna_front_ctrl_send(z.e->f, &m);
             FUZZ_CHECK(r == 0 || r == -ENOSPC, "send %d", r);
             break;
         case 13:

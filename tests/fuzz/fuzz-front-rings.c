@@ -183,13 +183,13 @@ static void guest_ctrl(Fuzz *z)
     int i, r = 0;
 
     for (i = 0; i < 64; i++) {
-        r = xna_ctrl_recv(z->e->f, &m);
+        r = xna_front_ctrl_recv(z->e->f, &m);
         if (r != 1) {
             break;
         }
     }
     FUZZ_CHECK(r == 0, "control: %d", r);
-    xna_ctrl_arm(z->e->f);
+    xna_front_ctrl_arm(z->e->f);
 }
 
 static void note_tx_cons(Vi *v, uint32_t c)

@@ -274,11 +274,11 @@ static unsigned int guest_ctrl(Env *e)
     int r;
 
     do {
-        while ((r = xna_ctrl_recv(e->f, &m)) > 0) {
+        while ((r = xna_front_ctrl_recv(e->f, &m)) > 0) {
             n++;
         }
         g_assert_cmpint(r, ==, 0);
-    } while (xna_ctrl_arm(e->f));
+    } while (xna_front_ctrl_arm(e->f));
     return n;
 }
 
@@ -915,16 +915,16 @@ static void test_hello(void)
 
     be_hello_reply(e, 2, 0);
     be_send_type(e, XNA_MSG_VI_UP, 0, 0);
-    g_assert_true(xna_ctrl_pending(e->f));
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 1);
+    g_assert_true(xna_front_ctrl_pending(e->f));
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
     g_assert_cmpuint(m.type, ==, XNA_MSG_HELLO);
     g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_CONNECTING);
     g_assert_cmpuint(xna_front_num_vis(e->f), ==, 2);
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 1);
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
     g_assert_cmpuint(m.type, ==, XNA_MSG_VI_UP);
     g_assert_false(xna_front_ready(e->f));      /* VI 1 not up yet */
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 0);
-    g_assert_false(xna_ctrl_arm(e->f));
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 0);
+    g_assert_false(xna_front_ctrl_arm(e->f));
     g_assert_cmpuint(ctrl(e)->to_guest.prod_event, ==, 2);
     be_send_type(e, XNA_MSG_VI_UP, 1, 0);
     guest_ctrl(e);
@@ -1037,7 +1037,7 @@ static void test_ctrl_bad_messages(void)
 
     /* a prod far beyond cons breaks the FIFO */
     ctrl(e)->to_guest.prod = e->to_g_prod + XNA_CTRL_RING_SLOTS + 1;
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, -EPROTO);
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, -EPROTO);
     g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_FAILED);
     env_free(e);
 }
@@ -1064,7 +1064,7 @@ static void test_ctrl_error_link(void)
     m.u.error.vi = 0;
     m.u.error.detail = 42;
     be_send(e, &m);
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 1);
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
     g_assert_cmpuint(m.type, ==, XNA_MSG_ERROR);
     g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_FAILED);
     xna_front_last_error(e->f, &code, &vi, &detail);
@@ -1086,44 +1086,44 @@ static void test_ctrl_fifo_full(void)
     m.type = XNA_MSG_VI_RESET;
     for (i = 0; i < XNA_CTRL_RING_SLOTS; i++) {
         m.u.vi.vi = sent++;
-        g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);
+        g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);
     }
     g_assert_cmpuint(ctrl(e)->to_backend.prod, ==, XNA_CTRL_RING_SLOTS);
     g_assert_cmpuint(xna_front_stats(e->f)->ctrl_queued, ==, 0);
     /* full: held locally, cons_event armed */
     for (i = 0; i < XNA_CTRL_PENDING; i++) {
         m.u.vi.vi = sent++;
-        g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);
+        g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);
     }
     g_assert_cmpuint(xna_front_stats(e->f)->ctrl_queued, ==, XNA_CTRL_PENDING);
     g_assert_cmpuint(ctrl(e)->to_backend.prod, ==, XNA_CTRL_RING_SLOTS);
     g_assert_cmpuint(ctrl(e)->to_backend.cons_event, ==, 0);
     m.u.vi.vi = 1000;
-    g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, -ENOSPC);
+    g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, -ENOSPC);
 
     /* the backend drains a few; the guest flushes in order */
     for (i = 0; i < 5; i++) {
         g_assert_true(be_recv(e, &got));
         g_assert_cmpuint(got.u.vi.vi, ==, received++);
     }
-    g_assert_cmpuint(xna_ctrl_flush(e->f), ==, XNA_CTRL_PENDING - 5);
+    g_assert_cmpuint(xna_front_ctrl_flush(e->f), ==, XNA_CTRL_PENDING - 5);
     g_assert_cmpuint(ctrl(e)->to_backend.prod, ==, XNA_CTRL_RING_SLOTS + 5);
     g_assert_cmpuint(ctrl(e)->to_backend.cons_event, ==, 5);
     while (received < sent) {
         if (!be_recv(e, &got)) {
-            xna_ctrl_flush(e->f);
+            xna_front_ctrl_flush(e->f);
             g_assert_true(be_recv(e, &got));
         }
         g_assert_cmpuint(got.type, ==, XNA_MSG_VI_RESET);
         g_assert_cmpuint(got.u.vi.vi, ==, received++);
         g_assert_cmpuint(got.id, ==, received);
     }
-    g_assert_cmpuint(xna_ctrl_flush(e->f), ==, 0);
+    g_assert_cmpuint(xna_front_ctrl_flush(e->f), ==, 0);
 
     /* many more round trips: both FIFOs wrap many times */
     for (i = 0; i < 1000; i++) {
         m.u.vi.vi = sent++;
-        g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);
+        g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);
         g_assert_true(be_recv(e, &got));
         g_assert_cmpuint(got.u.vi.vi, ==, received++);
         be_filter(e, i & 1 ? XNA_OP_REMOVE : XNA_OP_ADD, 0,
@@ -1144,16 +1144,16 @@ static void test_ctrl_event_index(void)
 
     memset(&m, 0, sizeof(m));
     m.type = XNA_MSG_VI_RESET;
-    g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);          /* 0 -> 1 */
+    g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);          /* 0 -> 1 */
     g_assert_cmpuint(e->kicks[CTRL_PORT], ==, 1);
     /* the backend is busy: it will look at prod again by itself */
-    g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);          /* 1 -> 2 */
+    g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);          /* 1 -> 2 */
     g_assert_cmpuint(e->kicks[CTRL_PORT], ==, 1);
     /* the backend drained up to 2 and asks to be kicked past it */
     ctrl(e)->to_backend.prod_event = 2;
-    g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);          /* 2 -> 3 */
+    g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);          /* 2 -> 3 */
     g_assert_cmpuint(e->kicks[CTRL_PORT], ==, 2);
-    g_assert_cmpint(xna_ctrl_send(e->f, &m), ==, 0);          /* 3 -> 4 */
+    g_assert_cmpint(xna_front_ctrl_send(e->f, &m), ==, 0);          /* 3 -> 4 */
     g_assert_cmpuint(e->kicks[CTRL_PORT], ==, 2);
 
     /* receiving: the guest kicks only when the backend waits for room */
@@ -2156,7 +2156,7 @@ static void test_vi_reset(void)
 
     /* VI_DOWN: TX declines, the VI's flows are gone */
     be_send_type(e, XNA_MSG_VI_DOWN, 1, XNA_ERR_BAD_DESC);
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 1);
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
     g_assert_cmpuint(m.type, ==, XNA_MSG_VI_DOWN);
     g_assert_cmpuint(m.u.vi.reason, ==, XNA_ERR_BAD_DESC);
     g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_DOWN);
@@ -2423,7 +2423,7 @@ static void test_hostile_burst_vi_down(void)
     }
     /* the backend stops the VI; the control context applies it now */
     be_send_type(e, XNA_MSG_VI_DOWN, 0, XNA_ERR_BAD_DESC);
-    g_assert_cmpint(xna_ctrl_recv(e->f, &m), ==, 1);
+    g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
     g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_DOWN);
     for (; i < 10; i++) {
         build(buf, &s, i);
@@ -2675,7 +2675,7 @@ static void test_hostile_resume_new_backend(void)
 /*
  * Issue 14, item 10: a backend that keeps the control FIFO full kept
  * the module's control work in its loop forever (and remove or suspend,
- * flushing the workqueue, with it).  xna_ctrl_poll() takes at most its
+ * flushing the workqueue, with it).  xna_front_ctrl_poll() takes at most its
  * budget and says that more wait.
  */
 static void test_hostile_ctrl_flood(void)
@@ -2689,7 +2689,7 @@ static void test_hostile_ctrl_flood(void)
     e->flood = 100000;
     be_flood(e);
     for (calls = 0; calls < 100; calls++) {
-        n = xna_ctrl_poll(e->f, msgs, G_N_ELEMENTS(msgs), &more);
+        n = xna_front_ctrl_poll(e->f, msgs, G_N_ELEMENTS(msgs), &more);
         g_assert_cmpuint(n, ==, G_N_ELEMENTS(msgs));
         g_assert_true(more);
         g_assert_cmpuint(msgs[n - 1].type, ==, XNA_MSG_LINK);
@@ -2700,20 +2700,20 @@ static void test_hostile_ctrl_flood(void)
     /* it stops: the last calls drain the FIFO and arm the notification */
     e->flood = 0;
     do {
-        n = xna_ctrl_poll(e->f, msgs, G_N_ELEMENTS(msgs), &more);
+        n = xna_front_ctrl_poll(e->f, msgs, G_N_ELEMENTS(msgs), &more);
         g_assert_cmpuint(n, <=, G_N_ELEMENTS(msgs));
         total += n;
     } while (more);
     g_assert_cmpuint(total, ==, e->flooded);
     g_assert_cmpuint(ctrl(e)->to_guest.prod_event, ==, e->to_g_prod);
-    g_assert_cmpuint(xna_ctrl_poll(e->f, msgs, 8, &more), ==, 0);
+    g_assert_cmpuint(xna_front_ctrl_poll(e->f, msgs, 8, &more), ==, 0);
     g_assert_false(more);
     g_assert_cmpuint(xna_front_stats(e->f)->ctrl_bad_msgs, ==, 0);
     g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_READY);
 
     /* a broken FIFO ends the call: failed, nothing more to poll */
     ctrl(e)->to_guest.prod = e->to_g_prod + 100;
-    g_assert_cmpuint(xna_ctrl_poll(e->f, msgs, 8, &more), ==, 0);
+    g_assert_cmpuint(xna_front_ctrl_poll(e->f, msgs, 8, &more), ==, 0);
     g_assert_false(more);
     g_assert_cmpint(xna_front_state(e->f), ==, XNA_FRONT_FAILED);
     env_free(e);
