@@ -76,11 +76,6 @@ static bool check_properties(XenNetAccel *s, Error **errp)
         error_setg(errp, "nic=%s does not use a host-netdev", s->nic_kind);
         return false;
     }
-    if (strcmp(s->nic_kind, "afxdp") && (s->ifname || s->start_queue)) {
-        error_setg(errp, "nic=%s does not use ifname or start-queue",
-                   s->nic_kind);
-        return false;
-    }
     return check_range("max-vis", s->max_vis, 1, XNA_MAX_VIS, errp) &&
            check_range("max-filters", s->max_filters, 1,
                        XNA_MAX_FILTERS_PROP, errp) &&
@@ -209,7 +204,6 @@ static bool map_ring(XenNetAccel *s, uint32_t vi, const char *dir,
 static bool connect_vi(XenNetAccel *s, XnaVi *vi, uint32_t tx_entries,
                        uint32_t rx_entries, Error **errp)
 {
-    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
     g_autofree char *shared = g_strdup_printf("vi-%u/shared-ref", vi->index);
     g_autofree char *evtchn = g_strdup_printf("vi-%u/event-channel",
                                               vi->index);
@@ -232,7 +226,7 @@ static bool connect_vi(XenNetAccel *s, XnaVi *vi, uint32_t tx_entries,
     if (!vi->evtchn) {
         return false;
     }
-    if (nc->vi_alloc(s->nic, vi->index, errp) < 0) {
+    if (!xna_nic_vi_alloc(s->nic, vi->index, errp)) {
         return false;
     }
     vi->allocated = true;
@@ -255,7 +249,7 @@ static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
     xna_vi_pool_stop(vi);
     xna_filters_remove_vi(s, vi->index);
     if (vi->allocated) {
-        XNA_NIC_GET_CLASS(s->nic)->vi_free(s->nic, vi->index);
+        xna_nic_vi_free(s->nic, vi->index);
         vi->allocated = false;
     }
     if (vi->evtchn) {
@@ -736,7 +730,7 @@ static void get_nic_stat(Object *obj, Visitor *v, const char *name,
     uint64_t value;
 
     if (s->nic) {
-        XNA_NIC_GET_CLASS(s->nic)->get_stats(s->nic, &stats);
+        xna_nic_get_stats(s->nic, &stats);
     }
     value = *(uint64_t *)((uint8_t *)&stats + (uintptr_t)opaque);
     visit_type_uint64(v, name, &value, errp);
@@ -797,6 +791,30 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "connects-deferred", &s->stats.connects_deferred);
 }
 
+/*
+ * The settings that belong to one NIC kind are its object's properties:
+ * a kind without the property does not use the setting.
+ */
+static bool set_nic_kind_props(XenNetAccel *s, Error **errp)
+{
+    Object *nic = OBJECT(s->nic);
+
+    if (s->ifname || s->start_queue) {
+        const char *name = s->ifname ? "ifname" : "start-queue";
+
+        if (!object_property_find(nic, name)) {
+            error_setg(errp, "nic=%s does not use ifname or start-queue",
+                       s->nic_kind);
+            return false;
+        }
+    }
+    return (!s->ifname ||
+            object_property_set_str(nic, "ifname", s->ifname, errp)) &&
+           (!s->start_queue ||
+            object_property_set_uint(nic, "start-queue", s->start_queue,
+                                     errp));
+}
+
 static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
@@ -823,8 +841,6 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
         .max_vis = s->max_vis,
         .max_filters = s->max_filters,
         .mtu = s->mtu,
-        .ifname = s->ifname,
-        .start_queue = s->start_queue,
         .host = {
             .opaque = s,
             .rx_ready = xna_rx_ready,
@@ -832,11 +848,16 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
         },
         .owner = DEVICE(s),
     };
-    s->nic = xna_nic_new(s->nic_kind, &cfg, errp);
+    s->nic = xna_nic_create(s->nic_kind, errp);
     if (!s->nic) {
         return;
     }
-    XNA_NIC_GET_CLASS(s->nic)->get_caps(s->nic, &s->caps);
+    if (!set_nic_kind_props(s, errp) || !xna_nic_open(s->nic, &cfg, errp)) {
+        xna_nic_free(s->nic);
+        s->nic = NULL;
+        return;
+    }
+    s->caps = s->nic->caps;
     /* With mac-filter, one NIC filter is the guest's MAC, outside the LRU. */
     s->filters = xna_filter_table_new(MIN(s->max_filters,
                                           s->caps.max_filters) -

@@ -305,30 +305,28 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
     int queues;
     uint32_t i;
 
-    if (!cfg->ifname || !*cfg->ifname) {
+    if (!n->ifname || !*n->ifname) {
         error_setg(errp, "nic=afxdp needs an ifname property");
         return false;
     }
-    n->ifname = g_strdup(cfg->ifname);
-    n->ifindex = if_nametoindex(cfg->ifname);
+    n->ifindex = if_nametoindex(n->ifname);
     if (!n->ifindex) {
         error_setg_errno(errp, errno, "ifname=%s: no such interface",
-                         cfg->ifname);
+                         n->ifname);
         return false;
     }
-    queues = afxdp_rx_queues(cfg->ifname, errp);
+    queues = afxdp_rx_queues(n->ifname, errp);
     if (queues < 0) {
         return false;
     }
-    if (cfg->start_queue >= (uint32_t)queues ||
-        cfg->max_vis > (uint32_t)queues - cfg->start_queue) {
+    if (n->start_queue >= (uint32_t)queues ||
+        cfg->max_vis > (uint32_t)queues - n->start_queue) {
         error_setg(errp, "ifname=%s has %d receive queue(s): queues %u..%u "
-                   "(start-queue, max-vis) do not exist", cfg->ifname,
-                   queues, cfg->start_queue,
-                   cfg->start_queue + cfg->max_vis - 1);
+                   "(start-queue, max-vis) do not exist", n->ifname,
+                   queues, n->start_queue,
+                   n->start_queue + cfg->max_vis - 1);
         return false;
     }
-    n->start_queue = cfg->start_queue;
     n->max_vis = cfg->max_vis;
     n->max_filters = cfg->max_filters;
     memcpy(n->mac, cfg->conf->macaddr.a, sizeof(n->mac));
@@ -519,29 +517,29 @@ static bool afxdp_vi_copy_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
     return afxdp_vi_make_socket(n, v, errp);
 }
 
-static int afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
+static bool afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
     XnaAfxdpVi *v;
 
     if (vi >= n->max_vis || n->vis[vi].allocated) {
         error_setg(errp, "VI %u cannot be allocated", vi);
-        return -EINVAL;
+        return false;
     }
     v = &n->vis[vi];
     if (!n->prog && !afxdp_prog_start(n, errp)) {
-        return -EIO;
+        return false;
     }
     if (!afxdp_vi_copy_socket(n, v, errp)) {
         if (!n->nr_vis) {
             afxdp_prog_stop(n);
         }
-        return -EIO;
+        return false;
     }
     v->allocated = true;
     n->nr_vis++;
     trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, true);
-    return 0;
+    return true;
 }
 
 static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
@@ -903,10 +901,35 @@ static void afxdp_class_init(ObjectClass *oc, void *data)
     nc->get_stats = afxdp_get_stats;
 }
 
+/* The kind's own settings, set by the device before open. */
+static char *afxdp_get_ifname(Object *obj, Error **errp)
+{
+    return g_strdup(XNA_AFXDP_NIC(obj)->ifname);
+}
+
+static void afxdp_set_ifname(Object *obj, const char *value, Error **errp)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(obj);
+
+    g_free(n->ifname);
+    n->ifname = g_strdup(value);
+}
+
+static void afxdp_instance_init(Object *obj)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(obj);
+
+    object_property_add_str(obj, "ifname", afxdp_get_ifname,
+                            afxdp_set_ifname);
+    object_property_add_uint32_ptr(obj, "start-queue", &n->start_queue,
+                                   OBJ_PROP_FLAG_READWRITE);
+}
+
 static const TypeInfo afxdp_type_info = {
     .name = TYPE_XNA_AFXDP_NIC,
     .parent = TYPE_XNA_NIC,
     .instance_size = sizeof(XnaAfxdpNic),
+    .instance_init = afxdp_instance_init,
     .instance_finalize = afxdp_finalize,
     .class_init = afxdp_class_init,
 };

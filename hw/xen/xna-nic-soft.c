@@ -174,16 +174,16 @@ static void soft_get_caps(XnaNic *nic, XnaNicCaps *caps)
     caps->slow_path_samples = s->to_host != NULL;
 }
 
-static int soft_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
+static bool soft_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
 {
     XnaSoftNic *s = XNA_SOFT_NIC(nic);
 
     if (vi >= s->max_vis || s->vi_active[vi]) {
         error_setg(errp, "VI %u cannot be allocated", vi);
-        return -EINVAL;
+        return false;
     }
     s->vi_active[vi] = true;
-    return 0;
+    return true;
 }
 
 static void soft_vi_free(XnaNic *nic, uint32_t vi)

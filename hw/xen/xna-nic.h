@@ -106,7 +106,7 @@ typedef struct XnaNicPool {
     uint32_t entries;        /* buffers the VI may have posted at once */
 } XnaNicPool;
 
-/* What the NIC may call back into its owner. */
+/* What the NIC may call back into its owner, from QEMU's main loop only. */
 typedef struct XnaNicHost {
     void *opaque;
     /* Frames are waiting on @queue: the owner will call rx_burst. */
@@ -115,15 +115,19 @@ typedef struct XnaNicHost {
     void (*tx_ready)(void *opaque);
 } XnaNicHost;
 
+/*
+ * What every kind is opened with.  A kind's own settings (for afxdp:
+ * ifname, start-queue) are QOM properties of its object instead, set
+ * between xna_nic_create() and xna_nic_open().
+ */
 typedef struct XnaNicConfig {
-    NICConf *conf;           /* the device's mac and netdev properties */
-    NICPeers *host_peers;    /* host-netdev: the host side, if any */
+    /* The device's mac; for nic=netdev also its netdev (conf->peers). */
+    NICConf *conf;
+    NICPeers *host_peers;    /* nic=netdev: the host side, if any */
     const char *id;          /* for messages and the net client name */
     uint32_t max_vis;
     uint32_t max_filters;
     uint32_t mtu;
-    const char *ifname;      /* host interface (afxdp) */
-    uint32_t start_queue;    /* its first queue: VI n on start_queue + n */
     XnaNicHost host;
     DeviceState *owner;
 } XnaNicConfig;
@@ -131,60 +135,148 @@ typedef struct XnaNicConfig {
 struct XnaNic {
     Object parent_obj;
     XnaNicHost host;
+    const char *kind;        /* for messages: "netdev", "afxdp"... */
+    bool opened;
+    XnaNicCaps caps;         /* read once, at open */
 };
 
+/*
+ * The ops of a NIC kind.  Return conventions: ops that set something up
+ * return bool and fill @errp (false leaves the NIC as it was); filter ops
+ * return 0 or a negative errno; burst ops return how many frames they
+ * handled.  None may block: they run in QEMU's main loop.  The device
+ * calls them only through the xna_nic_*() functions below, which check
+ * the arguments they can and stand in for the optional ops.
+ */
 struct XnaNicClass {
     ObjectClass parent_class;
 
+    /*
+     * Required.  Set the NIC up for @cfg->max_vis VIs and
+     * @cfg->max_filters filters; no VI is allocated yet.  Called once.
+     */
     bool (*open)(XnaNic *nic, const XnaNicConfig *cfg, Error **errp);
+    /* Required.  Undo open: every VI was freed before. */
     void (*close)(XnaNic *nic);
+    /* Required.  What the NIC can do; read once, right after open. */
     void (*get_caps)(XnaNic *nic, XnaNicCaps *caps);
 
-    int (*vi_alloc)(XnaNic *nic, uint32_t vi, Error **errp);
+    /*
+     * Required.  Make VI @vi (< max_vis, not allocated) ready to send and
+     * receive.  After it, rx_burst(@vi) and tx_burst(@vi) may be called.
+     */
+    bool (*vi_alloc)(XnaNic *nic, uint32_t vi, Error **errp);
+    /*
+     * Required.  Free VI @vi: its queued frames are dropped, and the NIC
+     * calls no host callback for it any more.  Its filters were removed
+     * before.
+     */
     void (*vi_free)(XnaNic *nic, uint32_t vi);
 
-    /* 0, or -ENOSPC when the table is full, -EINVAL for a bad key. */
+    /*
+     * Required.  Steer frames that match @key (valid, of a kind in
+     * caps.filter_kinds) to VI @vi, replacing an entry with the same key.
+     * 0, -ENOSPC when the table is full, -EINVAL for a key or VI the NIC
+     * does not take.
+     */
     int (*filter_insert)(XnaNic *nic, const XnaFilterKey *key, uint32_t vi);
+    /* Required.  0, or -ENOENT when @key is not in the table. */
     int (*filter_remove)(XnaNic *nic, const XnaFilterKey *key);
 
     /*
-     * Send up to @n frames of @vi; returns how many were taken.  The NIC
+     * Required.  Send up to @n frames of allocated VI @vi; returns how
+     * many were taken (sent or dropped and counted).  Fewer than @n: the
+     * NIC is full, and calls host.tx_ready once it has room.  The NIC
      * copies what it keeps: frames belong to the caller on return.
      */
     uint32_t (*tx_burst)(XnaNic *nic, uint32_t vi, XnaFrame *frames,
                          uint32_t n);
     /*
-     * Take up to @n received frames of @queue (a VI or the default
-     * queue).  Their data stays valid until the next call on the queue.
-     * The NIC calls host.rx_ready for @queue again only after a call
-     * that returned 0: a caller that stops earlier must come back.
+     * Required.  Take up to @n received frames of @queue (an allocated VI
+     * or XNA_NIC_DEFAULT_QUEUE), 14..XNA_MAX_FRAME_LEN bytes each.  Their
+     * data stays valid until the next call on the queue.  The NIC calls
+     * host.rx_ready for @queue again only after a call that returned 0: a
+     * caller that stops earlier must come back.
      */
     uint32_t (*rx_burst)(XnaNic *nic, uint32_t queue, XnaFrame *frames,
                          uint32_t n);
-    /* The NIC may accept frames again (after an rx_burst made room). */
+    /* Optional.  The NIC may accept frames again (rx_burst made room). */
     void (*rx_resume)(XnaNic *nic);
 
+    /* Required.  Counters; fields the NIC does not have stay 0. */
     void (*get_stats)(XnaNic *nic, XnaNicStats *stats);
 
     /*
-     * Optional, with caps.pool_rx.  pool_attach: VI @vi receives into
-     * @pool from now on (false, with @errp, leaves it as it was): frames
-     * land at the first byte of buffers given with pool_rx_post (their
-     * offsets in the pool), and rx_burst returns them in the order the
-     * buffers were given, with data pointing into the pool.  Transmit is
-     * unchanged (tx_burst copies).  pool_detach: back to the NIC's own
-     * buffers; buffers given and not returned are the guest's again, and
-     * the NIC writes none of them any more.
+     * Optional, all three or none, and then caps.pool_rx.  pool_attach:
+     * VI @vi receives into @pool from now on (false, with @errp, leaves it
+     * as it was): frames land at the first byte of buffers given with
+     * pool_rx_post (their offsets in the pool), and rx_burst returns them
+     * in the order the buffers were given, with data pointing into the
+     * pool.  Transmit is unchanged (tx_burst copies).  pool_detach: back
+     * to the NIC's own buffers; buffers given and not returned are the
+     * guest's again, and the NIC writes none of them any more (the pool
+     * may be unmapped right after).  pool_rx_post: give buffers to the
+     * VI; returns how many it took (the rest may be given again later).
      */
     bool (*pool_attach)(XnaNic *nic, uint32_t vi, const XnaNicPool *pool,
                         Error **errp);
     void (*pool_detach)(XnaNic *nic, uint32_t vi);
-    /* Give buffers to the VI; returns how many it took. */
     uint32_t (*pool_rx_post)(XnaNic *nic, uint32_t vi, const uint64_t *bufs,
                              uint32_t n);
 };
 
-XnaNic *xna_nic_new(const char *kind, const XnaNicConfig *cfg, Error **errp);
+/*
+ * Create a NIC of @kind (QOM type "xna-nic-<kind>"), not open yet; NULL
+ * with @errp for an unknown kind.
+ */
+XnaNic *xna_nic_create(const char *kind, Error **errp);
+/*
+ * Open it: checks first that the kind has every required op and the
+ * pool ops all or none, then opens and reads the caps.
+ */
+bool xna_nic_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp);
+/* Close it if it was opened, and free it.  @nic may be NULL. */
 void xna_nic_free(XnaNic *nic);
+
+bool xna_nic_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp);
+void xna_nic_vi_free(XnaNic *nic, uint32_t vi);
+int xna_nic_filter_insert(XnaNic *nic, const XnaFilterKey *key,
+                          uint32_t vi);
+int xna_nic_filter_remove(XnaNic *nic, const XnaFilterKey *key);
+void xna_nic_get_stats(XnaNic *nic, XnaNicStats *stats);
+/* False, with @errp, when the NIC cannot receive into a pool. */
+bool xna_nic_pool_attach(XnaNic *nic, uint32_t vi, const XnaNicPool *pool,
+                         Error **errp);
+void xna_nic_pool_detach(XnaNic *nic, uint32_t vi);
+
+/* The per-burst ones, inline. */
+static inline uint32_t xna_nic_tx_burst(XnaNic *nic, uint32_t vi,
+                                        XnaFrame *frames, uint32_t n)
+{
+    return xna_nic_class(nic)->tx_burst(nic, vi, frames, n);
+}
+
+static inline uint32_t xna_nic_rx_burst(XnaNic *nic, uint32_t queue,
+                                        XnaFrame *frames, uint32_t n)
+{
+    return xna_nic_class(nic)->rx_burst(nic, queue, frames, n);
+}
+
+static inline void xna_nic_rx_resume(XnaNic *nic)
+{
+    XnaNicClass *nc = xna_nic_class(nic);
+
+    if (nc->rx_resume) {
+        nc->rx_resume(nic);
+    }
+}
+
+static inline uint32_t xna_nic_pool_rx_post(XnaNic *nic, uint32_t vi,
+                                            const uint64_t *bufs, uint32_t n)
+{
+    XnaNicClass *nc = xna_nic_class(nic);
+
+    return nc->pool_rx_post ? nc->pool_rx_post(nic, vi, bufs, n) : 0;
+}
 
 #endif /* HW_XEN_XNA_NIC_H */

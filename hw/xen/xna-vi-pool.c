@@ -57,11 +57,10 @@ static bool pool_memory_usable(void)
 bool xna_vi_pool_start(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = xna_nic_class(s->nic);
     Error *err = NULL;
     XnaNicPool pool;
 
-    if (!s->zero_copy || !s->caps.pool_rx || !nc->pool_attach ||
+    if (!s->zero_copy || !s->caps.pool_rx ||
         !pool_memory_usable() || s->nr_pool_maps != 1 ||
         s->mtu + XNA_POOL_L2_OVERHEAD > s->caps.pool_frame_max) {
         return false;
@@ -71,7 +70,7 @@ bool xna_vi_pool_start(XnaVi *vi)
         .len = (size_t)s->pool_pages * XNA_PAGE_SIZE,
         .entries = vi->rx_entries,
     };
-    if (!nc->pool_attach(s->nic, vi->index, &pool, &err)) {
+    if (!xna_nic_pool_attach(s->nic, vi->index, &pool, &err)) {
         /* A host limit (locked memory, say): copying still works. */
         warn_report_err(err);
         return false;
@@ -91,7 +90,7 @@ void xna_vi_pool_stop(XnaVi *vi)
         return;
     }
     /* After this the NIC writes no buffer of the guest's any more. */
-    xna_nic_class(s->nic)->pool_detach(s->nic, vi->index);
+    xna_nic_pool_detach(s->nic, vi->index);
     g_free(vi->rx_bufs);
     vi->rx_bufs = NULL;
     vi->pool_rx = false;
@@ -153,7 +152,6 @@ static bool pool_complete(XnaVi *vi, const XnaFrame *frame)
 static bool pool_give(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = xna_nic_class(s->nic);
     uint64_t bufs[XNA_POOL_BATCH];
     XnaWireRing ring = xna_vi_rx_ring(vi);
     int64_t posted = xna_rx_posted(vi);
@@ -192,7 +190,7 @@ static bool pool_give(XnaVi *vi)
             vi->rx_bufs[idx & (vi->rx_entries - 1)] = off;
             bufs[n] = off;
         }
-        taken = nc->pool_rx_post(s->nic, vi->index, bufs, n);
+        taken = xna_nic_pool_rx_post(s->nic, vi->index, bufs, n);
         vi->rx_given += taken;
         vi->stats.rx_pool_buffers = vi->rx_given - vi->rx_cons;
         if (taken < n) {
@@ -214,7 +212,6 @@ static bool pool_give(XnaVi *vi)
 bool xna_vi_pool_rx(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_POOL_BATCH];
     uint32_t n, i, rounds = 0;
 
@@ -225,7 +222,7 @@ bool xna_vi_pool_rx(XnaVi *vi)
         if (rounds++ == XNA_POOL_MAX_ROUNDS) {
             return true;
         }
-        n = nc->rx_burst(s->nic, vi->index, frames, XNA_POOL_BATCH);
+        n = xna_nic_rx_burst(s->nic, vi->index, frames, XNA_POOL_BATCH);
         for (i = 0; i < n; i++) {
             if (!pool_complete(vi, &frames[i])) {
                 qemu_log_mask(LOG_UNIMP, "xen-net-accel %s: VI %u: the NIC "

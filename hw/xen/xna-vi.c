@@ -117,7 +117,6 @@ static void tx_learn(XnaVi *vi, const XnaFrame *frame)
 static bool vi_process_tx(XnaVi *vi)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = xna_nic_class(s->nic);
     uint32_t old_cons = vi->tx_cons, prod;
     int rounds;
 
@@ -141,7 +140,7 @@ static bool vi_process_tx(XnaVi *vi)
                 vi->tx_cons = next;
                 continue;
             }
-            if (nc->tx_burst(s->nic, vi->index, &frame, 1) == 0) {
+            if (xna_nic_tx_burst(s->nic, vi->index, &frame, 1) == 0) {
                 vi->tx_blocked = true;  /* retried from xna_tx_ready */
                 break;
             }
@@ -388,12 +387,11 @@ void xna_rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
  */
 static void rx_learn_from_samples(XenNetAccel *s)
 {
-    XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_RX_BURST];
     XnaFlowInfo info;
     uint32_t n, i;
 
-    while ((n = nc->rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
+    while ((n = xna_nic_rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
                              XNA_RX_BURST)) > 0) {
         for (i = 0; i < n; i++) {
             s->stats.rx_host_samples++;
@@ -435,7 +433,6 @@ typedef enum RxResult {
 static RxResult rx_from_queue(XnaVi *vi, uint32_t queue)
 {
     XenNetAccel *s = vi->dev;
-    XnaNicClass *nc = xna_nic_class(s->nic);
     XnaFrame frames[XNA_RX_BURST];
     uint32_t n, i, rounds;
 
@@ -453,7 +450,7 @@ static RxResult rx_from_queue(XnaVi *vi, uint32_t queue)
         if (rounds == XNA_RX_MAX_ROUNDS) {
             return RX_BUDGET;
         }
-        n = nc->rx_burst(s->nic, queue, frames, rx_burst_size(posted));
+        n = xna_nic_rx_burst(s->nic, queue, frames, rx_burst_size(posted));
         if (n == 0) {
             return RX_DRAINED;
         }
@@ -512,13 +509,11 @@ void xna_rx_bh(void *opaque)
     XenNetAccel *s = opaque;
     bool starved[XNA_MAX_VIS] = { false };
     bool again = false, yield = false;
-    XnaNicClass *nc;
     uint32_t i;
 
     if (!s->nic) {
         return;
     }
-    nc = xna_nic_class(s->nic);
     if (s->caps.slow_path_samples) {
         rx_learn_from_samples(s);
     }
@@ -562,9 +557,7 @@ void xna_rx_bh(void *opaque)
             }
         }
     }
-    if (nc->rx_resume) {
-        nc->rx_resume(s->nic);
-    }
+    xna_nic_rx_resume(s->nic);
     if (again) {
         qemu_bh_schedule(s->rx_bh);
     }
@@ -765,7 +758,6 @@ static bool nic_has_kind(XenNetAccel *s, uint8_t kind)
 
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
 {
-    XnaNicClass *nc = XNA_NIC_GET_CLASS(s->nic);
     XnaFilterKey evicted;
     unsigned int evicted_vi;
 
@@ -783,13 +775,13 @@ void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
     switch (xna_filter_table_insert(s->filters, key, vi, &evicted,
                                     &evicted_vi)) {
     case XNA_FILTER_REPLACED:
-        nc->filter_remove(s->nic, &evicted);
+        xna_nic_filter_remove(s->nic, &evicted);
         s->stats.filters_evicted++;
         trace_xna_filter(s->xendev.name, "evict", evicted.kind, evicted_vi);
         xna_dev_send_filter(s, XNA_OP_REMOVE, &evicted, evicted_vi);
         /* fall through */
     case XNA_FILTER_INSERTED:
-        if (nc->filter_insert(s->nic, key, vi) < 0) {
+        if (xna_nic_filter_insert(s->nic, key, vi) < 0) {
             xna_filter_table_remove(s->filters, key);
             return;
         }
@@ -808,7 +800,7 @@ static void filter_drop_one(const XnaFilterKey *key, unsigned int vi,
 {
     XenNetAccel *s = opaque;
 
-    XNA_NIC_GET_CLASS(s->nic)->filter_remove(s->nic, key);
+    xna_nic_filter_remove(s->nic, key);
     s->stats.filters_removed++;
     xna_dev_send_filter(s, XNA_OP_REMOVE, key, vi);
 }
@@ -823,7 +815,7 @@ void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
         XnaFilterKey key;
 
         xna_filter_key_mac(&key, s->conf.macaddr.a);
-        XNA_NIC_GET_CLASS(s->nic)->filter_remove(s->nic, &key);
+        xna_nic_filter_remove(s->nic, &key);
         s->mac_filter_on = false;
         s->stats.filters_removed++;
         xna_dev_send_filter(s, XNA_OP_REMOVE, &key, 0);
@@ -843,7 +835,7 @@ void xna_mac_filter_insert(XenNetAccel *s)
         return;
     }
     xna_filter_key_mac(&key, s->conf.macaddr.a);
-    if (XNA_NIC_GET_CLASS(s->nic)->filter_insert(s->nic, &key, 0) < 0) {
+    if (xna_nic_filter_insert(s->nic, &key, 0) < 0) {
         return;
     }
     s->mac_filter_on = true;

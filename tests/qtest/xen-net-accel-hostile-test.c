@@ -240,7 +240,7 @@ static void test_vi_reset_storm(const void *mode)
     xna_env_start_front(&e, 1);
     e.tf.hold_notify = true;
     for (i = 0; i < 15; i++) {
-        g_assert_cmpint(xna_ctrl_send(e.tf.f, &msg), ==, 0);
+        g_assert_cmpint(xna_front_ctrl_send(e.tf.f, &msg), ==, 0);
     }
     xna_test_front_release(&e.tf);
     wait_stat(&e, "vi0-resets", 4);

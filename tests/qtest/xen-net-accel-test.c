@@ -923,7 +923,7 @@ static void test_bad_ctrl_unknown_message(const void *mode)
 
     xna_env_start(&e, mode, NULL);
     xna_env_start_front(&e, 1);
-    g_assert_cmpint(xna_ctrl_send(e.tf.f, &msg), ==, 0);
+    g_assert_cmpint(xna_front_ctrl_send(e.tf.f, &msg), ==, 0);
     g_assert_true(xna_env_backend_closing(&e));
     err_path = g_strdup_printf("%s/error", e.tf.dev.backend);
     err = xen_guest_xs_read_str(e.g, err_path);

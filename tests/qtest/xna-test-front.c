@@ -171,12 +171,12 @@ void xna_test_front_poll_ctrl(XnaTestFront *tf,
     struct xna_msg msg;
 
     do {
-        while (xna_ctrl_recv(tf->f, &msg) > 0) {
+        while (xna_front_ctrl_recv(tf->f, &msg) > 0) {
             if (fn) {
                 fn(opaque, &msg);
             }
         }
-    } while (xna_ctrl_arm(tf->f));
+    } while (xna_front_ctrl_arm(tf->f));
 }
 
 bool xna_test_front_wait(XnaTestFront *tf, bool (*cond)(void *opaque),
