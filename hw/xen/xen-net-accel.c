@@ -845,6 +845,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
             .opaque = s,
             .rx_ready = xna_rx_ready,
             .tx_ready = xna_tx_ready,
+            .vi_failed = xna_vi_failed,
         },
         .owner = DEVICE(s),
     };

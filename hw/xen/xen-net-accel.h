@@ -180,6 +180,7 @@ void xna_vi_start(XnaVi *vi);
 void xna_vi_stop(XnaVi *vi, uint32_t reason);
 void xna_rx_ready(void *opaque, uint32_t queue);
 void xna_tx_ready(void *opaque);
+void xna_vi_failed(void *opaque, uint32_t vi);
 void xna_rx_bh(void *opaque);
 void xna_tx_bh(void *opaque);
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);

@@ -184,6 +184,7 @@ int xna_xdp(struct xdp_md *ctx)
     __u32 zero = 0, vi;
     __u8 *dst = data;
     int has_flow;
+    long ret;
 
     cfg = bpf_map_lookup_elem(&xna_config, &zero);
     if (!cfg || dst + ETH_HLEN > (__u8 *)end) {
@@ -222,8 +223,14 @@ int xna_xdp(struct xdp_md *ctx)
         count(XNA_BPF_STAT_NO_VI_QUEUE);
         return XDP_PASS;
     }
+    /* No socket in the map (the VI's waits for its queue): passed. */
+    ret = bpf_redirect_map(&xna_xsks, vi, XDP_PASS);
+    if (ret != XDP_REDIRECT) {
+        count(XNA_BPF_STAT_PASSED);
+        return ret;
+    }
     count(vi == f->vi ? XNA_BPF_STAT_REDIRECTED : XNA_BPF_STAT_OTHER_QUEUE);
-    return bpf_redirect_map(&xna_xsks, vi, XDP_PASS);
+    return ret;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -45,11 +45,14 @@
 #define XNA_AFXDP_TX_RETRY_MS   1
 /*
  * A VI whose queue is busy tries again after 1 ms, then twice as long each
- * time up to XNA_AFXDP_SOCKET_STEP_MS; after XNA_AFXDP_SOCKET_WARN_MS it
- * says so once (another program's socket holds the queue) and goes on.
+ * time up to XNA_AFXDP_SOCKET_MAX_DELAY_MS.  After XNA_AFXDP_SOCKET_WARN_MS
+ * the queue is taken to be held by another program: the VI says so (once
+ * per VI) and goes on trying once per XNA_AFXDP_SOCKET_SLOW_DELAY_MS (an
+ * attempt costs a few milliseconds of the main loop).
  */
-#define XNA_AFXDP_SOCKET_STEP_MS    256
-#define XNA_AFXDP_SOCKET_WARN_MS    2000
+#define XNA_AFXDP_SOCKET_MAX_DELAY_MS   256
+#define XNA_AFXDP_SOCKET_WARN_MS        2000
+#define XNA_AFXDP_SOCKET_SLOW_DELAY_MS  1000
 /* Send buffer of a pool VI's packet socket (bytes of frames in flight). */
 #define XNA_AFXDP_PACKET_SNDBUF (4 * 1024 * 1024)
 
@@ -61,7 +64,12 @@ typedef struct XnaAfxdpVi {
     uint32_t index;
     bool allocated;
     XnaXsk *xsk;             /* NULL while a socket waits, or failed */
-    int pkt_fd;              /* pool VIs: AF_PACKET socket to send */
+    /*
+     * AF_PACKET socket to send: a pool VI's always (its socket has no
+     * transmit ring), a copy VI's while its socket waits.
+     */
+    int pkt_fd;
+    bool pool_attached;
     bool rx_armed;           /* the socket's fd handler is set */
 
     /*
@@ -74,9 +82,9 @@ typedef struct XnaAfxdpVi {
     XnaNicPool pool;
     bool socket_waiting;
     QEMUTimer *socket_timer;
-    int64_t socket_wait_ms;  /* since when the socket waits */
+    int64_t socket_wait_start_ms;
     uint32_t socket_delay_ms;
-    bool socket_warned;
+    bool socket_warned;      /* once per VI allocation */
     uint64_t *pending_bufs;  /* pool buffers given before the socket */
     uint32_t nr_pending_bufs;
 } XnaAfxdpVi;
@@ -420,11 +428,6 @@ static void afxdp_vi_drop_socket(XnaAfxdpNic *n, XnaAfxdpVi *v)
     v->xsk = NULL;
 }
 
-static bool afxdp_vi_socket_waits(XnaAfxdpVi *v)
-{
-    return v->socket_waiting;
-}
-
 static void afxdp_vi_socket_cancel(XnaAfxdpVi *v)
 {
     v->socket_waiting = false;
@@ -460,9 +463,8 @@ static bool afxdp_vi_make_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
         error_free(err);
         if (!v->socket_waiting) {
             v->socket_waiting = true;
-            v->socket_wait_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+            v->socket_wait_start_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
             v->socket_delay_ms = 1;
-            v->socket_warned = false;
         }
         trace_xna_afxdp_socket_busy(n->ifname, v->index, v->socket_delay_ms);
         timer_mod(v->socket_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
@@ -474,6 +476,12 @@ static bool afxdp_vi_make_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
     }
     if (v->nr_pending_bufs) {
         xna_xsk_pool_post(x, v->pending_bufs, v->nr_pending_bufs);
+    }
+    if (!v->pool_attached && v->pkt_fd >= 0) {
+        /* A copy VI sends through its socket again. */
+        qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
+        close(v->pkt_fd);
+        v->pkt_fd = -1;
     }
     afxdp_vi_socket_cancel(v);
     return true;
@@ -487,26 +495,39 @@ static void afxdp_vi_socket_retry(void *opaque)
     Error *err = NULL;
 
     if (!v->allocated || v->xsk) {
-        return;
-    }
-    if (!v->socket_warned &&
-        qemu_clock_get_ms(QEMU_CLOCK_REALTIME) - v->socket_wait_ms >
-        XNA_AFXDP_SOCKET_WARN_MS) {
-        /* Its flows take the slow path meanwhile: nothing is lost. */
-        warn_report("xen-net-accel: ifname=%s: queue %u is held by another "
-                    "AF_XDP socket; VI %u waits for it", n->ifname,
-                    n->start_queue + v->index, v->index);
-        v->socket_warned = true;
-    }
-    v->socket_delay_ms = MIN(v->socket_delay_ms * 2,
-                             XNA_AFXDP_SOCKET_STEP_MS);
-    if (!afxdp_vi_make_socket(n, v, &err)) {
-        error_report_err(err);
         afxdp_vi_socket_cancel(v);
         return;
     }
+    if (qemu_clock_get_ms(QEMU_CLOCK_REALTIME) - v->socket_wait_start_ms >
+        XNA_AFXDP_SOCKET_WARN_MS) {
+        if (!v->socket_warned) {
+            /* Its flows take the slow path meanwhile: nothing is lost. */
+            warn_report("xen-net-accel: ifname=%s: queue %u is held by "
+                        "another AF_XDP socket; VI %u waits for it",
+                        n->ifname, n->start_queue + v->index, v->index);
+            v->socket_warned = true;
+        }
+        v->socket_delay_ms = XNA_AFXDP_SOCKET_SLOW_DELAY_MS;
+    } else {
+        v->socket_delay_ms = MIN(v->socket_delay_ms * 2,
+                                 XNA_AFXDP_SOCKET_MAX_DELAY_MS);
+    }
+    if (!afxdp_vi_make_socket(n, v, &err)) {
+        /*
+         * Not a busy queue (the interface went, say): the VI cannot go
+         * on.  The device stops it (the guest falls back to netfront and
+         * may reset it); transmit that waited is dropped meanwhile.
+         */
+        error_report_err(err);
+        afxdp_vi_socket_cancel(v);
+        host->tx_ready(host->opaque);
+        if (host->vi_failed) {
+            host->vi_failed(host->opaque, v->index);
+        }
+        return;
+    }
     if (v->xsk) {
-        /* Transmit waited for the socket. */
+        /* Transmit may have waited for the socket. */
         host->tx_ready(host->opaque);
     }
 }
@@ -527,6 +548,7 @@ static bool afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
         return false;
     }
     v = &n->vis[vi];
+    v->socket_warned = false;
     if (!n->prog && !afxdp_prog_start(n, errp)) {
         return false;
     }
@@ -558,6 +580,7 @@ static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
         close(v->pkt_fd);
         v->pkt_fd = -1;
     }
+    v->pool_attached = false;
     v->allocated = false;
     trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, false);
     if (--n->nr_vis == 0) {
@@ -606,14 +629,16 @@ static bool afxdp_pool_attach(XnaNic *nic, uint32_t vi,
     XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
     int pkt;
 
-    if (!v || !v->allocated || v->pkt_fd >= 0) {
+    if (!v || !v->allocated || v->pool_attached) {
         error_setg(errp, "VI %u cannot take the pool", vi);
         return false;
     }
-    pkt = afxdp_packet_socket(n, errp);
+    /* A copy VI waiting for its socket may have one already. */
+    pkt = v->pkt_fd >= 0 ? v->pkt_fd : afxdp_packet_socket(n, errp);
     if (pkt < 0) {
         return false;
     }
+    v->pkt_fd = -1;
     /* One socket per queue: the copy socket must go first. */
     afxdp_vi_socket_cancel(v);
     afxdp_vi_drop_socket(n, v);
@@ -626,6 +651,7 @@ static bool afxdp_pool_attach(XnaNic *nic, uint32_t vi,
         return false;
     }
     v->pkt_fd = pkt;
+    v->pool_attached = true;
     return true;
 }
 
@@ -634,7 +660,7 @@ static void afxdp_pool_detach(XnaNic *nic, uint32_t vi)
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
     XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
 
-    if (!v || v->pkt_fd < 0) {
+    if (!v || !v->pool_attached) {
         return;
     }
     /* Closed, the socket writes no more into the guest's buffers. */
@@ -643,6 +669,7 @@ static void afxdp_pool_detach(XnaNic *nic, uint32_t vi)
     qemu_set_fd_handler(v->pkt_fd, NULL, NULL, NULL);
     close(v->pkt_fd);
     v->pkt_fd = -1;
+    v->pool_attached = false;
     afxdp_vi_copy_socket(n, v, &error_warn);
 }
 
@@ -653,13 +680,14 @@ static uint32_t afxdp_pool_rx_post(XnaNic *nic, uint32_t vi,
     XnaAfxdpVi *v = vi < XNA_MAX_VIS ? &n->vis[vi] : NULL;
     uint32_t room;
 
-    if (!v || !v->want_pool) {
+    if (!v || !v->pool_attached || !v->want_pool) {
         return 0;
     }
     if (v->xsk) {
-        return xna_xsk_pool_post(v->xsk, bufs, nr);
+        /* Guest offsets go only into a socket whose UMEM is the pool. */
+        return v->xsk->pool ? xna_xsk_pool_post(v->xsk, bufs, nr) : 0;
     }
-    if (!afxdp_vi_socket_waits(v)) {
+    if (!v->socket_waiting) {
         return 0;
     }
     /* Kept for the socket, as many as its fill ring will hold. */
@@ -759,11 +787,15 @@ static uint32_t afxdp_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
     XnaXsk *x = vi < XNA_MAX_VIS ? n->vis[vi].xsk : NULL;
     uint32_t i;
 
-    if (vi < XNA_MAX_VIS && n->vis[vi].pkt_fd >= 0) {
-        return afxdp_packet_send(n, &n->vis[vi], frames, nr);
+    if (vi >= XNA_MAX_VIS) {
+        return 0;
     }
-    if (!x && vi < XNA_MAX_VIS && afxdp_vi_socket_waits(&n->vis[vi])) {
-        return 0;                /* tx_ready follows the socket */
+    if (!x && n->vis[vi].socket_waiting && n->vis[vi].pkt_fd < 0) {
+        /* A copy VI waiting for its socket sends as a pool VI does. */
+        n->vis[vi].pkt_fd = afxdp_packet_socket(n, NULL);
+    }
+    if (n->vis[vi].pkt_fd >= 0) {
+        return afxdp_packet_send(n, &n->vis[vi], frames, nr);
     }
     if (!x) {
         n->stats.tx_dropped += nr;
@@ -848,7 +880,7 @@ static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
     for (i = 0; i < XNA_MAX_VIS; i++) {
         XnaXsk *x = n->vis[i].xsk;
 
-        stats->sockets_waiting += afxdp_vi_socket_waits(&n->vis[i]);
+        stats->sockets_waiting += n->vis[i].socket_waiting;
         if (x) {
             stats->pool_vis += x->pool;
             stats->zero_copy_vis += x->zero_copy;

@@ -84,7 +84,7 @@ typedef struct XnaNicStats {
     uint64_t host_tx_frames; /* host path: host -> wire */
     uint64_t pool_vis;       /* VIs receiving into the guest's pool now */
     uint64_t zero_copy_vis;  /* ...of which in driver zero-copy mode */
-    uint64_t sockets_waiting; /* afxdp: VIs waiting for their busy queue */
+    uint64_t sockets_waiting;   /* afxdp: VIs waiting for a busy queue */
     /* Receive losses in the NIC, where it can tell (XDP_STATISTICS) */
     uint64_t rx_no_buffer;   /* a VI's frame found no buffer to go in */
     uint64_t rx_ring_full;   /* ...or no room in the VI's receive ring */
@@ -113,6 +113,11 @@ typedef struct XnaNicHost {
     void (*rx_ready)(void *opaque, uint32_t queue);
     /* tx_burst took fewer frames than offered earlier, and has room now. */
     void (*tx_ready)(void *opaque);
+    /*
+     * Optional.  VI @vi can carry nothing any more (its host resources
+     * went): the owner stops it.  It stays allocated until vi_free.
+     */
+    void (*vi_failed)(void *opaque, uint32_t vi);
 } XnaNicHost;
 
 /*

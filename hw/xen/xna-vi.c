@@ -582,6 +582,16 @@ void xna_tx_bh(void *opaque)
     }
 }
 
+/* XnaNicHost.vi_failed: the NIC lost what carries VI @vi. */
+void xna_vi_failed(void *opaque, uint32_t vi)
+{
+    XenNetAccel *s = opaque;
+
+    if (vi < s->num_vis) {
+        xna_vi_stop(&s->vis[vi], XNA_ERR_NIC);
+    }
+}
+
 void xna_tx_ready(void *opaque)
 {
     XenNetAccel *s = opaque;

@@ -243,9 +243,15 @@ XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
      */
     x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_ZEROCOPY,
                      busy, &err);
-    if (!x && !*busy) {
+    if (!x) {
+        /*
+         * Busy in zero-copy mode may also mean a memory provider on the
+         * queue, which copy mode does not mind: the queue is busy only if
+         * copy mode finds it so too.
+         */
         error_free(err);
         err = NULL;
+        *busy = false;
         x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_COPY,
                          busy, &err);
     }

@@ -212,8 +212,19 @@ static char *qemu_args(unsigned int i)
 static void check_xdp_mode(unsigned int i, unsigned int vis)
 {
     BenchTarget *t = &targets[i];
-    uint64_t pool = t->ops->stat(t->dev, "nic-pool-vis");
     unsigned int want = t->xdp_copy ? 0 : vis;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    uint64_t pool;
+
+    /*
+     * A VI's socket waits a moment for its queue when it replaced another
+     * (nic-sockets-waiting): count the VIs once none waits.
+     */
+    while (t->ops->stat(t->dev, "nic-sockets-waiting") &&
+           g_get_monotonic_time() < deadline) {
+        g_usleep(1000);
+    }
+    pool = t->ops->stat(t->dev, "nic-pool-vis");
 
     g_printerr("  %s: %" PRIu64 " of %u VIs in the guest's pool\n",
                t->name, pool, vis);
