@@ -183,87 +183,64 @@ static bool map_pool(XenNetAccel *s, Error **errp)
     return true;
 }
 
-static bool map_ring(XenNetAccel *s, uint32_t vi, const char *dir,
-                     uint32_t entries, XnaMapping *maps,
-                     struct xna_desc **pages, Error **errp)
+/* What the guest granted for VI @vi, from its keys. */
+static bool read_vi_rings(XenNetAccel *s, uint32_t vi, uint32_t tx_entries,
+                          uint32_t rx_entries, XnaViRings *r, Error **errp)
 {
+    g_autofree char *shared = g_strdup_printf("vi-%u/shared-ref", vi);
+    g_autofree char *evtchn = g_strdup_printf("vi-%u/event-channel", vi);
     uint32_t k;
 
-    for (k = 0; k < entries / XNA_DESCS_PER_PAGE; k++) {
-        g_autofree char *key = g_strdup_printf("vi-%u/%s-ring-ref-%u", vi,
-                                               dir, k);
+    *r = (XnaViRings) { .tx_entries = tx_entries, .rx_entries = rx_entries };
+    if (!read_uint(s, shared, 0, UINT32_MAX, &r->shared_ref, errp) ||
+        !read_uint(s, evtchn, 0, UINT32_MAX, &r->port, errp)) {
+        return false;
+    }
+    for (k = 0; k < tx_entries / XNA_DESCS_PER_PAGE; k++) {
+        g_autofree char *key = g_strdup_printf("vi-%u/tx-ring-ref-%u", vi, k);
 
-        if (!map_one(s, key, &maps[k], errp)) {
+        if (!read_uint(s, key, 0, UINT32_MAX, &r->tx_refs[k], errp)) {
             return false;
         }
-        pages[k] = maps[k].addr;
+    }
+    for (k = 0; k < rx_entries / XNA_DESCS_PER_PAGE; k++) {
+        g_autofree char *key = g_strdup_printf("vi-%u/rx-ring-ref-%u", vi, k);
+
+        if (!read_uint(s, key, 0, UINT32_MAX, &r->rx_refs[k], errp)) {
+            return false;
+        }
     }
     return true;
 }
 
-static bool connect_vi(XenNetAccel *s, XnaVi *vi, uint32_t tx_entries,
-                       uint32_t rx_entries, Error **errp)
+/*
+ * The kernel writes received frames into the pool through its own mapping
+ * of the pool's pages.  Under emulated Xen (Xen-on-KVM, xen-sim) those are
+ * the guest's RAM, ordinary memory of this process.  Under real Xen they
+ * are gntdev mappings of the guest's frames, and on a PV dom0 the kernel's
+ * own mapping of such a page does not reach the guest's frame: the AF_XDP
+ * socket registers, then the kernel's first copy into it faults, and dom0
+ * panics (seen in the real-Xen test).  So under real Xen a VI copies.
+ */
+static bool pool_memory_usable(void)
 {
-    g_autofree char *shared = g_strdup_printf("vi-%u/shared-ref", vi->index);
-    g_autofree char *evtchn = g_strdup_printf("vi-%u/event-channel",
-                                              vi->index);
-    uint32_t port;
-
-    vi->tx_entries = tx_entries;
-    vi->rx_entries = rx_entries;
-    xna_vi_reset_cancel(vi);
-    if (!map_one(s, shared, &vi->shared_map, errp) ||
-        !map_ring(s, vi->index, "tx", tx_entries, vi->tx_map, vi->tx_pages,
-                  errp) ||
-        !map_ring(s, vi->index, "rx", rx_entries, vi->rx_map, vi->rx_pages,
-                  errp) ||
-        !read_uint(s, evtchn, 0, UINT32_MAX, &port, errp)) {
-        return false;
-    }
-    vi->shared = vi->shared_map.addr;
-    vi->evtchn = xen_device_bind_event_channel(&s->xendev, port,
-                                               xna_vi_event, vi, errp);
-    if (!vi->evtchn) {
-        return false;
-    }
-    if (!xna_nic_vi_alloc(s->nic, vi->index, errp)) {
-        return false;
-    }
-    vi->allocated = true;
-    return true;
+    return xen_mode != XEN_ATTACH;
 }
 
-static void disconnect_vi(XenNetAccel *s, XnaVi *vi)
-{
-    uint32_t k;
+/* Ethernet header and one VLAN tag in front of an MTU's payload. */
+#define XNA_POOL_L2_OVERHEAD    18
 
-    vi->up = false;
-    if (vi->held_len) {
-        vi->stats.drop_rx_no_buffer++;   /* it waited for buffers in vain */
-        vi->held_len = 0;
-    }
-    if (vi->reset_timer) {
-        xna_vi_reset_cancel(vi);   /* no reset waits for a gone VI */
-    }
-    /* Before the pool is unmapped: the NIC stops writing into it. */
-    xna_vi_pool_stop(vi);
-    xna_filters_remove_vi(s, vi->index);
-    if (vi->allocated) {
-        xna_nic_vi_free(s->nic, vi->index);
-        vi->allocated = false;
-    }
-    if (vi->evtchn) {
-        xen_device_unbind_event_channel(&s->xendev, vi->evtchn, &error_warn);
-        vi->evtchn = NULL;
-    }
-    for (k = 0; k < XNA_MAX_RING_PAGES; k++) {
-        unmap_refs(s, &vi->tx_map[k]);
-        unmap_refs(s, &vi->rx_map[k]);
-        vi->tx_pages[k] = NULL;
-        vi->rx_pages[k] = NULL;
-    }
-    unmap_refs(s, &vi->shared_map);
-    vi->shared = NULL;
+/* The pool as the VIs see it, and whether the NIC may receive into it. */
+static XnaViPool vi_pool(XenNetAccel *s)
+{
+    return (XnaViPool) {
+        .pages = s->pool,
+        .count = s->pool_pages,
+        .nic_rx = s->zero_copy && s->caps.pool_rx && pool_memory_usable() &&
+                  s->nr_pool_maps == 1 &&
+                  s->mtu + XNA_POOL_L2_OVERHEAD <= s->caps.pool_frame_max,
+        .base = s->nr_pool_maps == 1 ? s->pool[0] : NULL,
+    };
 }
 
 static void xna_disconnect(XenNetAccel *s)
@@ -274,8 +251,10 @@ static void xna_disconnect(XenNetAccel *s)
     xna_ctrl_close(s->ctrl);
     s->ctrl = NULL;
     s->hello_done = false;
-    for (i = 0; i < XNA_MAX_VIS; i++) {
-        disconnect_vi(s, &s->vis[i]);
+    for (i = 0; i < XNA_MAX_VIS && s->vis[i]; i++) {
+        /* Filters first: the NIC frees a VI only without any. */
+        xna_filters_remove_vi(s, i);
+        xna_vi_stop(s->vis[i]);
     }
     for (i = 0; i < s->nr_pool_maps; i++) {
         unmap_refs(s, &s->pool_maps[i]);
@@ -307,6 +286,7 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
     ERRP_GUARD();
     uint32_t version, generation, tx_entries, rx_entries, port, ctrl_ref, i;
     uint32_t total_refs;
+    XnaViPool pool;
 
     if (!read_uint(s, "generation", 0, UINT32_MAX, &generation, errp)) {
         return false;
@@ -345,8 +325,12 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
     if (!s->ctrl || !map_pool(s, errp)) {
         return false;
     }
+    pool = vi_pool(s);
     for (i = 0; i < s->num_vis; i++) {
-        if (!connect_vi(s, &s->vis[i], tx_entries, rx_entries, errp)) {
+        XnaViRings rings;
+
+        if (!read_vi_rings(s, i, tx_entries, rx_entries, &rings, errp) ||
+            !xna_vi_start(s->vis[i], &rings, &pool, errp)) {
             error_prepend(errp, "VI %u: ", i);
             return false;
         }
@@ -406,8 +390,8 @@ void xna_fail(XenNetAccel *s, uint32_t code, const char *fmt, ...)
     va_start(ap, fmt);
     s->fail_msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    for (i = 0; i < XNA_MAX_VIS; i++) {
-        s->vis[i].up = false;
+    for (i = 0; i < XNA_MAX_VIS && s->vis[i]; i++) {
+        xna_vi_halt(s->vis[i]);
     }
     qemu_bh_schedule(s->fail_bh);
 }
@@ -511,7 +495,7 @@ static bool handle_hello(XenNetAccel *s, const XnaWireMsg *in)
     send_link(s);
     local_macs_tell_guest(s);
     for (i = 0; i < s->num_vis; i++) {
-        xna_vi_start(&s->vis[i]);
+        xna_vi_up(s->vis[i]);
     }
     return true;
 }
@@ -534,7 +518,7 @@ static bool ctrl_receive(void *opaque, const struct xna_msg *raw)
         return handle_hello(s, &in);
     case XNA_MSG_VI_RESET:
         /* Rate-limited: a reset may be carried out later (xna-vi.c). */
-        xna_vi_reset(&s->vis[in.vi]);
+        xna_vi_reset(s->vis[in.vi]);
         return true;
     default:
         /* xna_wire_msg_decode() lets no other type through. */
@@ -685,7 +669,7 @@ static void add_stat(Object *obj, const char *name, uint64_t *v)
     object_property_add_uint64_ptr(obj, name, v, OBJ_PROP_FLAG_READ);
 }
 
-static void add_vi_stats(XenNetAccel *s, XnaVi *vi)
+static void add_vi_stats(XenNetAccel *s, uint32_t vi, XnaViStats *stats)
 {
     static const struct {
         const char *name;
@@ -714,11 +698,11 @@ static void add_vi_stats(XenNetAccel *s, XnaVi *vi)
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(fields); i++) {
-        g_autofree char *name = g_strdup_printf("vi%u-%s", vi->index,
+        g_autofree char *name = g_strdup_printf("vi%u-%s", vi,
                                                 fields[i].name);
 
         add_stat(OBJECT(s), name,
-                 (uint64_t *)((uint8_t *)&vi->stats + fields[i].offset));
+                 (uint64_t *)((uint8_t *)stats + fields[i].offset));
     }
 }
 
@@ -820,6 +804,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
     const uint8_t *mac;
     XnaNicConfig cfg;
+    XnaViOwner owner;
     XnaDevEntry *e;
     uint32_t i;
 
@@ -841,14 +826,9 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
         .max_vis = s->max_vis,
         .max_filters = s->max_filters,
         .mtu = s->mtu,
-        .host = {
-            .opaque = s,
-            .rx_ready = xna_rx_ready,
-            .tx_ready = xna_tx_ready,
-            .vi_failed = xna_vi_failed,
-        },
         .owner = DEVICE(s),
     };
+    xna_steer_nic_host(s, &cfg.host);
     s->nic = xna_nic_create(s->nic_kind, errp);
     if (!s->nic) {
         return;
@@ -863,22 +843,16 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     s->filters = xna_filter_table_new(MIN(s->max_filters,
                                           s->caps.max_filters) -
                                       (s->mac_filter ? 1 : 0));
-    s->rx_bh = qemu_bh_new_guarded(xna_rx_bh, s,
-                                   &DEVICE(s)->mem_reentrancy_guard);
-    s->tx_bh = qemu_bh_new_guarded(xna_tx_bh, s,
-                                   &DEVICE(s)->mem_reentrancy_guard);
+    xna_steer_init(s);
     s->fail_bh = qemu_bh_new(xna_fail_bh, s);
     s->connect_timer = timer_new_ns(QEMU_CLOCK_REALTIME, connect_timer_cb, s);
     s->connect_tokens = XNA_CONNECT_BURST;
     s->connect_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    xna_steer_vi_owner(s, &owner);
     for (i = 0; i < XNA_MAX_VIS; i++) {
-        s->vis[i].dev = s;
-        s->vis[i].index = i;
-        s->vis[i].reset_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
-                                             xna_vi_reset_timer, &s->vis[i]);
-        xna_vi_reset_init(&s->vis[i]);
+        s->vis[i] = xna_vi_new(i, &owner);
         if (i < s->max_vis) {
-            add_vi_stats(s, &s->vis[i]);
+            add_vi_stats(s, i, xna_vi_stats(s->vis[i]));
         }
     }
     add_dev_stats(s);
@@ -910,7 +884,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     local_macs_tell_siblings(s, XNA_OP_ADD);
 
     trace_xna_realize(xendev->name, s->nic_kind, s->max_vis,
-                                s->max_filters);
+                      s->max_filters);
 }
 
 static void xen_net_accel_unrealize(XenDevice *xendev)
@@ -933,7 +907,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
     local_macs_tell_siblings(s, XNA_OP_REMOVE);
     xna_disconnect(s);
     for (i = 0; i < XNA_MAX_VIS; i++) {
-        g_clear_pointer(&s->vis[i].reset_timer, timer_free);
+        g_clear_pointer(&s->vis[i], xna_vi_free);
     }
     g_clear_pointer(&s->connect_timer, timer_free);
     g_clear_pointer(&s->rx_bh, qemu_bh_delete);

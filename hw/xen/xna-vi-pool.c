@@ -17,11 +17,12 @@
  * the NIC cannot use.  The guest's rules for descriptors are the same in
  * both modes; only the device's choice of mode depends on them.
  *
- * Conditions, else the VI copies as before (docs/nic-ops.md): the
- * property zero-copy is on, the pool is one mapping, a frame of the MTU
- * fits in caps.pool_frame_max, and every buffer posted starts at least
- * caps.pool_headroom bytes into the pool and holds pool_frame_max bytes
- * (the guest module's 2 KiB buffers do).
+ * Conditions, else the VI copies as before (docs/nic-ops.md): the owner
+ * allows it (XnaViPool.nic_rx: the property zero-copy is on, the NIC can,
+ * the pool is one mapping, a frame of the MTU fits in caps.pool_frame_max,
+ * the pool's memory is the kernel's to write), and every buffer posted
+ * starts at least caps.pool_headroom bytes into the pool and holds
+ * pool_frame_max bytes (the guest module's 2 KiB buffers do).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,48 +30,29 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
-#include "qemu/atomic.h"
 #include "qemu/log.h"
-#include "xen-net-accel.h"
+#include "xna-vi-internal.h"
+#include "xna-ring.h"
 #include "trace.h"
 
 #define XNA_POOL_BATCH          64
 /* Bursts of one round of the RX bottom half, as NAPI's budget */
 #define XNA_POOL_MAX_ROUNDS     4
 
-/*
- * The kernel writes received frames into the pool through its own mapping
- * of the pool's pages.  Under emulated Xen (Xen-on-KVM, xen-sim) those are
- * the guest's RAM, ordinary memory of this process.  Under real Xen they
- * are gntdev mappings of the guest's frames, and on a PV dom0 the kernel's
- * own mapping of such a page does not reach the guest's frame: the AF_XDP
- * socket registers, then the kernel's first copy into it faults, and dom0
- * panics (seen in the real-Xen test).  So under real Xen a VI copies.
- */
-static bool pool_memory_usable(void)
-{
-    return xen_mode != XEN_ATTACH;
-}
-/* Ethernet header and one VLAN tag in front of an MTU's payload. */
-#define XNA_POOL_L2_OVERHEAD    18
-
 bool xna_vi_pool_start(XnaVi *vi)
 {
-    XenNetAccel *s = vi->dev;
     Error *err = NULL;
     XnaNicPool pool;
 
-    if (!s->zero_copy || !s->caps.pool_rx ||
-        !pool_memory_usable() || s->nr_pool_maps != 1 ||
-        s->mtu + XNA_POOL_L2_OVERHEAD > s->caps.pool_frame_max) {
+    if (!vi->pool.nic_rx || !vi->pool.base) {
         return false;
     }
     pool = (XnaNicPool) {
-        .base = s->pool[0],
-        .len = (size_t)s->pool_pages * XNA_PAGE_SIZE,
+        .base = vi->pool.base,
+        .len = (size_t)vi->pool.count * XNA_PAGE_SIZE,
         .entries = vi->rx_entries,
     };
-    if (!xna_nic_pool_attach(s->nic, vi->index, &pool, &err)) {
+    if (!xna_nic_pool_attach(vi->owner.nic, vi->index, &pool, &err)) {
         /* A host limit (locked memory, say): copying still works. */
         warn_report_err(err);
         return false;
@@ -78,24 +60,22 @@ bool xna_vi_pool_start(XnaVi *vi)
     vi->rx_bufs = g_new(uint64_t, vi->rx_entries);
     vi->rx_given = vi->rx_cons;
     vi->pool_rx = true;
-    trace_xna_vi_pool(s->xendev.name, vi->index, "start");
+    trace_xna_vi_pool(vi->owner.xendev->name, vi->index, "start");
     return true;
 }
 
 void xna_vi_pool_stop(XnaVi *vi)
 {
-    XenNetAccel *s = vi->dev;
-
     if (!vi->pool_rx) {
         return;
     }
     /* After this the NIC writes no buffer of the guest's any more. */
-    xna_nic_pool_detach(s->nic, vi->index);
+    xna_nic_pool_detach(vi->owner.nic, vi->index);
     g_free(vi->rx_bufs);
     vi->rx_bufs = NULL;
     vi->pool_rx = false;
     vi->stats.rx_pool_buffers = 0;
-    trace_xna_vi_pool(s->xendev.name, vi->index, "stop");
+    trace_xna_vi_pool(vi->owner.xendev->name, vi->index, "stop");
 }
 
 /*
@@ -105,36 +85,36 @@ void xna_vi_pool_stop(XnaVi *vi)
 static void pool_fallback(XnaVi *vi, const char *why)
 {
     vi->stats.pool_fallbacks++;
-    trace_xna_vi_pool(vi->dev->xendev.name, vi->index, why);
+    trace_xna_vi_pool(vi->owner.xendev->name, vi->index, why);
     xna_vi_pool_stop(vi);
 }
 
 /* A frame the NIC placed: it must be in the buffer of slot rx_cons. */
 static bool pool_complete(XnaVi *vi, const XnaFrame *frame)
 {
-    XenNetAccel *s = vi->dev;
+    const XnaNicCaps *caps = &vi->owner.nic->caps;
     uint32_t idx = vi->rx_cons;
     struct xna_desc *slot;
     XnaWireRing ring;
     uint64_t off;
 
-    if ((uintptr_t)frame->data < (uintptr_t)s->pool[0]) {
+    if ((uintptr_t)frame->data < (uintptr_t)vi->pool.base) {
         return false;
     }
-    off = frame->data - s->pool[0];
+    off = frame->data - vi->pool.base;
     if (idx == vi->rx_given || off != vi->rx_bufs[idx & (vi->rx_entries - 1)]
         || frame->len < XNA_MIN_FRAME_LEN ||
-        frame->len > s->caps.pool_frame_max) {
+        frame->len > caps->pool_frame_max) {
         return false;
     }
-    if (s->mac_filter_on && vi->index == 0) {
+    if (vi->rx_learning) {
         /* Learn from a copy of the headers: the buffer is the guest's. */
         uint8_t head[128];
         XnaFrame copy = { .data = head, .len = MIN(frame->len,
                                                    sizeof(head)) };
 
         memcpy(head, frame->data, copy.len);
-        xna_rx_learn_mac_filtered(s, &copy);
+        vi->owner.learn_rx(vi->owner.opaque, &copy);
     }
     ring = xna_vi_rx_ring(vi);
     slot = xna_wire_slot(&ring, idx);
@@ -151,10 +131,10 @@ static bool pool_complete(XnaVi *vi, const XnaFrame *frame)
 /* Give the NIC the buffers posted since the last call. */
 static bool pool_give(XnaVi *vi)
 {
-    XenNetAccel *s = vi->dev;
+    const XnaNicCaps *caps = &vi->owner.nic->caps;
     uint64_t bufs[XNA_POOL_BATCH];
     XnaWireRing ring = xna_vi_rx_ring(vi);
-    int64_t posted = xna_rx_posted(vi);
+    int64_t posted = xna_vi_rx_posted(vi);
     uint32_t end, n, taken;
 
     if (posted < 0) {
@@ -176,21 +156,21 @@ static bool pool_give(XnaVi *vi)
             struct xna_desc d;
             uint64_t off;
 
-            if (!xna_wire_desc_fetch(&ring, s->pool_pages, idx, &d) ||
+            if (!xna_wire_desc_fetch(&ring, vi->pool.count, idx, &d) ||
                 d.len < XNA_MIN_RX_BUFFER) {
                 xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", idx);
                 return false;
             }
             off = (uint64_t)d.page * XNA_PAGE_SIZE + d.offset;
-            if (off < s->caps.pool_headroom ||
-                d.len < s->caps.pool_frame_max) {
+            if (off < caps->pool_headroom ||
+                d.len < caps->pool_frame_max) {
                 pool_fallback(vi, "buffer the NIC cannot use");
                 return false;
             }
             vi->rx_bufs[idx & (vi->rx_entries - 1)] = off;
             bufs[n] = off;
         }
-        taken = xna_nic_pool_rx_post(s->nic, vi->index, bufs, n);
+        taken = xna_nic_pool_rx_post(vi->owner.nic, vi->index, bufs, n);
         vi->rx_given += taken;
         vi->stats.rx_pool_buffers = vi->rx_given - vi->rx_cons;
         if (taken < n) {
@@ -211,7 +191,6 @@ static bool pool_give(XnaVi *vi)
  */
 bool xna_vi_pool_rx(XnaVi *vi)
 {
-    XenNetAccel *s = vi->dev;
     XnaFrame frames[XNA_POOL_BATCH];
     uint32_t n, i, rounds = 0;
 
@@ -222,12 +201,14 @@ bool xna_vi_pool_rx(XnaVi *vi)
         if (rounds++ == XNA_POOL_MAX_ROUNDS) {
             return true;
         }
-        n = xna_nic_rx_burst(s->nic, vi->index, frames, XNA_POOL_BATCH);
+        n = xna_nic_rx_burst(vi->owner.nic, vi->index, frames,
+                             XNA_POOL_BATCH);
         for (i = 0; i < n; i++) {
             if (!pool_complete(vi, &frames[i])) {
                 qemu_log_mask(LOG_UNIMP, "xen-net-accel %s: VI %u: the NIC "
                               "returned a frame out of order; copying "
-                              "from now on\n", s->xendev.name, vi->index);
+                              "from now on\n", vi->owner.xendev->name,
+                              vi->index);
                 pool_fallback(vi, "frame out of order");
                 return false;
             }
@@ -251,7 +232,6 @@ bool xna_vi_pool_ask_for_buffers(XnaVi *vi)
     if (vi->rx_given - vi->rx_cons >= vi->rx_entries / 4 * 3) {
         return false;
     }
-    qatomic_set(&vi->shared->rx_prod_event, cpu_to_le32(vi->rx_given));
-    smp_mb();   /* publish the event index before re-reading rx_prod */
-    return le32_to_cpu(qatomic_read(&vi->shared->rx_prod)) != vi->rx_given;
+    return xna_ring_set_event(&vi->shared->rx_prod_event, vi->rx_given,
+                              &vi->shared->rx_prod) != vi->rx_given;
 }

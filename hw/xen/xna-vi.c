@@ -1,87 +1,82 @@
 /*
- * xen-net-accel: the VI data path
+ * xen-net-accel: a VI's life cycle and its transmit path
  *
  * TX: frames are copied once out of the guest's pool (so the guest cannot
- * change them while they are checked and sent), checksummed if asked, and
- * handed to the NIC; the flow they come from is learned.  RX: the NIC's
- * frames are copied into buffers the guest posted.  Every descriptor is
- * copied out of the ring once and validated; a bad one stops the VI.
- * Notifications follow the event-index rule both ways, so a busy ring is
- * not kicked per packet.  No grant operation happens here: the pool and
- * the rings were mapped at connect.
+ * change them while they are checked and sent), checksummed if asked,
+ * checked against dom0's policy and handed to the NIC; the flow they come
+ * from is reported to the owner.  Every descriptor is copied out of the
+ * ring once and validated; a bad one stops the VI.  Notifications follow
+ * the event-index rule both ways, so a busy ring is not kicked per
+ * packet.  No grant operation happens on the data path: the pool and the
+ * rings were mapped at start.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
 #include "qemu/log.h"
-#include "qemu/atomic.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
-#include "xen-net-accel.h"
+#include "xna-vi-internal.h"
 #include "xna-classify.h"
-#include "xna-wire.h"
+#include "xna-ring.h"
 #include "trace.h"
 
-#define XNA_RX_BURST            32
-#define XNA_RX_MAX_ROUNDS       4   /* bursts per queue per bottom half */
 #define XNA_TX_ROUNDS           4   /* re-checks of tx_prod per event */
 
-XnaWireRing xna_vi_tx_ring(XnaVi *vi)
-{
-    return (XnaWireRing) { .pages = vi->tx_pages, .entries = vi->tx_entries };
-}
-
-XnaWireRing xna_vi_rx_ring(XnaVi *vi)
-{
-    return (XnaWireRing) { .pages = vi->rx_pages, .entries = vi->rx_entries };
-}
-
-static XnaWirePool vi_pool(XnaVi *vi)
-{
-    return (XnaWirePool) { .pages = vi->dev->pool,
-                           .count = vi->dev->pool_pages };
-}
-
-static void vi_notify(XnaVi *vi)
+void xna_vi_notify(XnaVi *vi)
 {
     vi->stats.notifies++;
-    xen_device_notify_event_channel(&vi->dev->xendev, vi->evtchn, NULL);
+    xen_device_notify_event_channel(vi->owner.xendev, vi->evtchn, NULL);
 }
 
 void xna_vi_error(XnaVi *vi, uint32_t reason, const char *what,
                   uint32_t idx)
 {
     qemu_log_mask(LOG_GUEST_ERROR, "xen-net-accel %s: VI %u: %s at index "
-                  "%u; stopping the VI\n", vi->dev->xendev.name, vi->index,
+                  "%u; stopping the VI\n", vi->owner.xendev->name, vi->index,
                   what, idx);
-    trace_xna_vi_error(vi->dev->xendev.name, vi->index, what, idx);
+    trace_xna_vi_error(vi->owner.xendev->name, vi->index, what, idx);
     vi->stats.guest_errors++;
-    xna_vi_stop(vi, reason);
+    xna_vi_down(vi, reason);
 }
+
+/* Free posted RX buffers, or -1 after stopping the VI. */
+int64_t xna_vi_rx_posted(XnaVi *vi)
+{
+    uint32_t prod = xna_ring_read_index(&vi->shared->rx_prod);
+
+    if (!xna_ring_prod_ok(prod, vi->rx_cons, vi->rx_entries)) {
+        xna_vi_error(vi, XNA_ERR_BAD_INDEX, "RX producer out of range", prod);
+        return -1;
+    }
+    return prod - vi->rx_cons;
+}
+
+/* Transmit */
 
 /*
  * Collect the frame starting at @idx (published up to @prod) into the
- * device's frame buffer.  Returns the index after it, or @idx on error
- * (the VI is stopped then).
+ * VI's frame buffer.  Returns the index after it, or @idx on error (the
+ * VI is stopped then).
  */
 static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
                           XnaFrame *frame)
 {
-    XenNetAccel *s = vi->dev;
     XnaWireRing ring = xna_vi_tx_ring(vi);
-    XnaWirePool pool = vi_pool(vi);
+    XnaWirePool pool = xna_vi_wire_pool(vi);
     uint32_t len, next, bad;
     XnaWireStatus st;
 
-    st = xna_wire_tx_gather(&ring, &pool, idx, prod, s->frame_buf, &len,
+    st = xna_wire_tx_gather(&ring, &pool, idx, prod, vi->frame_buf, &len,
                             &next, &bad);
     if (st != XNA_WIRE_OK) {
         xna_vi_error(vi, xna_wire_status_reason(st),
                      xna_wire_status_text(st), bad);
         return idx;
     }
-    frame->data = s->frame_buf;
+    frame->data = vi->frame_buf;
     frame->len = len;
     frame->flags = 0;
     return next;
@@ -93,38 +88,36 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
  */
 static bool tx_allowed(XnaVi *vi, const XnaFrame *frame)
 {
-    XnaTxVerdict v = xna_tx_policy_check(&vi->dev->tx_policy, frame->data,
+    XnaTxVerdict v = xna_tx_policy_check(vi->owner.tx_policy, frame->data,
                                          frame->len);
 
     if (v == XNA_TX_OK) {
         return true;
     }
     vi->stats.drop_tx_policy++;
-    trace_xna_vi_tx_refused(vi->dev->xendev.name, vi->index, v);
+    trace_xna_vi_tx_refused(vi->owner.xendev->name, vi->index, v);
     return false;
 }
 
-/* Learn (or refresh) the flow the guest sends from. */
+/* Report the flow the guest sends from (the owner learns it). */
 static void tx_learn(XnaVi *vi, const XnaFrame *frame)
 {
     XnaFlowInfo info;
 
     if (xna_classify(frame->data, frame->len, &info) && info.has_flow) {
-        xna_filter_learn(vi->dev, &info.src_flow, vi->index);
+        vi->owner.learn_tx(vi->owner.opaque, vi->index, &info.src_flow);
     }
 }
 
-static bool vi_process_tx(XnaVi *vi)
+bool xna_vi_process_tx(XnaVi *vi)
 {
-    XenNetAccel *s = vi->dev;
     uint32_t old_cons = vi->tx_cons, prod;
     int rounds;
 
     for (rounds = 0; rounds < XNA_TX_ROUNDS && vi->up && !vi->tx_blocked;
          rounds++) {
-        prod = le32_to_cpu(qatomic_read(&vi->shared->tx_prod));
-        smp_rmb();           /* descriptors after the index */
-        if (prod - vi->tx_cons > vi->tx_entries) {
+        prod = xna_ring_read_index(&vi->shared->tx_prod);
+        if (!xna_ring_prod_ok(prod, vi->tx_cons, vi->tx_entries)) {
             xna_vi_error(vi, XNA_ERR_BAD_INDEX, "TX producer out of range",
                          prod);
             return true;
@@ -140,8 +133,8 @@ static bool vi_process_tx(XnaVi *vi)
                 vi->tx_cons = next;
                 continue;
             }
-            if (xna_nic_tx_burst(s->nic, vi->index, &frame, 1) == 0) {
-                vi->tx_blocked = true;  /* retried from xna_tx_ready */
+            if (xna_nic_tx_burst(vi->owner.nic, vi->index, &frame, 1) == 0) {
+                vi->tx_blocked = true;  /* see xna_vi_tx_resume() */
                 break;
             }
             vi->stats.tx_packets++;
@@ -153,461 +146,44 @@ static bool vi_process_tx(XnaVi *vi)
             break;
         }
         /* Drained: ask for a kick on the next frame, then look again. */
-        qatomic_set(&vi->shared->tx_prod_event, cpu_to_le32(vi->tx_cons));
-        smp_mb();   /* publish the event index, then re-check */
-        if (le32_to_cpu(qatomic_read(&vi->shared->tx_prod)) == vi->tx_cons) {
+        if (xna_ring_set_event(&vi->shared->tx_prod_event, vi->tx_cons,
+                               &vi->shared->tx_prod) == vi->tx_cons) {
             break;
         }
     }
     if (rounds == XNA_TX_ROUNDS && vi->up && !vi->tx_blocked) {
         /*
          * More frames came while we looked: the guest saw our event index
-         * before we moved it and did not kick.  Go on from a bottom half,
-         * so that one busy VI does not hold the main loop.
+         * before we moved it and did not kick.  Go on from the owner's
+         * bottom half, so that one busy VI does not hold the main loop.
          */
-        qemu_bh_schedule(s->tx_bh);
+        vi->owner.tx_wanted(vi->owner.opaque);
     }
     if (vi->tx_cons != old_cons) {
-        smp_wmb();           /* our reads of the buffers before the index */
-        qatomic_set(&vi->shared->tx_cons, cpu_to_le32(vi->tx_cons));
-        smp_mb();   /* publish tx_cons before reading the event */
-        if (xna_need_event(le32_to_cpu(qatomic_read(
-                               &vi->shared->tx_cons_event)),
-                           vi->tx_cons, old_cons)) {
-            vi_notify(vi);
+        /* Our reads of the buffers are done before the index moves. */
+        if (xna_ring_publish(&vi->shared->tx_cons,
+                             &vi->shared->tx_cons_event, vi->tx_cons,
+                             old_cons)) {
+            xna_vi_notify(vi);
         }
         return true;
     }
     return false;
 }
 
-/* Free posted RX buffers, or -1 after stopping the VI. */
-int64_t xna_rx_posted(XnaVi *vi)
+void xna_vi_tx_resume(XnaVi *vi)
 {
-    uint32_t prod = le32_to_cpu(qatomic_read(&vi->shared->rx_prod));
-
-    smp_rmb();  /* descriptors after the index */
-    if (prod - vi->rx_cons > vi->rx_entries) {
-        xna_vi_error(vi, XNA_ERR_BAD_INDEX, "RX producer out of range", prod);
-        return -1;
-    }
-    return prod - vi->rx_cons;
-}
-
-static void rx_count(XnaVi *vi, uint32_t len, uint16_t flags)
-{
-    if (flags & XNA_DESC_SLOW_PATH) {
-        vi->stats.rx_slow_packets++;
-        vi->stats.rx_slow_bytes += len;
-    } else {
-        vi->stats.rx_packets++;
-        vi->stats.rx_bytes += len;
+    if (vi->up && vi->tx_blocked) {
+        vi->tx_blocked = false;
+        xna_vi_process_tx(vi);
     }
 }
 
 /*
- * Copy @frame into the @posted buffers from rx_cons on.  Returns
- * XNA_WIRE_OK when it was placed, XNA_WIRE_NO_ROOM when it must wait for
- * more buffers (nothing written), XNA_WIRE_TOO_LONG when it never fits
- * (the guest's buffers are too small for it: dropped and counted), and
- * XNA_WIRE_BAD_DESC when the VI was stopped.
+ * The guest's kick: transmit, and look at its posted buffers.  (Named
+ * for make bench: one of the data path's entry points, xna-bench-cg.c.)
  */
-static XnaWireStatus rx_place(XnaVi *vi, const XnaFrame *frame,
-                              uint32_t posted, uint16_t flags)
-{
-    XnaWireRing ring = xna_vi_rx_ring(vi);
-    XnaWirePool pool = vi_pool(vi);
-    uint32_t next, bad;
-    XnaWireStatus st;
-
-    st = xna_wire_rx_place(&ring, &pool, vi->rx_cons, posted, frame->data,
-                           frame->len, flags, &next, &bad);
-    switch (st) {
-    case XNA_WIRE_OK:
-        vi->rx_cons = next;
-        rx_count(vi, frame->len, flags);
-        break;
-    case XNA_WIRE_TOO_LONG:
-        vi->stats.drop_rx_small_buffers++;
-        break;
-    case XNA_WIRE_NO_ROOM:
-        break;
-    default:
-        xna_vi_error(vi, XNA_ERR_BAD_DESC, "bad RX descriptor", bad);
-        st = XNA_WIRE_BAD_DESC;
-        break;
-    }
-    return st;
-}
-
-static void rx_publish(XnaVi *vi, uint32_t old_cons)
-{
-    if (vi->rx_cons == old_cons) {
-        return;
-    }
-    smp_wmb();               /* data and descriptors before the index */
-    qatomic_set(&vi->shared->rx_cons, cpu_to_le32(vi->rx_cons));
-    smp_mb();   /* publish rx_cons before reading the event */
-    if (xna_need_event(le32_to_cpu(qatomic_read(&vi->shared->rx_cons_event)),
-                       vi->rx_cons, old_cons)) {
-        vi_notify(vi);
-    }
-}
-
-static uint16_t rx_csum_flags(const XnaFrame *frame)
-{
-    if ((frame->flags & XNA_FRAME_CSUM_VALID) ||
-        xna_csum_verify(frame->data, frame->len)) {
-        return XNA_DESC_CSUM_VALID;
-    }
-    return 0;
-}
-
-/*
- * Frames are taken from the NIC only as many as surely fit in the posted
- * buffers (a frame uses at most XNA_MAX_FRAGS of them: xna_wire_rx_place
- * drops one that would need more), and at least one.  One that does not
- * fit waits in the VI's held frame until the guest posts more buffers:
- * receive loses nothing while the VI is up.
- */
-static uint32_t rx_burst_size(int64_t posted)
-{
-    return MAX(1, MIN(XNA_RX_BURST, posted / XNA_MAX_FRAGS));
-}
-
-/* Keep @frame until the guest posts more than the @posted buffers. */
-static void rx_hold(XnaVi *vi, const XnaFrame *frame, uint16_t flags,
-                    uint32_t posted)
-{
-    /* rx_from_queue() bounded the length; the copy must stay in held[]. */
-    if (frame->len > sizeof(vi->held)) {
-        vi->stats.drop_rx_bad_len++;
-        return;
-    }
-    memcpy(vi->held, frame->data, frame->len);
-    vi->held_len = frame->len;
-    vi->held_flags = flags;
-    vi->held_posted = posted;
-}
-
-/* Place the held frame; false while it still does not fit. */
-static bool rx_place_held(XnaVi *vi)
-{
-    XnaFrame frame = { .data = vi->held, .len = vi->held_len };
-    int64_t posted;
-
-    if (!vi->held_len) {
-        return true;
-    }
-    posted = xna_rx_posted(vi);
-    if (posted <= vi->held_posted) {
-        return false;        /* no new buffer since it did not fit */
-    }
-    switch (rx_place(vi, &frame, posted, vi->held_flags)) {
-    case XNA_WIRE_NO_ROOM:
-        vi->held_posted = posted;
-        return false;
-    case XNA_WIRE_BAD_DESC:
-        return false;        /* the VI stopped (and dropped it) */
-    default:
-        vi->held_len = 0;    /* placed, or dropped as too long */
-        return true;
-    }
-}
-
-/* Deliver @frame or hold it; false when it is held (stop for now). */
-static bool rx_deliver(XnaVi *vi, const XnaFrame *frame, uint32_t room,
-                       uint16_t flags)
-{
-    switch (rx_place(vi, frame, room, flags)) {
-    case XNA_WIRE_NO_ROOM:
-        rx_hold(vi, frame, flags, room);
-        return false;
-    case XNA_WIRE_BAD_DESC:
-        return false;
-    default:
-        return true;
-    }
-}
-
-static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
-{
-    const uint8_t *b = (const uint8_t *)key;
-    uint32_t h = 0;
-    size_t i;
-
-    for (i = 0; i < sizeof(*key); i++) {
-        h = h * 31 + b[i];
-    }
-    return h % s->num_vis;
-}
-
-/*
- * A frame of the default queue, the slow path: frames for the guest's MAC
- * teach the backend a flow; they and group-addressed frames reach the
- * guest (through VI 0, flagged XNA_DESC_SLOW_PATH); others are dropped.
- */
-static bool rx_slow_path_accept(XenNetAccel *s, const XnaFrame *frame)
-{
-    XnaFlowInfo info;
-
-    if (!xna_classify(frame->data, frame->len, &info)) {
-        return false;
-    }
-    if (!xna_mac_is_group(frame->data) &&
-        memcmp(frame->data, s->conf.macaddr.a, 6)) {
-        s->stats.drop_rx_not_for_guest++;
-        return false;
-    }
-    if (info.has_flow) {
-        xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
-    }
-    return true;
-}
-
-/*
- * With the guest MAC filter, frames reach VI 0 without the slow path:
- * learn (and announce) their flows there, so that the guest knows them
- * as fast and sends their replies through the VI.
- */
-void xna_rx_learn_mac_filtered(XenNetAccel *s, const XnaFrame *frame)
-{
-    XnaFlowInfo info;
-
-    if (xna_classify(frame->data, frame->len, &info) && info.has_flow) {
-        xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
-    }
-}
-
-/*
- * A NIC with a host path hands the guest its slow-path frames through the
- * host's stack and netfront, and the default queue only holds copies:
- * learn their flows, as from the slow path of a software NIC.  Drained
- * whether the guest is connected or not, so that no stale copy waits.
- */
-static void rx_learn_from_samples(XenNetAccel *s)
-{
-    XnaFrame frames[XNA_RX_BURST];
-    XnaFlowInfo info;
-    uint32_t n, i;
-
-    while ((n = xna_nic_rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
-                             XNA_RX_BURST)) > 0) {
-        for (i = 0; i < n; i++) {
-            s->stats.rx_host_samples++;
-            if (s->connected &&
-                xna_classify(frames[i].data, frames[i].len, &info) &&
-                info.has_flow && !xna_mac_is_group(frames[i].data) &&
-                !memcmp(frames[i].data, s->conf.macaddr.a, 6)) {
-                xna_filter_learn(s, &info.dst_flow,
-                                 flow_vi(s, &info.dst_flow));
-            }
-        }
-    }
-}
-
-/*
- * Frames from the NIC are bounded where they enter the device, whatever
- * the NIC (a -netdev peer may send anything its MTU allows).
- */
-static bool rx_len_ok(XnaVi *vi, const XnaFrame *frame)
-{
-    if (frame->len >= XNA_MIN_FRAME_LEN && frame->len <= XNA_MAX_FRAME_LEN) {
-        return true;
-    }
-    vi->stats.drop_rx_bad_len++;
-    return false;
-}
-
-typedef enum RxResult {
-    RX_DRAINED,              /* the NIC's queue is empty */
-    RX_STARVED,              /* waiting for the guest's buffers */
-    RX_BUDGET,               /* stopped with frames left: come back */
-} RxResult;
-
-/*
- * Move the frames of NIC queue @queue (the VI's own, or the default queue
- * for VI 0) into @vi's posted buffers, at most XNA_RX_MAX_ROUNDS bursts
- * per call, so that a flood does not hold the main loop.
- */
-static RxResult rx_from_queue(XnaVi *vi, uint32_t queue)
-{
-    XenNetAccel *s = vi->dev;
-    XnaFrame frames[XNA_RX_BURST];
-    uint32_t n, i, rounds;
-
-    for (rounds = 0; vi->up; rounds++) {
-        uint32_t batch_start = vi->rx_cons;
-        int64_t posted;
-
-        if (!rx_place_held(vi)) {
-            return RX_STARVED;
-        }
-        posted = xna_rx_posted(vi);
-        if (posted <= 0) {
-            return RX_STARVED;
-        }
-        if (rounds == XNA_RX_MAX_ROUNDS) {
-            return RX_BUDGET;
-        }
-        n = xna_nic_rx_burst(s->nic, queue, frames, rx_burst_size(posted));
-        if (n == 0) {
-            return RX_DRAINED;
-        }
-        for (i = 0; i < n && vi->up; i++) {
-            uint32_t room = posted - (vi->rx_cons - batch_start);
-            uint16_t flags;
-
-            if (!rx_len_ok(vi, &frames[i])) {
-                continue;
-            }
-            flags = rx_csum_flags(&frames[i]);
-            if (queue == XNA_NIC_DEFAULT_QUEUE) {
-                if (!rx_slow_path_accept(s, &frames[i])) {
-                    continue;
-                }
-                flags |= XNA_DESC_SLOW_PATH;
-            } else if (s->mac_filter_on && vi->index == 0) {
-                xna_rx_learn_mac_filtered(s, &frames[i]);
-            }
-            if (!rx_deliver(vi, &frames[i], room, flags)) {
-                break;
-            }
-        }
-        /*
-         * rx_burst_size() leaves only the last frame to wait; should the
-         * rest of a burst find no room all the same, it is dropped and
-         * counted rather than kept (one held frame per VI).
-         */
-        if (i + 1 < n) {
-            vi->stats.drop_rx_no_buffer += n - i - 1;
-        }
-    }
-    return RX_DRAINED;
-}
-
-/*
- * Ask for a kick when the guest posts more buffers, then look again: the
- * guest may have posted just before it saw the new event index.  With a
- * frame held, the buffers posted so far are too few for it: ask for a
- * kick at the next post beyond them, and call it progress only when
- * there is one (else the bottom half would spin on a frame that waits).
- */
-static bool rx_ask_for_buffers(XnaVi *vi)
-{
-    uint32_t want = vi->rx_cons + (vi->held_len ? vi->held_posted : 0);
-    int64_t posted;
-
-    qatomic_set(&vi->shared->rx_prod_event, cpu_to_le32(want));
-    smp_mb();   /* publish the event index before re-reading rx_prod */
-    posted = xna_rx_posted(vi);
-    return posted > (vi->held_len ? vi->held_posted : 0);
-}
-
-void xna_rx_bh(void *opaque)
-{
-    XenNetAccel *s = opaque;
-    bool starved[XNA_MAX_VIS] = { false };
-    bool again = false, yield = false;
-    uint32_t i;
-
-    if (!s->nic) {
-        return;
-    }
-    if (s->caps.slow_path_samples) {
-        rx_learn_from_samples(s);
-    }
-    if (!s->connected) {
-        return;
-    }
-    for (i = 0; i < s->num_vis; i++) {
-        s->vis[i].rx_old_cons = s->vis[i].rx_cons;
-    }
-    for (i = 0; i < s->num_vis; i++) {
-        if (s->vis[i].pool_rx) {
-            again |= xna_vi_pool_rx(&s->vis[i]);
-        }
-        /* Not "else": the pool may have fallen back to copying. */
-        if (s->vis[i].up && !s->vis[i].pool_rx) {
-            RxResult r = rx_from_queue(&s->vis[i], i);
-
-            starved[i] = r == RX_STARVED;
-            yield |= r == RX_BUDGET;
-        }
-    }
-    /* Never into VI 0's buffers while the NIC receives into them. */
-    if (!s->caps.slow_path_samples && s->vis[0].up && !s->vis[0].pool_rx) {
-        RxResult r = rx_from_queue(&s->vis[0], XNA_NIC_DEFAULT_QUEUE);
-
-        starved[0] |= r == RX_STARVED;
-        yield |= r == RX_BUDGET;
-    }
-    if (yield) {
-        s->stats.rx_yields++;
-        again = true;
-    }
-    for (i = 0; i < s->num_vis; i++) {
-        XnaVi *vi = &s->vis[i];
-
-        if (vi->up) {
-            rx_publish(vi, vi->rx_old_cons);
-            if (vi->pool_rx ? xna_vi_pool_ask_for_buffers(vi) :
-                rx_ask_for_buffers(vi) && starved[i]) {
-                again = true;
-            }
-        }
-    }
-    xna_nic_rx_resume(s->nic);
-    if (again) {
-        qemu_bh_schedule(s->rx_bh);
-    }
-}
-
-void xna_rx_ready(void *opaque, uint32_t queue)
-{
-    XenNetAccel *s = opaque;
-
-    qemu_bh_schedule(s->rx_bh);
-}
-
-void xna_tx_bh(void *opaque)
-{
-    XenNetAccel *s = opaque;
-    uint32_t i;
-
-    for (i = 0; i < s->num_vis; i++) {
-        if (s->vis[i].up) {
-            vi_process_tx(&s->vis[i]);
-        }
-    }
-}
-
-/* XnaNicHost.vi_failed: the NIC lost what carries VI @vi. */
-void xna_vi_failed(void *opaque, uint32_t vi)
-{
-    XenNetAccel *s = opaque;
-
-    if (vi < s->num_vis) {
-        xna_vi_stop(&s->vis[vi], XNA_ERR_NIC);
-    }
-}
-
-void xna_tx_ready(void *opaque)
-{
-    XenNetAccel *s = opaque;
-    uint32_t i;
-
-    for (i = 0; i < s->num_vis; i++) {
-        XnaVi *vi = &s->vis[i];
-
-        if (vi->up && vi->tx_blocked) {
-            vi->tx_blocked = false;
-            vi_process_tx(vi);
-        }
-    }
-}
-
-bool xna_vi_event(void *opaque)
+static bool xna_vi_event(void *opaque)
 {
     XnaVi *vi = opaque;
     bool progress;
@@ -616,16 +192,18 @@ bool xna_vi_event(void *opaque)
         return false;
     }
     vi->stats.kicks++;
-    progress = vi_process_tx(vi);
+    progress = xna_vi_process_tx(vi);
     /* The guest may have posted buffers: deliver what waits for them. */
-    qemu_bh_schedule(vi->dev->rx_bh);
+    vi->owner.rx_wanted(vi->owner.opaque);
     return progress;
 }
 
-void xna_vi_start(XnaVi *vi)
+/* Protocol state */
+
+void xna_vi_up(XnaVi *vi)
 {
-    if (vi->dev->failing) {
-        return;              /* the device disconnects from fail_bh */
+    if (!vi->started || vi->halted || vi->up) {
+        return;              /* a failing owner disconnects: stay down */
     }
     vi->tx_cons = 0;
     vi->rx_cons = 0;
@@ -637,32 +215,47 @@ void xna_vi_start(XnaVi *vi)
     qatomic_set(&vi->shared->rx_prod_event, 0);
     smp_wmb();  /* indices reset before the VI goes up */
     vi->up = true;
-    trace_xna_vi_up(vi->dev->xendev.name, vi->index);
+    trace_xna_vi_up(vi->owner.xendev->name, vi->index);
     xna_vi_pool_start(vi);
-    /* Before VI_UP: the guest may send as soon as it reads that. */
-    if (vi->index == 0) {
-        xna_mac_filter_insert(vi->dev);
-    }
-    xna_dev_send_vi_state(vi->dev, XNA_MSG_VI_UP, vi->index, 0);
+    /* The owner's filters, then VI_UP: the guest may send at once. */
+    vi->owner.up(vi->owner.opaque, vi->index);
     /* Traffic may already wait: the guest posted and kicked earlier. */
-    vi_process_tx(vi);
-    qemu_bh_schedule(vi->dev->rx_bh);
+    xna_vi_process_tx(vi);
+    vi->owner.rx_wanted(vi->owner.opaque);
 }
 
-void xna_vi_stop(XnaVi *vi, uint32_t reason)
+/* Down, without telling anyone: the common part of down and stop. */
+static void vi_quiesce(XnaVi *vi)
+{
+    vi->up = false;
+    xna_vi_pool_stop(vi);
+    xna_vi_rx_drop_held(vi);
+}
+
+void xna_vi_down(XnaVi *vi, uint32_t reason)
 {
     if (!vi->up) {
         return;
     }
+    vi_quiesce(vi);
+    trace_xna_vi_down(vi->owner.xendev->name, vi->index, reason);
+    vi->owner.down(vi->owner.opaque, vi->index, reason);
+}
+
+void xna_vi_halt(XnaVi *vi)
+{
+    vi->halted = true;
     vi->up = false;
-    xna_vi_pool_stop(vi);
-    if (vi->held_len) {
-        vi->stats.drop_rx_no_buffer++;
-        vi->held_len = 0;
-    }
-    trace_xna_vi_down(vi->dev->xendev.name, vi->index, reason);
-    xna_filters_remove_vi(vi->dev, vi->index);
-    xna_dev_send_vi_state(vi->dev, XNA_MSG_VI_DOWN, vi->index, reason);
+}
+
+bool xna_vi_is_up(XnaVi *vi)
+{
+    return vi->up;
+}
+
+void xna_vi_set_rx_learning(XnaVi *vi, bool on)
+{
+    vi->rx_learning = on;
 }
 
 /*
@@ -670,7 +263,9 @@ void xna_vi_stop(XnaVi *vi, uint32_t reason)
  * reopen sockets for it): a token bucket lets XNA_RESET_BURST resets
  * through at once and one per XNA_RESET_INTERVAL_NS after that.  A reset
  * beyond that waits for its token on a timer; those asked for meanwhile
- * are the same reset, so a storm costs one reset per interval.
+ * are the same reset, so a storm costs one reset per interval.  The
+ * bucket is kept across connections: a guest that reconnects does not
+ * get its resets back (connects have their own bucket).
  */
 #define XNA_RESET_BURST         4
 #define XNA_RESET_INTERVAL_NS   (100 * SCALE_MS)
@@ -689,26 +284,15 @@ static void reset_refill(XnaVi *vi, int64_t now)
     }
 }
 
-static void vi_reset_now(XnaVi *vi)
+static void reset_now(XnaVi *vi)
 {
     vi->reset_tokens--;
     vi->stats.resets++;
-    xna_vi_stop(vi, XNA_ERR_NONE);
-    xna_vi_start(vi);
+    xna_vi_down(vi, XNA_ERR_NONE);
+    xna_vi_up(vi);
 }
 
-void xna_vi_reset_init(XnaVi *vi)
-{
-    vi->reset_tokens = XNA_RESET_BURST;
-    vi->reset_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
-    xna_vi_reset_cancel(vi);
-}
-
-/*
- * The bucket is kept across connections: a guest that reconnects does
- * not get its resets back (connects have their own bucket).
- */
-void xna_vi_reset_cancel(XnaVi *vi)
+static void reset_cancel(XnaVi *vi)
 {
     vi->reset_pending = false;
     timer_del(vi->reset_timer);
@@ -718,37 +302,36 @@ void xna_vi_reset(XnaVi *vi)
 {
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
 
-    if (vi->reset_pending) {
+    if (vi->reset_pending || !vi->started) {
         return;
     }
     reset_refill(vi, now);
-    trace_xna_vi_reset(vi->dev->xendev.name, vi->index, !vi->reset_tokens);
+    trace_xna_vi_reset(vi->owner.xendev->name, vi->index, !vi->reset_tokens);
     if (!vi->reset_tokens) {
         /*
          * Stop it now: the guest has reset its half of the shared page
          * already, and the VI must not go on with those indices.  The
          * stop of a VI that is down costs nothing; the start waits.
          */
-        xna_vi_stop(vi, XNA_ERR_NONE);
+        xna_vi_down(vi, XNA_ERR_NONE);
         vi->reset_pending = true;
         vi->stats.resets_deferred++;
         timer_mod(vi->reset_timer,
                   vi->reset_refill_ns + XNA_RESET_INTERVAL_NS);
         return;
     }
-    vi_reset_now(vi);
+    reset_now(vi);
 }
 
-void xna_vi_reset_timer(void *opaque)
+static void reset_timer_cb(void *opaque)
 {
     XnaVi *vi = opaque;
-    XenNetAccel *s = vi->dev;
 
     if (!vi->reset_pending) {
         return;
     }
     vi->reset_pending = false;
-    if (!s->connected || s->failing || vi->index >= s->num_vis) {
+    if (!vi->started || vi->halted) {
         return;
     }
     reset_refill(vi, qemu_clock_get_ns(QEMU_CLOCK_REALTIME));
@@ -756,100 +339,134 @@ void xna_vi_reset_timer(void *opaque)
         xna_vi_reset(vi);    /* early wake-up: wait on */
         return;
     }
-    vi_reset_now(vi);
+    reset_now(vi);
 }
 
-/* Filters */
+/* Life cycle */
 
-static bool nic_has_kind(XenNetAccel *s, uint8_t kind)
+XnaVi *xna_vi_new(uint32_t index, const XnaViOwner *owner)
 {
-    return s->caps.filter_kinds & (1u << kind);
+    XnaVi *vi = g_new0(XnaVi, 1);
+
+    vi->index = index;
+    vi->owner = *owner;
+    vi->reset_tokens = XNA_RESET_BURST;
+    vi->reset_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    vi->reset_timer = timer_new_ns(QEMU_CLOCK_REALTIME, reset_timer_cb, vi);
+    return vi;
 }
 
-void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
+void xna_vi_free(XnaVi *vi)
 {
-    XnaFilterKey evicted;
-    unsigned int evicted_vi;
-
-    if (vi >= s->num_vis || !s->vis[vi].up || !nic_has_kind(s, key->kind)) {
-        return;
-    }
-    /* A flow the guest may not answer through a VI stays slow. */
-    if (key->kind != XNA_FILTER_MAC &&
-        !xna_tx_policy_addr_allowed(&s->tx_policy,
-                                    key->kind == XNA_FILTER_IPV6_TCP ||
-                                    key->kind == XNA_FILTER_IPV6_UDP,
-                                    key->dst_addr)) {
-        return;
-    }
-    switch (xna_filter_table_insert(s->filters, key, vi, &evicted,
-                                    &evicted_vi)) {
-    case XNA_FILTER_REPLACED:
-        xna_nic_filter_remove(s->nic, &evicted);
-        s->stats.filters_evicted++;
-        trace_xna_filter(s->xendev.name, "evict", evicted.kind, evicted_vi);
-        xna_dev_send_filter(s, XNA_OP_REMOVE, &evicted, evicted_vi);
-        /* fall through */
-    case XNA_FILTER_INSERTED:
-        if (xna_nic_filter_insert(s->nic, key, vi) < 0) {
-            xna_filter_table_remove(s->filters, key);
-            return;
-        }
-        s->stats.filters_inserted++;
-        trace_xna_filter(s->xendev.name, "insert", key->kind, vi);
-        xna_dev_send_filter(s, XNA_OP_ADD, key, vi);
-        break;
-    case XNA_FILTER_REFRESHED:
-    case XNA_FILTER_REJECTED:
-        break;
+    if (vi) {
+        xna_vi_stop(vi);
+        timer_free(vi->reset_timer);
+        g_free(vi);
     }
 }
 
-static void filter_drop_one(const XnaFilterKey *key, unsigned int vi,
-                            void *opaque)
+XnaViStats *xna_vi_stats(XnaVi *vi)
 {
-    XenNetAccel *s = opaque;
-
-    xna_nic_filter_remove(s->nic, key);
-    s->stats.filters_removed++;
-    xna_dev_send_filter(s, XNA_OP_REMOVE, key, vi);
+    return &vi->stats;
 }
 
-void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
+static void *map_one(XnaVi *vi, uint32_t *ref, Error **errp)
 {
-    if (!s->filters) {
-        return;              /* realize failed before the table existed */
-    }
-    xna_filter_table_remove_vi(s->filters, vi, filter_drop_one, s);
-    if (vi == 0 && s->mac_filter_on) {
-        XnaFilterKey key;
+    return xen_device_map_grant_refs(vi->owner.xendev, ref, 1,
+                                     PROT_READ | PROT_WRITE, errp);
+}
 
-        xna_filter_key_mac(&key, s->conf.macaddr.a);
-        xna_nic_filter_remove(s->nic, &key);
-        s->mac_filter_on = false;
-        s->stats.filters_removed++;
-        xna_dev_send_filter(s, XNA_OP_REMOVE, &key, 0);
+static void unmap_one(XnaVi *vi, void *addr, uint32_t *ref)
+{
+    if (addr) {
+        xen_device_unmap_grant_refs(vi->owner.xendev, addr, ref, 1,
+                                    &error_warn);
     }
 }
 
 /*
- * mac-filter: all unicast frames to the guest's MAC go to VI 0, flows
- * learned or not.  It is kept out of the LRU table: it is never evicted.
+ * Ring pages are mapped one by one and indexed page by page, so that no
+ * two grants need to be contiguous (Xen-on-KVM cannot map them so).
  */
-void xna_mac_filter_insert(XenNetAccel *s)
+static bool map_ring(XnaVi *vi, const char *dir, uint32_t entries,
+                     uint32_t *refs, struct xna_desc **pages, Error **errp)
 {
-    XnaFilterKey key;
+    uint32_t k;
 
-    if (!s->mac_filter || s->mac_filter_on || !s->vis[0].up ||
-        !nic_has_kind(s, XNA_FILTER_MAC)) {
+    for (k = 0; k < entries / XNA_DESCS_PER_PAGE; k++) {
+        pages[k] = map_one(vi, &refs[k], errp);
+        if (!pages[k]) {
+            error_prepend(errp, "%s ring page %u: ", dir, k);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool xna_vi_start(XnaVi *vi, const XnaViRings *rings, const XnaViPool *pool,
+                  Error **errp)
+{
+    xna_vi_stop(vi);             /* a start without a stop before */
+    vi->started = true;          /* xna_vi_stop() undoes what was done */
+    vi->halted = false;
+    vi->tx_entries = rings->tx_entries;
+    vi->rx_entries = rings->rx_entries;
+    vi->shared_ref = rings->shared_ref;
+    memcpy(vi->tx_refs, rings->tx_refs, sizeof(vi->tx_refs));
+    memcpy(vi->rx_refs, rings->rx_refs, sizeof(vi->rx_refs));
+    vi->pool = *pool;
+    reset_cancel(vi);
+    vi->shared = map_one(vi, &vi->shared_ref, errp);
+    if (!vi->shared) {
+        error_prepend(errp, "shared page: ");
+        return false;
+    }
+    if (!map_ring(vi, "TX", vi->tx_entries, vi->tx_refs, vi->tx_pages,
+                  errp) ||
+        !map_ring(vi, "RX", vi->rx_entries, vi->rx_refs, vi->rx_pages,
+                  errp)) {
+        return false;
+    }
+    vi->evtchn = xen_device_bind_event_channel(vi->owner.xendev, rings->port,
+                                               xna_vi_event, vi, errp);
+    if (!vi->evtchn) {
+        return false;
+    }
+    if (!xna_nic_vi_alloc(vi->owner.nic, vi->index, errp)) {
+        return false;
+    }
+    vi->allocated = true;
+    return true;
+}
+
+void xna_vi_stop(XnaVi *vi)
+{
+    uint32_t k;
+
+    if (!vi->started) {
         return;
     }
-    xna_filter_key_mac(&key, s->conf.macaddr.a);
-    if (xna_nic_filter_insert(s->nic, &key, 0) < 0) {
-        return;
+    /* Before anything is unmapped: the NIC stops writing into the pool. */
+    vi_quiesce(vi);
+    reset_cancel(vi);        /* no reset waits for a gone VI */
+    if (vi->allocated) {
+        xna_nic_vi_free(vi->owner.nic, vi->index);
+        vi->allocated = false;
     }
-    s->mac_filter_on = true;
-    s->stats.filters_inserted++;
-    trace_xna_filter(s->xendev.name, "insert", key.kind, 0);
-    xna_dev_send_filter(s, XNA_OP_ADD, &key, 0);
+    if (vi->evtchn) {
+        xen_device_unbind_event_channel(vi->owner.xendev, vi->evtchn,
+                                        &error_warn);
+        vi->evtchn = NULL;
+    }
+    for (k = 0; k < XNA_MAX_RING_PAGES; k++) {
+        unmap_one(vi, vi->tx_pages[k], &vi->tx_refs[k]);
+        unmap_one(vi, vi->rx_pages[k], &vi->rx_refs[k]);
+        vi->tx_pages[k] = NULL;
+        vi->rx_pages[k] = NULL;
+    }
+    unmap_one(vi, vi->shared, &vi->shared_ref);
+    vi->shared = NULL;
+    memset(&vi->pool, 0, sizeof(vi->pool));
+    vi->started = false;
+    vi->halted = false;
 }

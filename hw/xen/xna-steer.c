@@ -1,0 +1,353 @@
+/*
+ * xen-net-accel: steering, the device's side of the data path
+ *
+ * Which frames go where: flows are learned from the slow path and from
+ * what the guest sends, kept in the filter book (xna-filter-table.c) and
+ * mirrored into the NIC, which then steers them to their VI.  The bottom
+ * halves here move frames between the NIC's queues and the VIs (each VI
+ * moves its own: xna-vi.h); the slow path reaches the guest through VI 0
+ * when the NIC has no host path.  This file is the device's: the VIs
+ * reach it only through the XnaViOwner callbacks it hands them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/main-loop.h"
+#include "xen-net-accel.h"
+#include "xna-classify.h"
+#include "trace.h"
+
+#define XNA_RX_BURST            32
+
+static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
+{
+    const uint8_t *b = (const uint8_t *)key;
+    uint32_t h = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(*key); i++) {
+        h = h * 31 + b[i];
+    }
+    return h % s->num_vis;
+}
+
+/*
+ * A frame of the default queue, the slow path: frames for the guest's MAC
+ * teach the backend a flow; they and group-addressed frames reach the
+ * guest (through VI 0, flagged XNA_DESC_SLOW_PATH); others are dropped.
+ */
+static bool rx_slow_path_accept(void *opaque, const XnaFrame *frame)
+{
+    XenNetAccel *s = opaque;
+    XnaFlowInfo info;
+
+    if (!xna_classify(frame->data, frame->len, &info)) {
+        return false;
+    }
+    if (!xna_mac_is_group(frame->data) &&
+        memcmp(frame->data, s->conf.macaddr.a, 6)) {
+        s->stats.drop_rx_not_for_guest++;
+        return false;
+    }
+    if (info.has_flow) {
+        xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
+    }
+    return true;
+}
+
+/*
+ * With the guest MAC filter, frames reach VI 0 without the slow path:
+ * learn (and announce) their flows there, so that the guest knows them
+ * as fast and sends their replies through the VI.
+ */
+static void rx_learn_mac_filtered(void *opaque, const XnaFrame *frame)
+{
+    XenNetAccel *s = opaque;
+    XnaFlowInfo info;
+
+    if (xna_classify(frame->data, frame->len, &info) && info.has_flow) {
+        xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
+    }
+}
+
+/*
+ * A NIC with a host path hands the guest its slow-path frames through the
+ * host's stack and netfront, and the default queue only holds copies:
+ * learn their flows, as from the slow path of a software NIC.  Drained
+ * whether the guest is connected or not, so that no stale copy waits.
+ */
+static void rx_learn_from_samples(XenNetAccel *s)
+{
+    XnaFrame frames[XNA_RX_BURST];
+    XnaFlowInfo info;
+    uint32_t n, i;
+
+    while ((n = xna_nic_rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
+                             XNA_RX_BURST)) > 0) {
+        for (i = 0; i < n; i++) {
+            s->stats.rx_host_samples++;
+            if (s->connected &&
+                xna_classify(frames[i].data, frames[i].len, &info) &&
+                info.has_flow && !xna_mac_is_group(frames[i].data) &&
+                !memcmp(frames[i].data, s->conf.macaddr.a, 6)) {
+                xna_filter_learn(s, &info.dst_flow,
+                                 flow_vi(s, &info.dst_flow));
+            }
+        }
+    }
+}
+
+/*
+ * xna_rx_bh and xna_tx_bh keep their names: they are entry points of the
+ * data path for make bench (xna-bench-cg.c), as xna_vi_event is.
+ */
+static void xna_rx_bh(void *opaque)
+{
+    XenNetAccel *s = opaque;
+    bool again = false, yield = false;
+    uint32_t i;
+
+    if (!s->nic) {
+        return;
+    }
+    if (s->caps.slow_path_samples) {
+        rx_learn_from_samples(s);
+    }
+    if (!s->connected) {
+        return;
+    }
+    for (i = 0; i < s->num_vis; i++) {
+        /* Without a host path, the slow path reaches the guest by VI 0. */
+        bool slow = i == 0 && !s->caps.slow_path_samples;
+        unsigned int r;
+
+        if (!xna_vi_is_up(s->vis[i])) {
+            continue;
+        }
+        r = xna_vi_process_rx(s->vis[i], slow ? rx_slow_path_accept : NULL,
+                              s);
+        again |= r & XNA_VI_RX_AGAIN;
+        yield |= r & XNA_VI_RX_YIELDED;
+    }
+    if (yield) {
+        s->stats.rx_yields++;
+    }
+    xna_nic_rx_resume(s->nic);
+    if (again) {
+        qemu_bh_schedule(s->rx_bh);
+    }
+}
+
+static void xna_tx_bh(void *opaque)
+{
+    XenNetAccel *s = opaque;
+    uint32_t i;
+
+    for (i = 0; i < s->num_vis; i++) {
+        if (xna_vi_is_up(s->vis[i])) {
+            xna_vi_process_tx(s->vis[i]);
+        }
+    }
+}
+
+/* XnaNicHost */
+
+static void nic_rx_ready(void *opaque, uint32_t queue)
+{
+    XenNetAccel *s = opaque;
+
+    qemu_bh_schedule(s->rx_bh);
+}
+
+static void nic_tx_ready(void *opaque)
+{
+    XenNetAccel *s = opaque;
+    uint32_t i;
+
+    for (i = 0; i < s->num_vis; i++) {
+        xna_vi_tx_resume(s->vis[i]);
+    }
+}
+
+/* The NIC lost what carries VI @vi. */
+static void nic_vi_failed(void *opaque, uint32_t vi)
+{
+    XenNetAccel *s = opaque;
+
+    if (vi < s->num_vis) {
+        xna_vi_down(s->vis[vi], XNA_ERR_NIC);
+    }
+}
+
+void xna_steer_nic_host(XenNetAccel *s, XnaNicHost *host)
+{
+    *host = (XnaNicHost) {
+        .opaque = s,
+        .rx_ready = nic_rx_ready,
+        .tx_ready = nic_tx_ready,
+        .vi_failed = nic_vi_failed,
+    };
+}
+
+/* XnaViOwner */
+
+static void vi_up(void *opaque, uint32_t vi)
+{
+    XenNetAccel *s = opaque;
+
+    /* Before VI_UP: the guest may send as soon as it reads that. */
+    if (vi == 0) {
+        xna_mac_filter_insert(s);
+    }
+    xna_dev_send_vi_state(s, XNA_MSG_VI_UP, vi, 0);
+}
+
+static void vi_down(void *opaque, uint32_t vi, uint32_t reason)
+{
+    XenNetAccel *s = opaque;
+
+    xna_filters_remove_vi(s, vi);
+    xna_dev_send_vi_state(s, XNA_MSG_VI_DOWN, vi, reason);
+}
+
+static void vi_learn_tx(void *opaque, uint32_t vi, const XnaFilterKey *flow)
+{
+    xna_filter_learn(opaque, flow, vi);
+}
+
+static void vi_rx_wanted(void *opaque)
+{
+    XenNetAccel *s = opaque;
+
+    qemu_bh_schedule(s->rx_bh);
+}
+
+static void vi_tx_wanted(void *opaque)
+{
+    XenNetAccel *s = opaque;
+
+    qemu_bh_schedule(s->tx_bh);
+}
+
+void xna_steer_vi_owner(XenNetAccel *s, XnaViOwner *owner)
+{
+    *owner = (XnaViOwner) {
+        .opaque = s,
+        .xendev = &s->xendev,
+        .nic = s->nic,
+        .tx_policy = &s->tx_policy,
+        .up = vi_up,
+        .down = vi_down,
+        .learn_tx = vi_learn_tx,
+        .learn_rx = rx_learn_mac_filtered,
+        .rx_wanted = vi_rx_wanted,
+        .tx_wanted = vi_tx_wanted,
+    };
+}
+
+void xna_steer_init(XenNetAccel *s)
+{
+    s->rx_bh = qemu_bh_new_guarded(xna_rx_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
+    s->tx_bh = qemu_bh_new_guarded(xna_tx_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
+}
+
+/* Filters */
+
+static bool nic_has_kind(XenNetAccel *s, uint8_t kind)
+{
+    return s->caps.filter_kinds & (1u << kind);
+}
+
+void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi)
+{
+    XnaFilterKey evicted;
+    unsigned int evicted_vi;
+
+    if (vi >= s->num_vis || !xna_vi_is_up(s->vis[vi]) ||
+        !nic_has_kind(s, key->kind)) {
+        return;
+    }
+    /* A flow the guest may not answer through a VI stays slow. */
+    if (key->kind != XNA_FILTER_MAC &&
+        !xna_tx_policy_addr_allowed(&s->tx_policy,
+                                    key->kind == XNA_FILTER_IPV6_TCP ||
+                                    key->kind == XNA_FILTER_IPV6_UDP,
+                                    key->dst_addr)) {
+        return;
+    }
+    switch (xna_filter_table_insert(s->filters, key, vi, &evicted,
+                                    &evicted_vi)) {
+    case XNA_FILTER_REPLACED:
+        xna_nic_filter_remove(s->nic, &evicted);
+        s->stats.filters_evicted++;
+        trace_xna_filter(s->xendev.name, "evict", evicted.kind, evicted_vi);
+        xna_dev_send_filter(s, XNA_OP_REMOVE, &evicted, evicted_vi);
+        /* fall through */
+    case XNA_FILTER_INSERTED:
+        if (xna_nic_filter_insert(s->nic, key, vi) < 0) {
+            xna_filter_table_remove(s->filters, key);
+            return;
+        }
+        s->stats.filters_inserted++;
+        trace_xna_filter(s->xendev.name, "insert", key->kind, vi);
+        xna_dev_send_filter(s, XNA_OP_ADD, key, vi);
+        break;
+    case XNA_FILTER_REFRESHED:
+    case XNA_FILTER_REJECTED:
+        break;
+    }
+}
+
+static void filter_drop_one(const XnaFilterKey *key, unsigned int vi,
+                            void *opaque)
+{
+    XenNetAccel *s = opaque;
+
+    xna_nic_filter_remove(s->nic, key);
+    s->stats.filters_removed++;
+    xna_dev_send_filter(s, XNA_OP_REMOVE, key, vi);
+}
+
+void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi)
+{
+    if (!s->filters) {
+        return;              /* realize failed before the table existed */
+    }
+    xna_filter_table_remove_vi(s->filters, vi, filter_drop_one, s);
+    if (vi == 0 && s->mac_filter_on) {
+        XnaFilterKey key;
+
+        xna_filter_key_mac(&key, s->conf.macaddr.a);
+        xna_nic_filter_remove(s->nic, &key);
+        s->mac_filter_on = false;
+        xna_vi_set_rx_learning(s->vis[0], false);
+        s->stats.filters_removed++;
+        xna_dev_send_filter(s, XNA_OP_REMOVE, &key, 0);
+    }
+}
+
+/*
+ * mac-filter: all unicast frames to the guest's MAC go to VI 0, flows
+ * learned or not.  It is kept out of the LRU table: it is never evicted.
+ */
+void xna_mac_filter_insert(XenNetAccel *s)
+{
+    XnaFilterKey key;
+
+    if (!s->mac_filter || s->mac_filter_on || !xna_vi_is_up(s->vis[0]) ||
+        !nic_has_kind(s, XNA_FILTER_MAC)) {
+        return;
+    }
+    xna_filter_key_mac(&key, s->conf.macaddr.a);
+    if (xna_nic_filter_insert(s->nic, &key, 0) < 0) {
+        return;
+    }
+    s->mac_filter_on = true;
+    xna_vi_set_rx_learning(s->vis[0], true);
+    s->stats.filters_inserted++;
+    trace_xna_filter(s->xendev.name, "insert", key.kind, 0);
+    xna_dev_send_filter(s, XNA_OP_ADD, &key, 0);
+}
