@@ -8,6 +8,7 @@
 #include "qemu/atomic.h"
 #include "qapi/error.h"
 #include "xna-ctrl.h"
+#include "xna-ring.h"
 
 /* Messages waiting for room in the guest's FIFO before it counts as stuck. */
 #define XNA_CTRL_BACKLOG_MAX    1024
@@ -56,8 +57,8 @@ static void ctrl_flush(XnaCtrl *c)
     uint32_t old_prod = c->to_guest_prod, cons;
     struct xna_msg *m;
 
-    cons = le32_to_cpu(qatomic_read(&r->cons));
-    if (c->to_guest_prod - cons > XNA_CTRL_RING_SLOTS) {
+    cons = xna_ring_read_index(&r->cons);
+    if (!xna_ring_prod_ok(c->to_guest_prod, cons, XNA_CTRL_RING_SLOTS)) {
         ctrl_error(c, XNA_ERR_BAD_INDEX,
                    "control consumer index %u out of range", cons);
         return;
@@ -75,14 +76,10 @@ static void ctrl_flush(XnaCtrl *c)
         /* Wake us when the guest has made room. */
         qatomic_set(&r->cons_event, cpu_to_le32(cons));
     }
-    if (c->to_guest_prod != old_prod) {
-        smp_wmb();  /* messages before the producer index */
-        qatomic_set(&r->prod, cpu_to_le32(c->to_guest_prod));
-        smp_mb();   /* publish prod before reading prod_event */
-        if (xna_need_event(le32_to_cpu(qatomic_read(&r->prod_event)),
-                           c->to_guest_prod, old_prod)) {
-            ctrl_notify(c);
-        }
+    if (c->to_guest_prod != old_prod &&
+        xna_ring_publish(&r->prod, &r->prod_event, c->to_guest_prod,
+                         old_prod)) {
+        ctrl_notify(c);
     }
 }
 
@@ -134,9 +131,8 @@ static bool ctrl_event(void *opaque)
     if (c->stopped) {
         return false;
     }
-    prod = le32_to_cpu(qatomic_read(&r->prod));
-    smp_rmb();  /* read messages after the index */
-    if (prod - c->to_backend_cons > XNA_CTRL_RING_SLOTS) {
+    prod = xna_ring_read_index(&r->prod);
+    if (!xna_ring_prod_ok(prod, c->to_backend_cons, XNA_CTRL_RING_SLOTS)) {
         ctrl_error(c, XNA_ERR_BAD_INDEX,
                    "control producer index %u out of range", prod);
         return false;
@@ -153,12 +149,10 @@ static bool ctrl_event(void *opaque)
             return true;
         }
     }
-    smp_mb();   /* done with the messages before freeing slots */
-    qatomic_set(&r->cons, cpu_to_le32(c->to_backend_cons));
+    /* A kick for the next message, then the slots are the guest's. */
     qatomic_set(&r->prod_event, cpu_to_le32(c->to_backend_cons));
-    smp_mb();   /* publish cons before reading cons_event */
-    if (xna_need_event(le32_to_cpu(qatomic_read(&r->cons_event)),
-                       c->to_backend_cons, old_cons)) {
+    if (xna_ring_publish(&r->cons, &r->cons_event, c->to_backend_cons,
+                         old_cons)) {
         ctrl_notify(c);
     }
     /* The guest may have drained its FIFO: send what waits. */

@@ -39,14 +39,16 @@ static inline bool xna_ring_prod_ok(uint32_t prod, uint32_t cons,
 }
 
 /*
- * Publish our index @p = @new (from @old), after what we wrote into the
+ * Publish our index @p = @new (from @old), after what we did with the
  * entries; true when the other side's event index at @event asks to be
- * notified.
+ * notified.  A full barrier: a producer's writes of entries, and a
+ * consumer's reads of them (the slots are the other side's again once
+ * the index moves), both come before the index.
  */
 static inline bool xna_ring_publish(uint32_t *p, const uint32_t *event,
                                     uint32_t new, uint32_t old)
 {
-    smp_wmb();  /* entries before the index */
+    smp_mb();   /* entries written or read before the index */
     qatomic_set(p, cpu_to_le32(new));
     smp_mb();   /* the index before reading the event index */
     return xna_need_event(le32_to_cpu(qatomic_read(event)), new, old);
