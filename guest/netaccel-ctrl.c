@@ -69,7 +69,7 @@ static void netaccel_vi_restart(struct netaccel_conn *conn,
 				 vi->index, vi->resets);
 		netaccel_resend_init(&rs, conn->nf);
 		spin_lock_bh(&vi->tx_lock);
-		xna_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
+		xna_front_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
 		spin_unlock_bh(&vi->tx_lock);
 		netaccel_resend(&rs);
 		/* Packets held for it go to netfront now. */
@@ -77,7 +77,7 @@ static void netaccel_vi_restart(struct netaccel_conn *conn,
 		return;
 	}
 	/* Twice in one batch (a backend that repeats itself): once is enough. */
-	if (xna_vi_state(vi->core) != XNA_VI_DOWN)
+	if (xna_front_vi_state(vi->core) != XNA_VI_DOWN)
 		return;
 	vi->resets++;
 
@@ -85,7 +85,7 @@ static void netaccel_vi_restart(struct netaccel_conn *conn,
 	napi_disable(&vi->napi);
 	spin_lock_bh(&vi->tx_lock);
 	spin_lock(&conn->ctrl_lock);
-	err = xna_vi_reset(vi->core, netaccel_unsent_to_skb, &rs);
+	err = xna_front_vi_reset(vi->core, netaccel_unsent_to_skb, &rs);
 	spin_unlock(&conn->ctrl_lock);
 	spin_unlock_bh(&vi->tx_lock);
 	napi_enable(&vi->napi);

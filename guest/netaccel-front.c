@@ -137,7 +137,7 @@ static void netaccel_teardown(struct netaccel_front *nf, bool graceful)
 		struct netaccel_vi *vi = &conn->vis[n];
 
 		spin_lock_bh(&vi->tx_lock);
-		xna_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
+		xna_front_vi_tx_unsent(vi->core, netaccel_unsent_to_skb, &rs);
 		spin_unlock_bh(&vi->tx_lock);
 	}
 	resent = netaccel_resend(&rs);
@@ -458,7 +458,7 @@ static void netaccel_remove(struct xenbus_device *xbdev)
  * saw the connection), the still-running backend gets 100 ms to send
  * what is in the TX rings, interrupts and NAPI stop, and copies of the
  * frames it has still not consumed go to netfront.  The rings are left
- * intact (xna_vi_tx_pending): whether the suspend completes is unknown
+ * intact (xna_front_vi_tx_pending): whether the suspend completes is unknown
  * here.  From then on nothing touches the VIs until either
  *
  * - .resume (a restore: new backend, our grants meaningless):
@@ -483,7 +483,7 @@ static void netaccel_suspend_conn(struct netaccel_front *nf)
 		struct netaccel_vi *vi = &conn->vis[n];
 
 		spin_lock_bh(&vi->tx_lock);
-		xna_vi_tx_pending(vi->core, netaccel_unsent_to_skb, &rs);
+		xna_front_vi_tx_pending(vi->core, netaccel_unsent_to_skb, &rs);
 		spin_unlock_bh(&vi->tx_lock);
 	}
 	resent = netaccel_resend(&rs);

@@ -33,7 +33,7 @@ irqreturn_t netaccel_vi_interrupt(int irq, void *dev_id)
 	unsigned int eoi = XEN_EOI_FLAG_SPURIOUS;
 
 	/* RX frames, or a held TX packet waiting for room: poll. */
-	if (xna_rx_pending(vi->core) || xna_tx_waiting(vi->core)) {
+	if (xna_front_rx_pending(vi->core) || xna_front_tx_waiting(vi->core)) {
 		napi_schedule(&vi->napi);
 		eoi = 0;
 	}
@@ -92,9 +92,9 @@ int netaccel_napi_poll(struct napi_struct *napi, int budget)
 	int done;
 
 	rcu_read_lock();
-	if (xna_tx_waiting(vi->core))
+	if (xna_front_tx_waiting(vi->core))
 		netaccel_tx_completion(vi);
-	done = xna_rx_poll(vi->core, budget, netaccel_rx_frame, vi);
+	done = xna_front_rx_poll(vi->core, budget, netaccel_rx_frame, vi);
 	/* Deliver what GRO holds while rx_dev is known good (see above). */
 	napi_gro_flush(napi, false);
 	rcu_read_unlock();
@@ -107,7 +107,7 @@ int netaccel_napi_poll(struct napi_struct *napi, int budget)
 	}
 	if (done < budget) {
 		/* Re-arm first, in NAPI context; more work: poll again. */
-		if (xna_rx_arm(vi->core))
+		if (xna_front_rx_arm(vi->core))
 			return budget;
 		napi_complete_done(napi, done);
 	}

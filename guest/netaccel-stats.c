@@ -29,7 +29,7 @@
 #include "netaccel.h"
 
 enum netaccel_stat_src {
-	NETACCEL_SRC_VI,	/* struct xna_vi_stats, summed over VIs */
+	NETACCEL_SRC_VI,	/* struct xna_front_vi_stats, summed over VIs */
 	NETACCEL_SRC_KVI,	/* struct netaccel_vi_kstats, summed */
 	NETACCEL_SRC_FRONT,	/* struct xna_front_stats */
 	NETACCEL_SRC_NF,	/* struct netaccel_nf_stats, never folded */
@@ -41,7 +41,7 @@ struct netaccel_stat {
 	u16 off;
 };
 
-#define VI_STAT(f)	{ #f, NETACCEL_SRC_VI, offsetof(struct xna_vi_stats, f) }
+#define VI_STAT(f)	{ #f, NETACCEL_SRC_VI, offsetof(struct xna_front_vi_stats, f) }
 #define KVI_STAT(f)	{ #f, NETACCEL_SRC_KVI, \
 			  offsetof(struct netaccel_vi_kstats, f) }
 #define FRONT_STAT(n, f) { n, NETACCEL_SRC_FRONT, \
@@ -132,7 +132,7 @@ static u64 netaccel_conn_stat(const struct netaccel_conn *conn,
 	switch (st->src) {
 	case NETACCEL_SRC_VI:
 		for (n = 0; n < conn->num_vis; n++)
-			v += netaccel_read_u64(xna_vi_stats(conn->vis[n].core),
+			v += netaccel_read_u64(xna_front_vi_stats(conn->vis[n].core),
 					       st->off);
 		break;
 	case NETACCEL_SRC_KVI:
@@ -482,13 +482,13 @@ int netaccel_stats_init(void)
 		for (v = XNA_TX_ACCEPT + 1; v < XNA_TX_NR_VERDICTS; v++) {
 			netaccel_decline_names[v] =
 				kasprintf(GFP_KERNEL, "tx_%s",
-					  xna_tx_verdict_name(v));
+					  xna_front_tx_verdict_name(v));
 			if (!netaccel_decline_names[v])
 				goto nomem;
 			netaccel_stats[j].name = netaccel_decline_names[v];
 			netaccel_stats[j].src = NETACCEL_SRC_VI;
 			netaccel_stats[j].off =
-				offsetof(struct xna_vi_stats, tx_declines) +
+				offsetof(struct xna_front_vi_stats, tx_declines) +
 				v * sizeof(u64);
 			j++;
 		}

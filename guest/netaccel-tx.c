@@ -90,21 +90,21 @@ static void netaccel_skb_meta(const struct sk_buff *skb,
 	meta->csum_offset = meta->csum_partial ? skb->csum_offset : 0;
 }
 
-static enum xna_tx_verdict netaccel_tx_one(struct netaccel_vi *vi,
-					   struct sk_buff *skb,
-					   struct xna_frag *frags,
-					   unsigned int nfrags, bool *kick)
+static enum xna_front_tx_verdict netaccel_tx_one(struct netaccel_vi *vi,
+						 struct sk_buff *skb,
+						 struct xna_frag *frags,
+						 unsigned int nfrags, bool *kick)
 {
-	enum xna_tx_verdict v;
+	enum xna_front_tx_verdict v;
 	struct xna_tx_meta meta;
 	int r;
 
-	v = xna_tx_decide(vi->core, frags, nfrags, skb->len, 0);
+	v = xna_front_tx_decide(vi->core, frags, nfrags, skb->len, 0);
 	if (v != XNA_TX_ACCEPT)
 		return v;
 	netaccel_skb_meta(skb, &meta);
-	r = xna_tx_frame(vi->core, frags, nfrags, skb->len, &meta,
-			 netdev_xmit_more());
+	r = xna_front_tx_frame(vi->core, frags, nfrags, skb->len, &meta,
+			       netdev_xmit_more());
 	if (r < 0)	/* counted (tx_errors); netfront sends it */
 		return XNA_TX_DECLINE_OFFLOAD;
 	*kick |= r == XNA_TX_KICK;
@@ -120,11 +120,11 @@ static enum xna_tx_verdict netaccel_tx_one(struct netaccel_vi *vi,
  * goes in: the burst goes in whole or not at all.  A segment the core
  * refuses after all (a bug) goes to @fallback.
  */
-static enum xna_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
-					   struct sk_buff *skb,
-					   struct xna_frag *frags,
-					   unsigned int nfrags,
-					   struct sk_buff_head *fallback)
+static enum xna_front_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
+						 struct sk_buff *skb,
+						 struct xna_frag *frags,
+						 unsigned int nfrags,
+						 struct sk_buff_head *fallback)
 {
 	const struct skb_shared_info *si = skb_shinfo(skb);
 	struct netaccel_conn *conn = vi->conn;
@@ -132,12 +132,12 @@ static enum xna_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
 	struct sk_buff *segs, *seg, *next;
 	struct xna_tx_meta meta;
 
-	enum xna_tx_verdict v;
+	enum xna_front_tx_verdict v;
 
 	if (!READ_ONCE(netaccel_gso) || skb->encapsulation || !si->gso_size ||
 	    !(si->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6 |
 			      SKB_GSO_UDP_L4))) {
-		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
+		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
 		return XNA_TX_DECLINE_OFFLOAD;
 	}
 	if (si->gso_type & SKB_GSO_UDP_L4)
@@ -149,12 +149,12 @@ static enum xna_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
 			xna_front_mtu(conn->core) + VLAN_ETH_HLEN);
 	if (skb->len <= hdr_len || seg_len > max_len ||
 	    (!conn->bi.sg && seg_len > XNA_BUF_SIZE)) {
-		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_TOO_BIG, skb->len);
+		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_TOO_BIG, skb->len);
 		return XNA_TX_DECLINE_TOO_BIG;
 	}
 	nsegs = DIV_ROUND_UP(skb->len - hdr_len, si->gso_size);
-	slots = nsegs * xna_tx_slots(seg_len);
-	v = xna_tx_decide(vi->core, frags, nfrags, skb->len, slots);
+	slots = nsegs * xna_front_tx_slots(seg_len);
+	v = xna_front_tx_decide(vi->core, frags, nfrags, skb->len, slots);
 	if (v != XNA_TX_ACCEPT)
 		return v;
 
@@ -175,7 +175,7 @@ static enum xna_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
 		skb_mark_not_on_list(seg);
 		n = netaccel_skb_frags(seg, frags);
 		netaccel_skb_meta(seg, &meta);
-		r = xna_tx_frame(vi->core, frags, n, seg->len, &meta, true);
+		r = xna_front_tx_frame(vi->core, frags, n, seg->len, &meta, true);
 		if (WARN_ON_ONCE(r < 0)) {
 			vi->kstats.tx_gso_fallback++;
 			__skb_queue_tail(fallback, seg);
@@ -188,7 +188,7 @@ static enum xna_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
 
 offload:
 	/* Nothing went in: netfront sends the packet whole (its own TSO). */
-	xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
+	xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);
 	return XNA_TX_DECLINE_OFFLOAD;
 }
 
@@ -206,8 +206,8 @@ static bool netaccel_tx_hold(struct netaccel_vi *vi, struct sk_buff *skb,
 	unsigned int q = skb_get_queue_mapping(skb);
 
 	if (q >= NETACCEL_MAX_TXQ || q >= dev->num_tx_queues) {
-		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_RING_FULL,
-				     skb->len);
+		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_RING_FULL,
+					   skb->len);
 		return false;
 	}
 	set_bit(q, nf->txq_stopped);
@@ -244,7 +244,7 @@ netaccel_tx_offer(struct netaccel_conn *conn, const struct netaccel_hook *hook,
 		  struct sk_buff *skb, struct net_device *dev)
 {
 	struct xna_frag frags[NETACCEL_MAX_PIECES];
-	enum xna_tx_verdict v = XNA_TX_DECLINE_DISABLED;
+	enum xna_front_tx_verdict v = XNA_TX_DECLINE_DISABLED;
 	struct sk_buff_head fallback;
 	struct netaccel_vi *vi;
 	unsigned int nfrags;
@@ -262,13 +262,13 @@ netaccel_tx_offer(struct netaccel_conn *conn, const struct netaccel_hook *hook,
 	__skb_queue_head_init(&fallback);
 
 	spin_lock(&vi->tx_lock);
-	was_waiting = xna_tx_waiting(vi->core);
+	was_waiting = xna_front_tx_waiting(vi->core);
 	if (!READ_ONCE(netaccel_enable))
-		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_DISABLED,
-				     skb->len);
+		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_DISABLED,
+					   skb->len);
 	else if (!nfrags)
-		xna_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD,
-				     skb->len);
+		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD,
+					   skb->len);
 	else if (skb_is_gso(skb))
 		v = netaccel_tx_gso(vi, skb, frags, nfrags, &fallback);
 	else
@@ -280,11 +280,11 @@ netaccel_tx_offer(struct netaccel_conn *conn, const struct netaccel_hook *hook,
 	 * (A held packet waits for the backend: it must know there is work.)
 	 */
 	if (v != XNA_TX_ACCEPT || !netdev_xmit_more())
-		kick |= xna_tx_kick_needed(vi->core);
+		kick |= xna_front_tx_kick_needed(vi->core);
 	spin_unlock(&vi->tx_lock);
 
 	if (kick)
-		xna_vi_notify(vi->core);
+		xna_front_vi_notify(vi->core);
 	if (hold)
 		return NETACCEL_TX_HOLD;
 	if (v != XNA_TX_ACCEPT)
@@ -415,8 +415,8 @@ void netaccel_tx_quiesce(struct netaccel_conn *conn, unsigned int ms)
 			struct netaccel_vi *vi = &conn->vis[n];
 
 			spin_lock_bh(&vi->tx_lock);
-			if (xna_vi_state(vi->core) == XNA_VI_UP &&
-			    xna_tx_reclaim(vi->core) != conn->layout.tx_entries)
+			if (xna_front_vi_state(vi->core) == XNA_VI_UP &&
+			    xna_front_tx_reclaim(vi->core) != conn->layout.tx_entries)
 				idle = false;
 			spin_unlock_bh(&vi->tx_lock);
 		}
@@ -485,7 +485,7 @@ void netaccel_tx_completion(struct netaccel_vi *vi)
 	bool wake;
 
 	spin_lock(&vi->tx_lock);
-	wake = xna_tx_wake_check(vi->core);
+	wake = xna_front_tx_wake_check(vi->core);
 	spin_unlock(&vi->tx_lock);
 	if (wake)
 		netaccel_tx_wake_vi(vi);
@@ -502,13 +502,13 @@ void netaccel_tx_stall_timer(struct timer_list *t)
 	bool wake = false;
 
 	spin_lock_bh(&vi->tx_lock);
-	if (xna_tx_waiting(vi->core)) {
+	if (xna_front_tx_waiting(vi->core)) {
 		if (time_before(jiffies, vi->busy_since + NETACCEL_TX_STALL)) {
 			/* A newer wait: give it its full time. */
 			mod_timer(&vi->stall_timer,
 				  vi->busy_since + NETACCEL_TX_STALL);
 		} else {
-			xna_tx_give_up(vi->core);
+			xna_front_tx_give_up(vi->core);
 			wake = true;
 		}
 	}

@@ -54,7 +54,7 @@ struct xna_vi {
 	struct xna_front *f;
 	unsigned int index;
 	uint32_t port;
-	int state;			/* enum xna_vi_state */
+	int state;			/* enum xna_front_vi_state */
 	uint32_t down_reason;
 	bool seen_up;
 	unsigned int resets;
@@ -82,7 +82,7 @@ struct xna_vi {
 	uint32_t rx_cons;		/* handled up to */
 	uint32_t rx_seen;		/* backend rx_cons at the last look */
 
-	struct xna_vi_stats stats;
+	struct xna_front_vi_stats stats;
 };
 
 struct xna_front {
@@ -955,7 +955,7 @@ void xna_front_last_error(const struct xna_front *f, uint32_t *code,
 	*detail = f->err_detail;
 }
 
-const struct xna_vi_stats *xna_vi_stats(const struct xna_vi *vi)
+const struct xna_front_vi_stats *xna_front_vi_stats(const struct xna_vi *vi)
 {
 	return &vi->stats;
 }
@@ -1114,7 +1114,7 @@ static void check_ready(struct xna_front *f)
 	XNA_WRITE_ONCE(f->state, XNA_FRONT_READY);
 }
 
-static void set_vi_state(struct xna_vi *vi, enum xna_vi_state s)
+static void set_vi_state(struct xna_vi *vi, enum xna_front_vi_state s)
 {
 	XNA_WRITE_ONCE(vi->state, (int)s);
 }
@@ -1389,12 +1389,12 @@ bool xna_front_mac_is_local(const struct xna_front *f, const uint8_t *mac)
  * VIs
  */
 
-enum xna_vi_state xna_vi_state(const struct xna_vi *vi)
+enum xna_front_vi_state xna_front_vi_state(const struct xna_vi *vi)
 {
-	return (enum xna_vi_state)XNA_READ_ONCE(vi->state);
+	return (enum xna_front_vi_state)XNA_READ_ONCE(vi->state);
 }
 
-unsigned int xna_vi_index(const struct xna_vi *vi)
+unsigned int xna_front_vi_index(const struct xna_vi *vi)
 {
 	return vi->index;
 }
@@ -1409,17 +1409,17 @@ uint32_t xna_vi_down_reason(const struct xna_vi *vi)
 	return vi->down_reason;
 }
 
-void xna_vi_notify(struct xna_vi *vi)
+void xna_front_vi_notify(struct xna_vi *vi)
 {
 	notify(vi->f, vi->port);
 }
 
-unsigned int xna_tx_free_slots(const struct xna_vi *vi)
+unsigned int xna_front_tx_free_slots(const struct xna_vi *vi)
 {
 	return vi->tx_mask + 1 - (vi->tx_prod - vi->tx_cons);
 }
 
-unsigned int xna_tx_reclaim(struct xna_vi *vi)
+unsigned int xna_front_tx_reclaim(struct xna_vi *vi)
 {
 	uint32_t cons = xna_le32(XNA_READ_ONCE(vi->sh->tx_cons));
 
@@ -1427,7 +1427,7 @@ unsigned int xna_tx_reclaim(struct xna_vi *vi)
 	    (uint32_t)(vi->tx_prod - vi->tx_cons)) {
 		/* Beyond what we produced, or backwards: ignore it. */
 		vi->stats.ring_errors++;
-		return xna_tx_free_slots(vi);
+		return xna_front_tx_free_slots(vi);
 	}
 	vi->tx_cons = cons;
 	/* Forget the frames wholly consumed. */
@@ -1438,7 +1438,7 @@ unsigned int xna_tx_reclaim(struct xna_vi *vi)
 			break;
 		vi->tx_oldest += n;
 	}
-	return xna_tx_free_slots(vi);
+	return xna_front_tx_free_slots(vi);
 }
 
 /*
@@ -1455,7 +1455,7 @@ static unsigned int tx_unsent_walk(struct xna_vi *vi, xna_tx_unsent_fn fn,
 	uint32_t idx;
 
 	xna_rmb();
-	xna_tx_reclaim(vi);
+	xna_front_tx_reclaim(vi);
 	idx = vi->tx_oldest;
 	while (idx != vi->tx_prod) {
 		const struct xna_tx_shadow *sh = &vi->tx_shadow[idx & vi->tx_mask];
@@ -1494,26 +1494,26 @@ static unsigned int tx_unsent_walk(struct xna_vi *vi, xna_tx_unsent_fn fn,
 	return frames;
 }
 
-unsigned int xna_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
-			      void *opaque)
+unsigned int xna_front_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
+				    void *opaque)
 {
 	return tx_unsent_walk(vi, fn, opaque, true);
 }
 
-unsigned int xna_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
-			       void *opaque)
+unsigned int xna_front_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
+				     void *opaque)
 {
 	return tx_unsent_walk(vi, fn, opaque, false);
 }
 
-int xna_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque)
+int xna_front_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque)
 {
 	struct xna_msg m;
 	int err;
 
-	if (xna_vi_state(vi) != XNA_VI_DOWN)
+	if (xna_front_vi_state(vi) != XNA_VI_DOWN)
 		return -EINVAL;
-	xna_vi_tx_unsent(vi, fn, opaque);
+	xna_front_vi_tx_unsent(vi, fn, opaque);
 	vi_rings_init(vi);
 	set_vi_state(vi, XNA_VI_RESETTING);
 	vi->resets++;
@@ -1551,7 +1551,7 @@ static const char *const verdict_names[XNA_TX_NR_VERDICTS] = {
 	[XNA_TX_DECLINE_OFFLOAD] = "decline_offload",
 };
 
-const char *xna_tx_verdict_name(enum xna_tx_verdict v)
+const char *xna_front_tx_verdict_name(enum xna_front_tx_verdict v)
 {
 	if (v == XNA_TX_BUSY)
 		return "busy";
@@ -1606,9 +1606,9 @@ static bool ipv6_is_exthdr(uint8_t nh)
  * The frame-only part of the decision (headers and tables).  @h holds
  * the first @hlen bytes of a frame of @len bytes.
  */
-static enum xna_tx_verdict classify(const struct xna_front *f,
-				    const uint8_t *h, unsigned int hlen,
-				    unsigned int len)
+static enum xna_front_tx_verdict classify(const struct xna_front *f,
+					  const uint8_t *h, unsigned int hlen,
+					  unsigned int len)
 {
 	unsigned int off = 14, l3len, l4;
 	uint16_t ethertype;
@@ -1698,8 +1698,8 @@ static enum xna_tx_verdict classify(const struct xna_front *f,
 	return XNA_TX_ACCEPT;
 }
 
-void xna_tx_count_decline(struct xna_vi *vi, enum xna_tx_verdict v,
-			  unsigned int len)
+void xna_front_tx_count_decline(struct xna_vi *vi, enum xna_front_tx_verdict v,
+				unsigned int len)
 {
 	if (v == XNA_TX_ACCEPT || (unsigned int)v >= XNA_TX_NR_VERDICTS)
 		return;
@@ -1720,11 +1720,11 @@ static unsigned int max_frame_len(const struct xna_front *f)
  * it on the slow path ahead of the frames of its flow still in the ring
  * (reordering, packet by packet under load): hold it instead (BUSY) and
  * ask the backend to notify us when it has freed enough room.  Unless we
- * gave up waiting on this backend (xna_tx_give_up) and it has consumed
+ * gave up waiting on this backend (xna_front_tx_give_up) and it has consumed
  * nothing since: then decline, so that a stalled backend cannot stall
  * the guest's interface.
  */
-static enum xna_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
+static enum xna_front_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
 {
 	uint32_t size = vi->tx_mask + 1, room;
 	bool was_waiting = vi->tx_waiting;
@@ -1751,7 +1751,7 @@ static enum xna_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
 		       xna_cpu_to_le32(vi->tx_prod - size + room - 1));
 	xna_mb();
 	/* It may have freed the room before it could see the event. */
-	if (xna_tx_reclaim(vi) >= need) {
+	if (xna_front_tx_reclaim(vi) >= need) {
 		XNA_WRITE_ONCE(vi->tx_waiting, was_waiting);
 		return XNA_TX_ACCEPT;
 	}
@@ -1759,46 +1759,46 @@ static enum xna_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
 	return XNA_TX_BUSY;
 }
 
-bool xna_tx_waiting(const struct xna_vi *vi)
+bool xna_front_tx_waiting(const struct xna_vi *vi)
 {
 	return XNA_READ_ONCE(vi->tx_waiting);
 }
 
-bool xna_tx_wake_check(struct xna_vi *vi)
+bool xna_front_tx_wake_check(struct xna_vi *vi)
 {
 	if (!vi->tx_waiting)
 		return false;
-	if (xna_vi_state(vi) == XNA_VI_UP &&
+	if (xna_front_vi_state(vi) == XNA_VI_UP &&
 	    xna_front_state(vi->f) != XNA_FRONT_FAILED &&
-	    xna_tx_reclaim(vi) < vi->tx_wake_room)
+	    xna_front_tx_reclaim(vi) < vi->tx_wake_room)
 		return false;
 	XNA_WRITE_ONCE(vi->tx_waiting, false);
 	return true;
 }
 
-void xna_tx_give_up(struct xna_vi *vi)
+void xna_front_tx_give_up(struct xna_vi *vi)
 {
 	if (!vi->tx_waiting)
 		return;
-	xna_tx_reclaim(vi);
+	xna_front_tx_reclaim(vi);
 	vi->tx_stalled = true;
 	vi->tx_stalled_cons = vi->tx_cons;
 	vi->stats.tx_stalls++;
 	XNA_WRITE_ONCE(vi->tx_waiting, false);
 }
 
-enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
-				  const struct xna_frag *frags,
-				  unsigned int nfrags, unsigned int len,
-				  unsigned int slots)
+enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
+					      const struct xna_frag *frags,
+					      unsigned int nfrags, unsigned int len,
+					      unsigned int slots)
 {
 	struct xna_front *f = vi->f;
-	enum xna_tx_verdict v = XNA_TX_ACCEPT;
+	enum xna_front_tx_verdict v = XNA_TX_ACCEPT;
 	uint8_t hdr[XNA_HDR_MAX];
 	unsigned int need = slots, hlen, seq;
 
 	vi->tx_reserved = 0;
-	if (xna_vi_state(vi) != XNA_VI_UP ||
+	if (xna_front_vi_state(vi) != XNA_VI_UP ||
 	    xna_front_state(f) == XNA_FRONT_FAILED) {
 		v = XNA_TX_DECLINE_VI_DOWN;
 		goto out;
@@ -1817,7 +1817,7 @@ enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
 			v = XNA_TX_DECLINE_TOO_BIG;
 			goto out;
 		}
-		need = xna_tx_slots(len);
+		need = xna_front_tx_slots(len);
 	}
 	if (need > vi->tx_mask + 1) {
 		v = XNA_TX_DECLINE_TOO_BIG;
@@ -1833,13 +1833,13 @@ enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
 	if (v != XNA_TX_ACCEPT)
 		goto out;
 
-	if (xna_tx_free_slots(vi) < need && xna_tx_reclaim(vi) < need)
+	if (xna_front_tx_free_slots(vi) < need && xna_front_tx_reclaim(vi) < need)
 		v = tx_no_room(vi, need);
 	if (v == XNA_TX_ACCEPT)
 		vi->tx_reserved = need;
 out:
 	if (v != XNA_TX_ACCEPT && v != XNA_TX_BUSY)
-		xna_tx_count_decline(vi, v, len);
+		xna_front_tx_count_decline(vi, v, len);
 	return v;
 }
 
@@ -1879,7 +1879,7 @@ static void tx_put_byte(struct xna_vi *vi, uint32_t first, unsigned int off,
 	b[off % XNA_BUF_SIZE] = val;
 }
 
-bool xna_tx_kick_needed(struct xna_vi *vi)
+bool xna_front_tx_kick_needed(struct xna_vi *vi)
 {
 	uint32_t old = vi->tx_prod_notified;
 
@@ -1894,9 +1894,9 @@ bool xna_tx_kick_needed(struct xna_vi *vi)
 	return true;
 }
 
-int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
-		 unsigned int nfrags, unsigned int len,
-		 const struct xna_tx_meta *meta, bool more)
+int xna_front_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
+		       unsigned int nfrags, unsigned int len,
+		       const struct xna_tx_meta *meta, bool more)
 {
 	struct xna_front *f = vi->f;
 	unsigned int nslots, i, k, total = 0, done, slot_off;
@@ -1905,13 +1905,13 @@ int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
 	uint8_t *dst;
 
 	/*
-	 * A VI that went down after xna_tx_decide() accepted still takes
-	 * what it reserved (see xna_tx_decide): the caller must not be left
+	 * A VI that went down after xna_front_tx_decide() accepted still takes
+	 * what it reserved (see xna_front_tx_decide): the caller must not be left
 	 * with half a burst that it can only push to the slow path, which
 	 * may have no room for it.
 	 */
-	if (xna_vi_state(vi) != XNA_VI_UP &&
-	    vi->tx_reserved < xna_tx_slots(len))
+	if (xna_front_vi_state(vi) != XNA_VI_UP &&
+	    vi->tx_reserved < xna_front_tx_slots(len))
 		return -ENETDOWN;
 	for (i = 0; i < nfrags; i++) {
 		if (!frags[i].data && frags[i].len)
@@ -1921,13 +1921,13 @@ int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
 	if (total != len || len < XNA_MIN_FRAME_LEN ||
 	    len > XNA_MAX_FRAME_LEN)
 		goto bad;
-	nslots = xna_tx_slots(len);
+	nslots = xna_front_tx_slots(len);
 	if (nslots > 1 && !f->sg)
 		goto bad;
 	if (meta && meta->csum_partial &&
 	    (unsigned int)meta->csum_start + meta->csum_offset + 2 > len)
 		goto bad;
-	if (xna_tx_free_slots(vi) < nslots && xna_tx_reclaim(vi) < nslots)
+	if (xna_front_tx_free_slots(vi) < nslots && xna_front_tx_reclaim(vi) < nslots)
 		return -ENOSPC;
 
 	/* Copy the pieces into the slots' buffers. */
@@ -2004,7 +2004,7 @@ int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
 	vi->stats.tx_fast_bytes += len;
 	if (more)
 		return 0;
-	return xna_tx_kick_needed(vi) ? XNA_TX_KICK : 0;
+	return xna_front_tx_kick_needed(vi) ? XNA_TX_KICK : 0;
 
 bad:
 	vi->stats.tx_errors++;
@@ -2015,18 +2015,18 @@ bad:
  * RX
  */
 
-bool xna_rx_pending(const struct xna_vi *vi)
+bool xna_front_rx_pending(const struct xna_vi *vi)
 {
 	return xna_le32(XNA_READ_ONCE(vi->sh->rx_cons)) != vi->rx_seen;
 }
 
-int xna_rx_poll(struct xna_vi *vi, int budget, xna_rx_fn fn, void *opaque)
+int xna_front_rx_poll(struct xna_vi *vi, int budget, xna_rx_fn fn, void *opaque)
 {
 	struct xna_frag frags[XNA_MAX_FRAGS];
 	uint32_t cons, avail, old_prod = vi->rx_prod;
 	int done = 0;
 
-	if (xna_vi_state(vi) != XNA_VI_UP)
+	if (xna_front_vi_state(vi) != XNA_VI_UP)
 		return 0;
 	cons = xna_le32(XNA_READ_ONCE(vi->sh->rx_cons));
 	avail = cons - vi->rx_cons;
@@ -2111,11 +2111,11 @@ int xna_rx_poll(struct xna_vi *vi, int budget, xna_rx_fn fn, void *opaque)
 	return done;
 }
 
-bool xna_rx_arm(struct xna_vi *vi)
+bool xna_front_rx_arm(struct xna_vi *vi)
 {
-	if (xna_vi_state(vi) != XNA_VI_UP)
+	if (xna_front_vi_state(vi) != XNA_VI_UP)
 		return false;
 	XNA_WRITE_ONCE(vi->sh->rx_cons_event, xna_cpu_to_le32(vi->rx_seen));
 	xna_mb();
-	return xna_rx_pending(vi);
+	return xna_front_rx_pending(vi);
 }

@@ -32,30 +32,30 @@
  *  7. On every control event: while (xna_front_ctrl_recv(f, &msg) > 0) react
  *     to msg; then xna_front_ctrl_arm() (and loop again if it returns true).
  *     Once xna_front_ready() is true, switch to Connected.
- *  8. TX: xna_tx_decide(); on XNA_TX_ACCEPT xna_tx_frame(), then notify
+ *  8. TX: xna_front_tx_decide(); on XNA_TX_ACCEPT xna_front_tx_frame(), then notify
  *     the VI's port when it returns XNA_TX_KICK (or later, after a
- *     batch, when xna_tx_kick_needed() says so).  Otherwise send the
+ *     batch, when xna_front_tx_kick_needed() says so).  Otherwise send the
  *     frame on the slow path.
- *  9. RX: on a VI event, xna_rx_poll() with a callback that copies the
- *     frame out; when it did less than its budget, xna_rx_arm() and
+ *  9. RX: on a VI event, xna_front_rx_poll() with a callback that copies the
+ *     frame out; when it did less than its budget, xna_front_rx_arm() and
  *     poll again if it returns true.
- * 10. A VI that went down (VI_DOWN, xna_vi_state() == XNA_VI_DOWN):
- *     once no TX or RX runs on it, xna_vi_reset() hands back the frames
+ * 10. A VI that went down (VI_DOWN, xna_front_vi_state() == XNA_VI_DOWN):
+ *     once no TX or RX runs on it, xna_front_vi_reset() hands back the frames
  *     the backend has not sent (send them on the slow path), resets the
  *     VI and asks the backend to restart it (VI_RESET).
- * 11. Teardown: stop TX, xna_vi_tx_unsent() on every VI (send those
+ * 11. Teardown: stop TX, xna_front_vi_tx_unsent() on every VI (send those
  *     frames on the slow path), xna_front_destroy(), then end the grants
  *     and close the ports.
  *
  * Concurrency: the core takes no lock.  The caller serialises, per
  * front, the control functions (xna_ctrl_*, xna_front_send_hello,
- * xna_vi_reset); per VI, the TX functions (xna_tx_*), and separately the
+ * xna_front_vi_reset); per VI, the TX functions (xna_front_tx_*), and separately the
  * RX functions (xna_rx_*).  The TX decision reads the tables that the
  * control functions change (fast flows, local MACs) under a sequence
  * counter and retries, so TX needs no lock against control; a writer
  * must not be interrupted by a reader on the same CPU (the kernel module
  * calls the control functions with bottom halves disabled).
- * xna_vi_reset() must not run concurrently with TX or RX on that VI.
+ * xna_front_vi_reset() must not run concurrently with TX or RX on that VI.
  */
 
 #ifndef XNA_FRONT_H
@@ -388,7 +388,7 @@ bool xna_front_mac_is_local(const struct xna_front *f, const uint8_t *mac);
  * VIs
  */
 
-enum xna_vi_state {
+enum xna_front_vi_state {
 	XNA_VI_UNUSED,		/* not accepted by the backend */
 	XNA_VI_WAIT_UP,		/* set up, waiting for VI_UP */
 	XNA_VI_UP,		/* carrying traffic */
@@ -397,15 +397,15 @@ enum xna_vi_state {
 	XNA_VI_FAILED,		/* the backend broke the rings: unused */
 };
 
-enum xna_vi_state xna_vi_state(const struct xna_vi *vi);
-unsigned int xna_vi_index(const struct xna_vi *vi);
+enum xna_front_vi_state xna_front_vi_state(const struct xna_vi *vi);
+unsigned int xna_front_vi_index(const struct xna_vi *vi);
 uint32_t xna_vi_port(const struct xna_vi *vi);
 /* Reason of the last VI_DOWN (XNA_ERR_*). */
 uint32_t xna_vi_down_reason(const struct xna_vi *vi);
 /* Notifies the backend on the VI's event channel. */
-void xna_vi_notify(struct xna_vi *vi);
+void xna_front_vi_notify(struct xna_vi *vi);
 
-/* Frame metadata for the TX slow path and for xna_tx_frame(). */
+/* Frame metadata for the TX slow path and for xna_front_tx_frame(). */
 struct xna_tx_meta {
 	bool csum_partial;	/* the L4 checksum is to be filled in */
 	uint16_t csum_start;	/* from the start of the frame */
@@ -427,18 +427,18 @@ typedef void (*xna_tx_unsent_fn)(void *opaque, const struct xna_frag *frags,
  * oldest first, and forgets them (they are the caller's now).  For a VI
  * that is stopped: teardown, VI_DOWN.  Returns the number of frames.
  */
-unsigned int xna_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
-			      void *opaque);
+unsigned int xna_front_vi_tx_unsent(struct xna_vi *vi, xna_tx_unsent_fn fn,
+				    void *opaque);
 
 /*
- * Calls @fn for the same frames as xna_vi_tx_unsent() but leaves them in
+ * Calls @fn for the same frames as xna_front_vi_tx_unsent() but leaves them in
  * the ring: for a VI whose backend may still consume them (a guest about
  * to be suspended hands copies to the slow path; if the suspend is
  * cancelled, the ring carries on where it was).  Not counted in
  * tx_unsent.  Returns the number of frames.
  */
-unsigned int xna_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
-			       void *opaque);
+unsigned int xna_front_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
+				     void *opaque);
 
 /*
  * Restarts a VI that is XNA_VI_DOWN: hands its unsent TX frames to @fn
@@ -447,13 +447,13 @@ unsigned int xna_vi_tx_pending(struct xna_vi *vi, xna_tx_unsent_fn fn,
  * Returns 0, -EINVAL when the VI is not down, or xna_front_ctrl_send()'s
  * error.  Nothing may run TX or RX on this VI meanwhile.
  */
-int xna_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque);
+int xna_front_vi_reset(struct xna_vi *vi, xna_tx_unsent_fn fn, void *opaque);
 
 /*
  * TX
  */
 
-enum xna_tx_verdict {
+enum xna_front_tx_verdict {
 	XNA_TX_ACCEPT = 0,
 	XNA_TX_DECLINE_DISABLED,	/* accelerator switched off by caller */
 	XNA_TX_DECLINE_VI_DOWN,		/* VI not up (or front not ready) */
@@ -482,7 +482,7 @@ enum xna_tx_verdict {
 };
 
 /* A short name ("accept", "decline_ring_full", ...). */
-const char *xna_tx_verdict_name(enum xna_tx_verdict v);
+const char *xna_front_tx_verdict_name(enum xna_front_tx_verdict v);
 
 /*
  * Decides whether the VI takes a frame (protocol.md "Filters and what
@@ -492,27 +492,27 @@ const char *xna_tx_verdict_name(enum xna_tx_verdict v);
  * segments of a GSO packet) that needs @slots TX slots in all, and the
  * frame length limits are its business.  Reclaims completed slots when
  * room is short.  A decline is counted (declines[], tx_slow_*); an
- * accept is counted by xna_tx_frame().
+ * accept is counted by xna_front_tx_frame().
  *
  * An accept reserves the room: the frame (or the burst) that the caller
- * then gives xna_tx_frame() in the same TX context is taken even if the
+ * then gives xna_front_tx_frame() in the same TX context is taken even if the
  * backend stops the VI meanwhile (VI_DOWN is applied by the control
  * functions, which do not serialise with TX).  Such frames stay in the
- * ring until xna_vi_reset() or xna_vi_tx_unsent() hands them back, so
+ * ring until xna_front_vi_reset() or xna_front_vi_tx_unsent() hands them back, so
  * a burst is never cut in the middle.  The reservation ends with the
- * next xna_tx_decide().
+ * next xna_front_tx_decide().
  *
  * XNA_TX_BUSY: the frame is of a fast flow and the VI is up but full.
  */
-enum xna_tx_verdict xna_tx_decide(struct xna_vi *vi,
-				  const struct xna_frag *frags,
-				  unsigned int nfrags, unsigned int len,
-				  unsigned int slots);
+enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
+					      const struct xna_frag *frags,
+					      unsigned int nfrags, unsigned int len,
+					      unsigned int slots);
 /* Counts a decline the caller decided itself (DISABLED, OFFLOAD...). */
-void xna_tx_count_decline(struct xna_vi *vi, enum xna_tx_verdict v,
-			  unsigned int len);
+void xna_front_tx_count_decline(struct xna_vi *vi, enum xna_front_tx_verdict v,
+				unsigned int len);
 /* Slots a frame of @len bytes takes. */
-static inline unsigned int xna_tx_slots(unsigned int len)
+static inline unsigned int xna_front_tx_slots(unsigned int len)
 {
 	return (len + XNA_BUF_SIZE - 1) / XNA_BUF_SIZE;
 }
@@ -524,43 +524,43 @@ static inline unsigned int xna_tx_slots(unsigned int len)
  * NULL.  With csum_partial and a backend without feature-csum-offload,
  * the checksum is computed here (Linux CHECKSUM_PARTIAL convention: the
  * field holds the pseudo-header sum).  With @more, the kick decision is
- * left to a later xna_tx_frame() or xna_tx_kick_needed().  Returns
+ * left to a later xna_front_tx_frame() or xna_front_tx_kick_needed().  Returns
  * XNA_TX_KICK when the caller must notify the VI's port, 0 when not,
  * -ENOSPC when the ring has no room, -EINVAL for a bad frame (length,
  * pieces, checksum offsets), -ENETDOWN when the VI is not up.
  */
-int xna_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
-		 unsigned int nfrags, unsigned int len,
-		 const struct xna_tx_meta *meta, bool more);
+int xna_front_tx_frame(struct xna_vi *vi, const struct xna_frag *frags,
+		       unsigned int nfrags, unsigned int len,
+		       const struct xna_tx_meta *meta, bool more);
 /*
  * After a batch: true when frames were published since the last kick
  * decision and the backend asked for a kick (event index).
  */
-bool xna_tx_kick_needed(struct xna_vi *vi);
+bool xna_front_tx_kick_needed(struct xna_vi *vi);
 /* Reclaims slots the backend consumed; returns the free slots. */
-unsigned int xna_tx_reclaim(struct xna_vi *vi);
-unsigned int xna_tx_free_slots(const struct xna_vi *vi);
+unsigned int xna_front_tx_reclaim(struct xna_vi *vi);
+unsigned int xna_front_tx_free_slots(const struct xna_vi *vi);
 /*
  * Back-pressure (as the 2007 netchannel plugin's check_ready: stop the
  * queue while the VI is full, wake it on TX completion).  When
- * xna_tx_decide() returns XNA_TX_BUSY it has asked the backend for a
+ * xna_front_tx_decide() returns XNA_TX_BUSY it has asked the backend for a
  * notification on the VI's port (tx_cons_event) once a quarter of the
  * ring (or the frame's slots, if more) is free, and the VI is
  * "waiting".  The caller stops the queue the frame came from and keeps
- * the frame.  On a VI event, when xna_tx_waiting() says so, the TX
- * context calls xna_tx_wake_check(): true means wake the queues (room
+ * the frame.  On a VI event, when xna_front_tx_waiting() says so, the TX
+ * context calls xna_front_tx_wake_check(): true means wake the queues (room
  * came, or the VI or the front is no longer up, so that frames are
  * declined rather than held forever).
  *
  * A backend that never frees a slot must not stall the guest's
  * interface: when a wait lasts too long (the caller's clock), the TX
- * context calls xna_tx_give_up() and wakes the queues.  From then on a
+ * context calls xna_front_tx_give_up() and wakes the queues.  From then on a
  * frame that finds no room is declined (XNA_TX_DECLINE_RING_FULL, the
  * slow path) until the backend consumes something again.
  */
-bool xna_tx_waiting(const struct xna_vi *vi);		/* cheap, lockless */
-bool xna_tx_wake_check(struct xna_vi *vi);
-void xna_tx_give_up(struct xna_vi *vi);
+bool xna_front_tx_waiting(const struct xna_vi *vi);		/* cheap, lockless */
+bool xna_front_tx_wake_check(struct xna_vi *vi);
+void xna_front_tx_give_up(struct xna_vi *vi);
 
 /*
  * RX
@@ -585,20 +585,20 @@ typedef int (*xna_rx_fn)(void *opaque, struct xna_vi *vi,
  * the backend moved rx_cons beyond the posted buffers (the VI is then
  * XNA_VI_FAILED).
  */
-int xna_rx_poll(struct xna_vi *vi, int budget, xna_rx_fn fn, void *opaque);
+int xna_front_rx_poll(struct xna_vi *vi, int budget, xna_rx_fn fn, void *opaque);
 /*
  * Asks for a notification on the next completed frame (rx_cons_event);
  * returns true when frames arrived meanwhile (poll again).
  */
-bool xna_rx_arm(struct xna_vi *vi);
+bool xna_front_rx_arm(struct xna_vi *vi);
 /* Completed RX descriptors waiting (cheap check, e.g. in an IRQ). */
-bool xna_rx_pending(const struct xna_vi *vi);
+bool xna_front_rx_pending(const struct xna_vi *vi);
 
 /*
  * Counters
  */
 
-struct xna_vi_stats {
+struct xna_front_vi_stats {
 	uint64_t tx_fast_packets;	/* sent through the VI */
 	uint64_t tx_fast_bytes;
 	uint64_t tx_slow_packets;	/* declined: the slow path sent them */
@@ -606,9 +606,9 @@ struct xna_vi_stats {
 	uint64_t tx_declines[XNA_TX_NR_VERDICTS];	/* [0] unused */
 	uint64_t tx_kicks;
 	uint64_t tx_busy;		/* XNA_TX_BUSY: frame held, VI full */
-	uint64_t tx_stalls;		/* xna_tx_give_up: waited too long */
-	uint64_t tx_unsent;		/* handed back by xna_vi_tx_unsent */
-	uint64_t tx_errors;		/* xna_tx_frame refused a frame */
+	uint64_t tx_stalls;		/* xna_front_tx_give_up: waited too long */
+	uint64_t tx_unsent;		/* handed back by xna_front_vi_tx_unsent */
+	uint64_t tx_errors;		/* xna_front_tx_frame refused a frame */
 	uint64_t rx_fast_packets;	/* received through the VI */
 	uint64_t rx_fast_bytes;
 	uint64_t rx_slow_packets;	/* of which XNA_DESC_SLOW_PATH */
@@ -638,7 +638,7 @@ struct xna_front_stats {
 	uint64_t errors;		/* ERROR messages */
 };
 
-const struct xna_vi_stats *xna_vi_stats(const struct xna_vi *vi);
+const struct xna_front_vi_stats *xna_front_vi_stats(const struct xna_vi *vi);
 const struct xna_front_stats *xna_front_stats(const struct xna_front *f);
 
 #endif /* XNA_FRONT_H */

@@ -236,7 +236,7 @@ static XnaViPool vi_pool(XenNetAccel *s)
     return (XnaViPool) {
         .pages = s->pool,
         .count = s->pool_pages,
-        .nic_rx = s->zero_copy && s->caps.pool_rx && pool_memory_usable() &&
+        .nic_rx = s->rx_into_pool && s->caps.pool_rx && pool_memory_usable() &&
                   s->nr_pool_maps == 1 &&
                   s->mtu + XNA_POOL_L2_OVERHEAD <= s->caps.pool_frame_max,
         .base = s->nr_pool_maps == 1 ? s->pool[0] : NULL,
@@ -735,7 +735,7 @@ static void add_nic_stats(Object *obj)
         { "nic-host-frames", offsetof(XnaNicStats, host_frames) },
         { "nic-host-tx-frames", offsetof(XnaNicStats, host_tx_frames) },
         { "nic-pool-vis", offsetof(XnaNicStats, pool_vis) },
-        { "nic-zero-copy-vis", offsetof(XnaNicStats, zero_copy_vis) },
+        { "nic-zero-copy-vis", offsetof(XnaNicStats, driver_zero_copy_vis) },
         { "nic-sockets-waiting", offsetof(XnaNicStats, sockets_waiting) },
         { "nic-rx-no-buffer", offsetof(XnaNicStats, rx_no_buffer) },
         { "nic-rx-ring-full", offsetof(XnaNicStats, rx_ring_full) },
@@ -934,7 +934,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_UINT32("max-pool-pages", XenNetAccel, max_pool_pages, 4096),
     DEFINE_PROP_UINT32("mtu", XenNetAccel, mtu, 1500),
     DEFINE_PROP_BOOL("mac-filter", XenNetAccel, mac_filter, false),
-    DEFINE_PROP_BOOL("zero-copy", XenNetAccel, zero_copy, true),
+    DEFINE_PROP_BOOL("zero-copy", XenNetAccel, rx_into_pool, true),
     DEFINE_PROP_STRING("ip", XenNetAccel, ip),
     DEFINE_PROP_BOOL("x-connect-limit", XenNetAccel, connect_limit, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),

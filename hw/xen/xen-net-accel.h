@@ -66,7 +66,12 @@ struct XenNetAccel {
     uint32_t mtu;
     bool mac_filter;
     bool mac_filter_on;          /* the guest MAC filter is in the NIC */
-    bool zero_copy;              /* receive into the pool where possible */
+    /*
+     * Property zero-copy: QEMU copies no received frame, the NIC writes
+     * it into the guest's pool (xna-vi-pool.c).  Not AF_XDP's driver
+     * zero-copy (the driver DMAs into that memory: nic-zero-copy-vis).
+     */
+    bool rx_into_pool;
     bool connect_limit;          /* x-connect-limit: rate-limit connects */
     char *ip;                    /* the vif's ip=: allowed source addresses */
     XnaTxPolicy tx_policy;

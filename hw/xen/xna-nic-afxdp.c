@@ -883,7 +883,7 @@ static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
         stats->sockets_waiting += n->vis[i].socket_waiting;
         if (x) {
             stats->pool_vis += x->pool;
-            stats->zero_copy_vis += x->zero_copy;
+            stats->driver_zero_copy_vis += x->zero_copy;
             afxdp_xsk_counts(x, stats);
         }
     }

@@ -83,7 +83,7 @@ typedef struct XnaNicStats {
     uint64_t host_frames;    /* host path: wire -> host */
     uint64_t host_tx_frames; /* host path: host -> wire */
     uint64_t pool_vis;       /* VIs receiving into the guest's pool now */
-    uint64_t zero_copy_vis;  /* ...of which in driver zero-copy mode */
+    uint64_t driver_zero_copy_vis;  /* ...of which the driver DMAs into */
     uint64_t sockets_waiting;   /* afxdp: VIs waiting for a busy queue */
     /* Receive losses in the NIC, where it can tell (XDP_STATISTICS) */
     uint64_t rx_no_buffer;   /* a VI's frame found no buffer to go in */

@@ -220,10 +220,10 @@ static void state_check(Fuzz *z)
     FUZZ_CHECK(xna_front_ready(f) == (s == XNA_FRONT_READY), "ready");
     for (n = 0; n < z->e->l.num_vis; n++) {
         struct xna_vi *vi = xna_front_vi(f, n);
-        enum xna_vi_state vs = xna_vi_state(vi);
+        enum xna_front_vi_state vs = xna_front_vi_state(vi);
 
         FUZZ_CHECK(fe_vi_state_valid(vs), "vi %u state %d", n, vs);
-        FUZZ_CHECK(xna_vi_index(vi) == n, "vi index");
+        FUZZ_CHECK(xna_front_vi_index(vi) == n, "vi index");
         if (s == XNA_FRONT_CONNECTING || s == XNA_FRONT_READY) {
             FUZZ_CHECK((n >= acc) == (vs == XNA_VI_UNUSED),
                        "vi %u of %u accepted is %d", n, acc, vs);
@@ -498,8 +498,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         case 11:
-            r = xna_vi_reset(xna_front_vi(z.e->f, fin_u8(&in) % nvis), NULL,
-                             NULL);
+            r = xna_front_vi_reset(xna_front_vi(z.e->f, fin_u8(&in) % nvis), NULL,
+                                   NULL);
             FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOSPC, "reset %d", r);
             break;
         case 12:                /* guest: any message (the API allows it) */

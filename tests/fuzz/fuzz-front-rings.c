@@ -7,9 +7,9 @@
  * (any value, or plausible ones), writes back RX descriptors (len, flags,
  * MORE chains, garbage in the fields the guest must not trust), stops
  * VIs with VI_DOWN (also between a TX decision and the send), and in
- * between makes the guest decide and send frames (xna_tx_decide and
- * xna_tx_frame, whole frames or GSO-like bursts), reclaim, wait for room
- * (xna_tx_wake_check, xna_tx_give_up), poll RX, arm, and reset VIs.
+ * between makes the guest decide and send frames (xna_front_tx_decide and
+ * xna_front_tx_frame, whole frames or GSO-like bursts), reclaim, wait for room
+ * (xna_front_tx_wake_check, xna_front_tx_give_up), poll RX, arm, and reset VIs.
  *
  * Invariants besides memory safety:
  *  - the guest never writes the backend's half of a VI page;
@@ -297,7 +297,7 @@ static void check_tx_cons(Fuzz *z, unsigned int n)
 {
     Vi *v = &z->v[n];
     uint32_t entries = z->e->l.tx_entries;
-    uint32_t free = xna_tx_free_slots(v->vi);
+    uint32_t free = xna_front_tx_free_slots(v->vi);
     uint32_t cons;
     unsigned int i;
 
@@ -326,7 +326,7 @@ static void check_vi(Fuzz *z, unsigned int n)
                sh->rx_prod_event == v->rx_prod_event &&
                !memcmp(sh->backend_pad, zero, sizeof(zero)),
                "guest wrote the backend's half of vi %u", n);
-    FUZZ_CHECK(fe_vi_state_valid(xna_vi_state(v->vi)), "vi state");
+    FUZZ_CHECK(fe_vi_state_valid(xna_front_vi_state(v->vi)), "vi state");
     if (sh->tx_prod != v->tx_prod) {
         check_published(z, n, sh->tx_prod, NULL, 0, NULL);
     }
@@ -389,11 +389,11 @@ static void do_rx_poll(Fuzz *z, unsigned int n, int budget, int refuse)
     Vi *v = &z->v[n];
     uint32_t entries = z->e->l.rx_entries, mask = entries - 1;
     uint32_t gcons = v->sh->rx_prod - entries, c = v->sh->rx_cons, i;
-    const struct xna_vi_stats *st = xna_vi_stats(v->vi);
+    const struct xna_front_vi_stats *st = xna_front_vi_stats(v->vi);
     uint64_t bad0 = st->rx_bad_frames;
     static struct xna_desc snap[FE_MAX_ENTRIES];
     static RxCtx ctx;
-    bool up = xna_vi_state(v->vi) == XNA_VI_UP;
+    bool up = xna_front_vi_state(v->vi) == XNA_VI_UP;
     unsigned int avail, pos, k, frames, bad = 0;
     int r;
 
@@ -403,14 +403,14 @@ static void do_rx_poll(Fuzz *z, unsigned int n, int budget, int refuse)
     }
     ctx.n = 0;
     ctx.refuse = refuse;
-    r = xna_rx_poll(v->vi, budget, rx_cb, &ctx);
+    r = xna_front_rx_poll(v->vi, budget, rx_cb, &ctx);
     FUZZ_CHECK(r == -EPROTO || (r >= 0 && r <= budget), "rx_poll %d", r);
     if (!up) {
         FUZZ_CHECK(r == 0 && ctx.n == 0, "rx on a VI that is not up");
         return;
     }
     if (avail > entries) {
-        FUZZ_CHECK(r == -EPROTO && xna_vi_state(v->vi) == XNA_VI_FAILED,
+        FUZZ_CHECK(r == -EPROTO && xna_front_vi_state(v->vi) == XNA_VI_FAILED,
                    "rx_cons %u beyond the posted %u: %d", c, v->sh->rx_prod,
                    r);
         return;
@@ -631,22 +631,22 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
     struct xna_tx_meta meta;
     uint8_t mode = fin_u8(in);
     unsigned int len, nf, burst, k, slots = 0;
-    enum xna_tx_verdict verdict;
+    enum xna_front_tx_verdict verdict;
     int r;
 
     len = build_frame(in, f, XNA_MAX_FRAME_LEN + 32, &meta);
     nf = split(in, f, len, frags);
     burst = mode & 0x80 ? 1 + (mode >> 4 & 7) : 1;
     if (burst > 1) {
-        slots = burst * xna_tx_slots(len ? len : 1);
+        slots = burst * xna_front_tx_slots(len ? len : 1);
     }
-    verdict = xna_tx_decide(v->vi, frags, nf, len, slots);
+    verdict = xna_front_tx_decide(v->vi, frags, nf, len, slots);
     /* Verdicts beyond the declines exist (XNA_TX_BUSY): just named ones. */
     FUZZ_CHECK(verdict == XNA_TX_ACCEPT ||
-               strcmp(xna_tx_verdict_name(verdict), "accept"),
+               strcmp(xna_front_tx_verdict_name(verdict), "accept"),
                "verdict %d named accept", verdict);
     if (verdict == XNA_TX_BUSY) {
-        FUZZ_CHECK(xna_tx_waiting(v->vi) && xna_vi_state(v->vi) == XNA_VI_UP,
+        FUZZ_CHECK(xna_front_tx_waiting(v->vi) && xna_front_vi_state(v->vi) == XNA_VI_UP,
                    "BUSY without waiting on an up VI");
     }
     if (verdict != XNA_TX_ACCEPT && !(mode & 1)) {
@@ -661,7 +661,7 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
         be_send(z, XNA_MSG_VI_DOWN, n, XNA_ERR_NIC);
         guest_ctrl(z);
     }
-    /* Accepted, or sent anyway: xna_tx_frame must check for itself. */
+    /* Accepted, or sent anyway: xna_front_tx_frame must check for itself. */
     for (k = 0; k < burst; k++) {
         bool valid;
 
@@ -673,21 +673,21 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
         if (valid && meta.csum_partial && !z->e->bi.csum_offload) {
             csum_fill(want, len, meta.csum_start, meta.csum_offset);
         }
-        r = xna_tx_frame(v->vi, frags, nf, len, meta.csum_partial ? &meta
+        r = xna_front_tx_frame(v->vi, frags, nf, len, meta.csum_partial ? &meta
                                                                    : NULL,
-                         k + 1 < burst || (mode & 2));
+                               k + 1 < burst || (mode & 2));
         FUZZ_CHECK(r == 0 || r == XNA_TX_KICK || r == -ENOSPC ||
                    r == -EINVAL || r == -ENETDOWN, "tx_frame %d", r);
         if (r >= 0) {
             FUZZ_CHECK(valid, "accepted an invalid frame (len %u)", len);
-            FUZZ_CHECK(v->sh->tx_prod - v->tx_prod == xna_tx_slots(len),
+            FUZZ_CHECK(v->sh->tx_prod - v->tx_prod == xna_front_tx_slots(len),
                        "published %u slots for %u bytes",
                        v->sh->tx_prod - v->tx_prod, len);
             check_published(z, n, v->sh->tx_prod, want, len, &meta);
         } else {
             FUZZ_CHECK(v->sh->tx_prod == v->tx_prod, "published on error");
             FUZZ_CHECK(r != -EINVAL || !valid, "refused a valid frame");
-            FUZZ_CHECK(r != -ENETDOWN || xna_vi_state(v->vi) != XNA_VI_UP,
+            FUZZ_CHECK(r != -ENETDOWN || xna_front_vi_state(v->vi) != XNA_VI_UP,
                        "-ENETDOWN on an up VI");
             /* An accept reserved room for the whole burst, VI up or not. */
             FUZZ_CHECK(verdict != XNA_TX_ACCEPT || !valid,
@@ -698,7 +698,7 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
         check_tx_cons(z, n);
     }
     if (mode & 2) {
-        xna_tx_kick_needed(v->vi);
+        xna_front_tx_kick_needed(v->vi);
     }
 }
 
@@ -706,24 +706,24 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
 static void do_tx_wait(Fuzz *z, unsigned int n, uint8_t how)
 {
     Vi *v = &z->v[n];
-    bool waiting = xna_tx_waiting(v->vi), woke;
+    bool waiting = xna_front_tx_waiting(v->vi), woke;
 
     switch (how % 3) {
     case 0:
-        xna_tx_kick_needed(v->vi);
+        xna_front_tx_kick_needed(v->vi);
         break;
     case 1:
-        woke = xna_tx_wake_check(v->vi);
+        woke = xna_front_tx_wake_check(v->vi);
         FUZZ_CHECK(!woke || waiting, "woke without waiting");
         FUZZ_CHECK(woke || !waiting ||
-                   (xna_vi_state(v->vi) == XNA_VI_UP &&
+                   (xna_front_vi_state(v->vi) == XNA_VI_UP &&
                     xna_front_state(z->e->f) != XNA_FRONT_FAILED),
                    "keeps waiting on a VI that is not up");
-        FUZZ_CHECK(!woke || !xna_tx_waiting(v->vi), "still waiting");
+        FUZZ_CHECK(!woke || !xna_front_tx_waiting(v->vi), "still waiting");
         break;
     case 2:
-        xna_tx_give_up(v->vi);
-        FUZZ_CHECK(!xna_tx_waiting(v->vi), "waiting after give_up");
+        xna_front_tx_give_up(v->vi);
+        FUZZ_CHECK(!xna_front_tx_waiting(v->vi), "waiting after give_up");
         break;
     }
 }
@@ -779,7 +779,7 @@ static void do_down_reset(Fuzz *z, unsigned int n, uint8_t how)
 {
     Vi *v = &z->v[n];
     UnsentCtx uc = { .z = z, .v = v, .last_slot = -1 };
-    enum xna_vi_state before;
+    enum xna_front_vi_state before;
     int r;
 
     if (how & 1) {
@@ -789,17 +789,17 @@ static void do_down_reset(Fuzz *z, unsigned int n, uint8_t how)
     if (!(how & 2)) {
         return;
     }
-    before = xna_vi_state(v->vi);
-    r = xna_vi_reset(v->vi, how & 4 ? NULL : unsent_cb, &uc);
+    before = xna_front_vi_state(v->vi);
+    r = xna_front_vi_reset(v->vi, how & 4 ? NULL : unsent_cb, &uc);
     if (before != XNA_VI_DOWN) {
-        FUZZ_CHECK(r == -EINVAL && xna_vi_state(v->vi) == before,
+        FUZZ_CHECK(r == -EINVAL && xna_front_vi_state(v->vi) == before,
                    "reset of a VI in state %d: %d", before, r);
         FUZZ_CHECK(uc.frames == 0, "reset of a live VI handed frames back");
         return;
     }
     /* The control FIFO is drained on every step: room for VI_RESET. */
-    FUZZ_CHECK(r == 0 && xna_vi_state(v->vi) == XNA_VI_RESETTING,
-               "reset %d, state %d", r, xna_vi_state(v->vi));
+    FUZZ_CHECK(r == 0 && xna_front_vi_state(v->vi) == XNA_VI_RESETTING,
+               "reset %d, state %d", r, xna_front_vi_state(v->vi));
     /* Guest half from scratch, every RX buffer posted again. */
     FUZZ_CHECK(v->sh->tx_prod == 0 &&
                v->sh->rx_prod == z->e->l.rx_entries, "reset indices");
@@ -819,7 +819,7 @@ static void do_pending(Fuzz *z, unsigned int n)
     UnsentCtx uc = { .z = z, .v = v, .last_slot = -1 };
     uint32_t prod = v->sh->tx_prod;
 
-    xna_vi_tx_pending(v->vi, unsent_cb, &uc);
+    xna_front_vi_tx_pending(v->vi, unsent_cb, &uc);
     FUZZ_CHECK(v->sh->tx_prod == prod, "pending changed tx_prod");
 }
 
@@ -946,7 +946,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             do_rx_poll(&z, n, 1 + fin_u8(&in) % 64, (op & 0x80) ? -1 : 0);
             break;
         case 8:
-            xna_rx_arm(v->vi);
+            xna_front_rx_arm(v->vi);
             break;
         case 9:
         case 10:
@@ -954,7 +954,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             do_tx(&z, &in, n);
             break;
         case 12:
-            FUZZ_CHECK(xna_tx_reclaim(v->vi) <= z.e->l.tx_entries,
+            FUZZ_CHECK(xna_front_tx_reclaim(v->vi) <= z.e->l.tx_entries,
                        "reclaim");
             break;
         case 13:

@@ -390,14 +390,14 @@ static void poll_rx(Env *e)
 {
     struct xna_vi *vi = xna_front_vi(e->tf.f, 0);
 
-    if (xna_vi_state(vi) != XNA_VI_UP) {
+    if (xna_front_vi_state(vi) != XNA_VI_UP) {
         return;
     }
     do {
-        while (xna_rx_poll(vi, 64, collect_rx, e) > 0) {
+        while (xna_front_rx_poll(vi, 64, collect_rx, e) > 0) {
             /* more */
         }
-    } while (xna_rx_arm(vi));
+    } while (xna_front_rx_arm(vi));
 }
 
 typedef struct Wait {
@@ -716,7 +716,7 @@ static void expect_fast(Env *e, uint8_t *f, size_t len, uint16_t port,
 
 static bool vi0_is(Env *e, int state)
 {
-    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == state;
+    return xna_front_vi_state(xna_front_vi(e->tf.f, 0)) == state;
 }
 
 static bool vi0_down(void *opaque)
@@ -779,7 +779,8 @@ static void test_pool_reset(void)
     stop_vi0(&e);
     g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, 0);
     wait_sockets(&e);
-    g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
+    g_assert_cmpint(xna_front_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL),
+                    ==, 0);
     g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
                                       XEN_GUEST_TIMEOUT_MS));
     /* The old socket may still hold the queue for a moment. */
@@ -905,7 +906,8 @@ static void test_pool_fallback(void)
 
     /* The reset reposts every buffer; shrink one before the backend looks. */
     e.tf.hold_notify = true;
-    g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
+    g_assert_cmpint(xna_front_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL),
+                    ==, 0);
     d = xna_test_front_rx_desc(&e.tf, 0, SMALL_SLOT);
     g_assert_cmpuint(d->len, ==, 2048);
     d->len = 1024;
@@ -941,7 +943,8 @@ static void test_pool_bad_rx_desc(void)
     env_start(&e, rx_pool.props);
     stop_vi0(&e);
     e.tf.hold_notify = true;
-    g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL), ==, 0);
+    g_assert_cmpint(xna_front_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL),
+                    ==, 0);
     d = xna_test_front_rx_desc(&e.tf, 0, 3);
     d->page = 1000000;
     xna_test_front_release(&e.tf);
@@ -992,7 +995,7 @@ static void test_pool_prod_back(void)
     vi = xna_front_vi(e.tf.f, 0);
     sh = xna_test_front_vi_shared(&e.tf, 0);
     sh->rx_prod = xna_cpu_to_le32(xna_le32(sh->rx_prod) - 10);
-    xna_vi_notify(vi);
+    xna_front_vi_notify(vi);
     g_assert_true(xna_test_front_wait(&e.tf, vi0_down, &e,
                                       XEN_GUEST_TIMEOUT_MS));
     g_assert_cmpuint(xna_vi_down_reason(vi), ==, XNA_ERR_BAD_INDEX);
@@ -1290,7 +1293,7 @@ static void test_queue_busy_reset(void)
     for (r = 0; r < 3; r++) {
         stop_vi0(&e);
         g_assert_cmpuint(dev_stat(&e, "nic-sockets-waiting"), ==, 1);
-        g_assert_cmpint(xna_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL),
+        g_assert_cmpint(xna_front_vi_reset(xna_front_vi(e.tf.f, 0), NULL, NULL),
                         ==, 0);
         g_assert_true(xna_test_front_wait(&e.tf, vi0_up, &e,
                                           XEN_GUEST_TIMEOUT_MS));

@@ -113,7 +113,7 @@ static void test_rx_tiny_buffers(const void *mode)
     send_burst(&e, 3, 9000, PORT_A);
     wait_stat(&e, "vi0-drop-rx-small-buffers", 3);
     xna_env_assert_alive(&e);
-    g_assert_cmpint(xna_vi_state(xna_front_vi(e.tf.f, 0)), ==, XNA_VI_UP);
+    g_assert_cmpint(xna_front_vi_state(xna_front_vi(e.tf.f, 0)), ==, XNA_VI_UP);
 
     /* 100 bytes fit in two 64-byte buffers. */
     xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 9);
@@ -260,7 +260,8 @@ static void expect_tx_refused(XnaTestEnv *e, const uint8_t *f, size_t len,
     g_assert_cmpint(xna_test_front_send(&e->tf, 0, f, len), ==, 0);
     wait_stat(e, "vi0-drop-tx-policy", nth);
     g_assert_cmpuint(xna_env_stat(e, "vi0-tx-packets"), ==, 0);
-    g_assert_cmpint(xna_vi_state(xna_front_vi(e->tf.f, 0)), ==, XNA_VI_UP);
+    g_assert_cmpint(xna_front_vi_state(xna_front_vi(e->tf.f, 0)), ==,
+                    XNA_VI_UP);
 }
 
 /*

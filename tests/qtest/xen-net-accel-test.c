@@ -174,8 +174,8 @@ static void test_learning(const void *mode)
 
     /* B -> A is not a fast flow yet: the guest declines it. */
     xna_env_frame(f, sizeof(f), port_b, PORT_A, 0);
-    g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
-                                  sizeof(f), 0), ==,
+    g_assert_cmpint(xna_front_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
+                                        sizeof(f), 0), ==,
                     XNA_TX_DECLINE_FLOW_NOT_FAST);
 
     /* A -> B: first frame slow, and a filter for B is learned. */
@@ -200,8 +200,8 @@ static void test_learning(const void *mode)
 
     /* Now B -> A is accepted by the guest's TX decision. */
     xna_env_frame(f, sizeof(f), port_b, PORT_A, 3);
-    g_assert_cmpint(xna_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
-                                  sizeof(f), 0), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(xna_front_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
+                                        sizeof(f), 0), ==, XNA_TX_ACCEPT);
 
     /*
      * A frame of the same flow to another MAC is not the guest's: the
@@ -279,15 +279,15 @@ static void test_local_mac(const void *mode)
 
     xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
     memcpy(f, other, 6);
-    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
                     XNA_TX_DECLINE_LOCAL_MAC);
     memset(f, 0xff, 6);
-    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
                     XNA_TX_DECLINE_BROADCAST);
     f[0] = 0x01;
     f[1] = 0x00;
     f[2] = 0x5e;
-    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
                     XNA_TX_DECLINE_MULTICAST);
 
     /* Broadcast frames reach the guest on the slow path, unlearned. */
@@ -354,9 +354,9 @@ static void test_csum_offload(const void *mode)
     f[40] = sum >> 8;
     f[41] = sum & 0xff;
     vi = xna_front_vi(e.tf.f, 0);
-    g_assert_cmpint(xna_tx_frame(vi, &frag, 1, sizeof(f), &meta, false), >=,
-                    0);
-    xna_vi_notify(vi);
+    g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, sizeof(f), &meta,
+                                       false), >=, 0);
+    xna_front_vi_notify(vi);
     g_assert_true(xna_env_wait_rx(&e, 1));
     g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_CSUM_VALID);
     /* Verify the UDP checksum of what arrived. */
@@ -843,7 +843,7 @@ static bool vi0_settled(void *opaque)
     XnaTestEnv *e = opaque;
     struct xna_vi_shared *sh = xna_env_vi_shared(e, 0);
 
-    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN ||
+    return xna_front_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN ||
            sh->tx_cons == sh->tx_prod;
 }
 
@@ -888,8 +888,8 @@ static void test_bad_random_rings(const void *mode)
         g_assert_true(xna_test_front_wait(&e.tf, vi0_settled, &e,
                                           XEN_GUEST_TIMEOUT_MS));
         xna_env_assert_alive(&e);
-        if (xna_vi_state(vi) == XNA_VI_DOWN) {
-            g_assert_cmpint(xna_vi_reset(vi, NULL, NULL), ==, 0);
+        if (xna_front_vi_state(vi) == XNA_VI_DOWN) {
+            g_assert_cmpint(xna_front_vi_reset(vi, NULL, NULL), ==, 0);
             g_assert_true(xna_test_front_wait(&e.tf, xna_env_vi0_up, &e,
                                               XEN_GUEST_TIMEOUT_MS));
         }

@@ -14,7 +14,7 @@
 #include "xna-bench.h"
 #include "xna-test-front.h"
 
-/* Frames handed to each xna_rx_poll(), as NAPI's default weight. */
+/* Frames handed to each xna_front_rx_poll(), as NAPI's default weight. */
 #define RX_BUDGET   64
 
 struct BenchDev {
@@ -56,11 +56,11 @@ static unsigned int accel_tx(BenchDev *d, uint8_t *const *tmpl,
         unsigned int flow = (first + i) % nflows;
         struct xna_vi *vi = xna_front_vi(d->tf.f, flow % d->vis);
         struct xna_frag frag = { .data = tmpl[flow], .len = len };
-        int ret = xna_tx_frame(vi, &frag, 1, len, NULL, true);
+        int ret = xna_front_tx_frame(vi, &frag, 1, len, NULL, true);
 
         if (ret == -ENOSPC) {
-            xna_tx_reclaim(vi);
-            ret = xna_tx_frame(vi, &frag, 1, len, NULL, true);
+            xna_front_tx_reclaim(vi);
+            ret = xna_front_tx_frame(vi, &frag, 1, len, NULL, true);
         }
         if (ret < 0) {
             g_assert_cmpint(ret, ==, -ENOSPC);
@@ -72,8 +72,8 @@ static unsigned int accel_tx(BenchDev *d, uint8_t *const *tmpl,
     for (v = 0; v < d->vis; v++) {
         struct xna_vi *vi = xna_front_vi(d->tf.f, v);
 
-        if (used[v] && xna_tx_kick_needed(vi)) {
-            xna_vi_notify(vi);
+        if (used[v] && xna_front_tx_kick_needed(vi)) {
+            xna_front_vi_notify(vi);
         }
     }
     return i;
@@ -85,9 +85,9 @@ static unsigned int accel_tx_reclaim(BenchDev *d)
 
     for (v = 0; v < d->vis; v++) {
         struct xna_vi *vi = xna_front_vi(d->tf.f, v);
-        unsigned int before = xna_tx_free_slots(vi);
+        unsigned int before = xna_front_tx_free_slots(vi);
 
-        n += xna_tx_reclaim(vi) - before;
+        n += xna_front_tx_reclaim(vi) - before;
     }
     return n;
 }
@@ -99,7 +99,7 @@ static bool accel_tx_busy(BenchDev *d)
     for (v = 0; v < d->vis; v++) {
         struct xna_vi *vi = xna_front_vi(d->tf.f, v);
 
-        if (xna_tx_reclaim(vi) < d->tx_entries) {
+        if (xna_front_tx_reclaim(vi) < d->tx_entries) {
             return true;
         }
     }
@@ -134,7 +134,8 @@ static int accel_rx(BenchDev *d, unsigned int budget, unsigned int len)
         int got;
 
         do {
-            got = xna_rx_poll(vi, MIN(RX_BUDGET, budget - n), copy_out, d);
+            got = xna_front_rx_poll(vi, MIN(RX_BUDGET, budget - n),
+                                    copy_out, d);
             g_assert_cmpint(got, >=, 0);
             n += got;
         } while (got == RX_BUDGET && n < budget);
@@ -152,8 +153,8 @@ static bool accel_arm(BenchDev *d)
     for (v = 0; v < d->vis; v++) {
         struct xna_vi *vi = xna_front_vi(d->tf.f, v);
 
-        g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_UP);
-        more |= xna_rx_arm(vi);
+        g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_UP);
+        more |= xna_front_rx_arm(vi);
     }
     return more;
 }

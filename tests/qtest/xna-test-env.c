@@ -96,14 +96,14 @@ void xna_env_poll_rx(XnaTestEnv *e)
     for (i = 0; i < xna_front_num_vis(e->tf.f); i++) {
         struct xna_vi *vi = xna_front_vi(e->tf.f, i);
 
-        if (xna_vi_state(vi) != XNA_VI_UP) {
+        if (xna_front_vi_state(vi) != XNA_VI_UP) {
             continue;
         }
         do {
-            while (xna_rx_poll(vi, 64, collect_rx, e) > 0) {
+            while (xna_front_rx_poll(vi, 64, collect_rx, e) > 0) {
                 /* more */
             }
-        } while (xna_rx_arm(vi));
+        } while (xna_front_rx_arm(vi));
     }
 }
 
@@ -172,14 +172,14 @@ bool xna_env_vi0_down(void *opaque)
 {
     XnaTestEnv *e = opaque;
 
-    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN;
+    return xna_front_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_DOWN;
 }
 
 bool xna_env_vi0_up(void *opaque)
 {
     XnaTestEnv *e = opaque;
 
-    return xna_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_UP;
+    return xna_front_vi_state(xna_front_vi(e->tf.f, 0)) == XNA_VI_UP;
 }
 
 /* After an error, VI_RESET brings the VI back and traffic flows. */
@@ -189,10 +189,10 @@ void xna_env_expect_recovery(XnaTestEnv *e)
     struct xna_vi *vi = xna_front_vi(e->tf.f, 0);
     guint before = e->rx->len;
 
-    g_assert_cmpint(xna_vi_reset(vi, NULL, NULL), ==, 0);
+    g_assert_cmpint(xna_front_vi_reset(vi, NULL, NULL), ==, 0);
     g_assert_true(xna_test_front_wait(&e->tf, xna_env_vi0_up, e,
                                       XEN_GUEST_TIMEOUT_MS));
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_UP);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_UP);
     xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 77);
     xna_env_send(e, 0, f, sizeof(f));
     g_assert_true(xna_env_wait_rx(e, before + 1));

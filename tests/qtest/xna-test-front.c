@@ -249,10 +249,10 @@ int xna_test_front_send(XnaTestFront *tf, unsigned int vi,
     struct xna_vi *v = xna_front_vi(tf->f, vi);
     int ret;
 
-    xna_tx_reclaim(v);
-    ret = xna_tx_frame(v, &frag, 1, len, NULL, false);
+    xna_front_tx_reclaim(v);
+    ret = xna_front_tx_frame(v, &frag, 1, len, NULL, false);
     if (ret == XNA_TX_KICK) {
-        xna_vi_notify(v);
+        xna_front_vi_notify(v);
         ret = 0;
     }
     return ret;

@@ -79,7 +79,7 @@ void xna_test_front_poll_ctrl(XnaTestFront *tf,
 bool xna_test_front_wait(XnaTestFront *tf, bool (*cond)(void *opaque),
                          void *opaque, int timeout_ms);
 
-/* Send one frame through VI @vi without asking xna_tx_decide(). */
+/* Send one frame through VI @vi without asking xna_front_tx_decide(). */
 int xna_test_front_send(XnaTestFront *tf, unsigned int vi,
                         const void *frame, size_t len);
 

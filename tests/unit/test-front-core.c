@@ -515,12 +515,12 @@ static void make_fast6(Env *e, uint8_t kind)
     guest_ctrl(e);
 }
 
-static enum xna_tx_verdict decide1(Env *e, unsigned int vi,
+static enum xna_front_tx_verdict decide1(Env *e, unsigned int vi,
                                    const uint8_t *buf, unsigned int len)
 {
     struct xna_frag fr = { buf, len };
 
-    return xna_tx_decide(xna_front_vi(e->f, vi), &fr, 1, len, 0);
+    return xna_front_tx_decide(xna_front_vi(e->f, vi), &fr, 1, len, 0);
 }
 
 static int send1(Env *e, unsigned int vi, const uint8_t *buf,
@@ -528,7 +528,7 @@ static int send1(Env *e, unsigned int vi, const uint8_t *buf,
 {
     struct xna_frag fr = { buf, len };
 
-    return xna_tx_frame(xna_front_vi(e->f, vi), &fr, 1, len, NULL, false);
+    return xna_front_tx_frame(xna_front_vi(e->f, vi), &fr, 1, len, NULL, false);
 }
 
 /* ---------------------------------------------------------------------
@@ -863,7 +863,7 @@ static void test_init_pages(void)
             g_assert_cmpuint(d->flags, ==, 0);
             g_assert_cmpuint(d->reserved, ==, 0);
         }
-        g_assert_cmpint(xna_vi_state(xna_front_vi(e->f, n)), ==,
+        g_assert_cmpint(xna_front_vi_state(xna_front_vi(e->f, n)), ==,
                         XNA_VI_WAIT_UP);
     }
     g_assert_null(xna_front_vi(e->f, 2));
@@ -929,7 +929,7 @@ static void test_hello(void)
     be_send_type(e, XNA_MSG_VI_UP, 1, 0);
     guest_ctrl(e);
     g_assert_true(xna_front_ready(e->f));
-    g_assert_cmpint(xna_vi_state(xna_front_vi(e->f, 1)), ==, XNA_VI_UP);
+    g_assert_cmpint(xna_front_vi_state(xna_front_vi(e->f, 1)), ==, XNA_VI_UP);
     g_assert_cmpuint(xna_front_stats(e->f)->ctrl_bad_msgs, ==, 0);
     env_free(e);
 }
@@ -947,7 +947,7 @@ static void test_hello_fewer_vis(void)
     guest_ctrl(e);
     g_assert_true(xna_front_ready(e->f));
     g_assert_cmpuint(xna_front_num_vis(e->f), ==, 1);
-    g_assert_cmpint(xna_vi_state(xna_front_vi(e->f, 2)), ==, XNA_VI_UNUSED);
+    g_assert_cmpint(xna_front_vi_state(xna_front_vi(e->f, 2)), ==, XNA_VI_UNUSED);
     /* VI 2 is not the backend's any more */
     be_send_type(e, XNA_MSG_VI_UP, 2, 0);
     guest_ctrl(e);
@@ -1284,7 +1284,7 @@ static void test_tx_decide(void)
 {
     Env *e = env_new(1, 256, 256);
     struct xna_vi *vi = xna_front_vi(e->f, 0);
-    const struct xna_vi_stats *st = xna_vi_stats(vi);
+    const struct xna_front_vi_stats *st = xna_front_vi_stats(vi);
     uint8_t buf[XNA_MAX_FRAME_LEN + 100];
     static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
@@ -1417,7 +1417,7 @@ static void test_tx_decide(void)
     frags[1].len = l4 + 3 - 5;
     frags[2].data = buf + l4 + 3;
     frags[2].len = s.len - l4 - 3;
-    g_assert_cmpint(xna_tx_decide(vi, frags, 3, s.len, 0), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(xna_front_tx_decide(vi, frags, 3, s.len, 0), ==, XNA_TX_ACCEPT);
 
     /* sizes: MTU 9000 here; without SG one buffer at most */
     s = spec_v4(6, XNA_MAX_FRAME_LEN);
@@ -1454,15 +1454,15 @@ static void test_tx_decide(void)
     put16(buf + 16, 60000 - 14);
     frags[0].data = buf;
     frags[0].len = 1000;
-    g_assert_cmpint(xna_tx_decide(vi, frags, 1, 60000, 40), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, frags, 1, 60000, 40), ==,
                     XNA_TX_ACCEPT);
-    g_assert_cmpint(xna_tx_decide(vi, frags, 1, 60000, 257), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, frags, 1, 60000, 257), ==,
                     XNA_TX_DECLINE_TOO_BIG);
 
     /* the caller's own reasons */
-    xna_tx_count_decline(vi, XNA_TX_DECLINE_DISABLED, 100);
-    xna_tx_count_decline(vi, XNA_TX_DECLINE_OFFLOAD, 100);
-    xna_tx_count_decline(vi, XNA_TX_ACCEPT, 100);
+    xna_front_tx_count_decline(vi, XNA_TX_DECLINE_DISABLED, 100);
+    xna_front_tx_count_decline(vi, XNA_TX_DECLINE_OFFLOAD, 100);
+    xna_front_tx_count_decline(vi, XNA_TX_ACCEPT, 100);
 
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_VI_DOWN], ==, 1);
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_FLOW_NOT_FAST], ==, 4);
@@ -1480,9 +1480,9 @@ static void test_tx_decide(void)
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_OFFLOAD], ==, 1);
     g_assert_cmpuint(st->tx_declines[XNA_TX_ACCEPT], ==, 0);
     g_assert_cmpuint(st->tx_slow_packets, ==, 32);
-    g_assert_cmpstr(xna_tx_verdict_name(XNA_TX_DECLINE_RING_FULL), ==,
+    g_assert_cmpstr(xna_front_tx_verdict_name(XNA_TX_DECLINE_RING_FULL), ==,
                     "decline_ring_full");
-    g_assert_cmpstr(xna_tx_verdict_name(XNA_TX_NR_VERDICTS), ==, "unknown");
+    g_assert_cmpstr(xna_front_tx_verdict_name(XNA_TX_NR_VERDICTS), ==, "unknown");
     env_free(e);
 }
 
@@ -1559,7 +1559,7 @@ static void test_tx_chains(void)
         g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
         g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
         g_assert_cmpuint(shared(e, 0)->tx_prod - prod0, ==,
-                         xna_tx_slots(lens[i]));
+                         xna_front_tx_slots(lens[i]));
         for (k = prod0; k < shared(e, 0)->tx_prod; k++) {
             const struct xna_desc *d = be_tx_desc(e, 0, k);
 
@@ -1569,12 +1569,12 @@ static void test_tx_chains(void)
         }
         g_assert_true(be_tx_take(e, 0, &cons, fr));
         g_assert_cmpuint(fr->len, ==, lens[i]);
-        g_assert_cmpuint(fr->ndesc, ==, xna_tx_slots(lens[i]));
+        g_assert_cmpuint(fr->ndesc, ==, xna_front_tx_slots(lens[i]));
         g_assert_cmpmem(fr->data, fr->len, buf, lens[i]);
         g_assert_false(be_tx_take(e, 0, &cons, fr));
         be_tx_complete(e, 0, cons);
     }
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_fast_packets, ==, G_N_ELEMENTS(lens));
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_fast_packets, ==, G_N_ELEMENTS(lens));
     /* bad frames */
     g_assert_cmpint(send1(e, 0, buf, 13), ==, -EINVAL);
     g_assert_cmpint(send1(e, 0, buf, XNA_MAX_FRAME_LEN + 1), ==, -EINVAL);
@@ -1582,12 +1582,12 @@ static void test_tx_chains(void)
         struct xna_frag two[2] = { { buf, 100 }, { buf, 100 } };
         struct xna_tx_meta meta = { true, 190, 9 };
 
-        g_assert_cmpint(xna_tx_frame(vi, two, 2, 150, NULL, false), ==,
+        g_assert_cmpint(xna_front_tx_frame(vi, two, 2, 150, NULL, false), ==,
                         -EINVAL);
-        g_assert_cmpint(xna_tx_frame(vi, two, 2, 200, &meta, false), ==,
+        g_assert_cmpint(xna_front_tx_frame(vi, two, 2, 200, &meta, false), ==,
                         -EINVAL);
     }
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_errors, ==, 4);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_errors, ==, 4);
     g_free(fr);
     env_free(e);
 }
@@ -1616,8 +1616,8 @@ static void test_tx_pieces(void)
         n++;
     }
     g_assert_cmpuint(n, <=, G_N_ELEMENTS(frags));
-    g_assert_cmpint(xna_tx_decide(vi, frags, n, s.len, 0), ==, XNA_TX_ACCEPT);
-    g_assert_cmpint(xna_tx_frame(vi, frags, n, s.len, NULL, false), >=, 0);
+    g_assert_cmpint(xna_front_tx_decide(vi, frags, n, s.len, 0), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(xna_front_tx_frame(vi, frags, n, s.len, NULL, false), >=, 0);
     g_assert_true(be_tx_take(e, 0, &cons, fr));
     g_assert_cmpmem(fr->data, fr->len, buf, s.len);
     g_free(fr);
@@ -1645,7 +1645,7 @@ static void test_tx_ring_wrap(void)
         g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
         g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
     }
-    g_assert_cmpuint(xna_tx_free_slots(vi), ==, 1);
+    g_assert_cmpuint(xna_front_tx_free_slots(vi), ==, 1);
     {
         FrameSpec s = spec_v4(17, 4500);
 
@@ -1659,7 +1659,7 @@ static void test_tx_ring_wrap(void)
         g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
         g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
     }
-    g_assert_cmpuint(xna_tx_free_slots(vi), ==, 0);
+    g_assert_cmpuint(xna_front_tx_free_slots(vi), ==, 0);
 
     /* the backend consumes some: decide reclaims them */
     for (i = 0; i < 10; i++) {
@@ -1667,13 +1667,13 @@ static void test_tx_ring_wrap(void)
         seq_rx++;
     }
     be_tx_complete(e, 0, cons);
-    g_assert_cmpuint(xna_tx_free_slots(vi), ==, 0);
+    g_assert_cmpuint(xna_front_tx_free_slots(vi), ==, 0);
     {
         FrameSpec s = spec_v4(17, 4500);
 
         build(buf, &s, seq_tx++);
         g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
-        g_assert_cmpuint(xna_tx_free_slots(vi), ==, 30);
+        g_assert_cmpuint(xna_front_tx_free_slots(vi), ==, 30);
         g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
     }
 
@@ -1703,7 +1703,7 @@ static void test_tx_ring_wrap(void)
     be_tx_complete(e, 0, cons);
     g_assert_cmpuint(seq_rx, ==, seq_tx);
     g_assert_cmpuint(shared(e, 0)->tx_prod, >, 10 * 256);
-    g_assert_cmpuint(xna_tx_reclaim(vi), ==, 256);
+    g_assert_cmpuint(xna_front_tx_reclaim(vi), ==, 256);
     g_free(fr);
     env_free(e);
 }
@@ -1724,31 +1724,31 @@ static void test_tx_event_index(void)
     fr.len = s.len;
 
     /* tx_prod_event 0: the first frame (0 -> 1) kicks */
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, false), ==,
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, false), ==,
                     XNA_TX_KICK);
     /* the backend is still busy (event stays 0): no more kicks */
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, false), ==, 0);
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, false), ==, 0);
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, false), ==, 0);
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, false), ==, 0);
     /* it drained up to 3 and asks for a kick past 3 */
     shared(e, 0)->tx_cons = 3;
     shared(e, 0)->tx_prod_event = 3;
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, false), ==,
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, false), ==,
                     XNA_TX_KICK);
     /* a batch: no decision until its end, then one kick */
     shared(e, 0)->tx_prod_event = 4;
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, true), ==, 0);
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, true), ==, 0);
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, false), ==,
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, true), ==, 0);
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, true), ==, 0);
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, false), ==,
                     XNA_TX_KICK);
     /* a batch ended by a decline: the caller asks afterwards */
     shared(e, 0)->tx_prod_event = 7;
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, true), ==, 0);
-    g_assert_true(xna_tx_kick_needed(vi));
-    g_assert_false(xna_tx_kick_needed(vi));
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, true), ==, 0);
+    g_assert_true(xna_front_tx_kick_needed(vi));
+    g_assert_false(xna_front_tx_kick_needed(vi));
     /* an event far ahead (set before the ring wrapped): no kick */
     shared(e, 0)->tx_prod_event = 100;
-    g_assert_cmpint(xna_tx_frame(vi, &fr, 1, s.len, NULL, false), ==, 0);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_kicks, ==, 4);
+    g_assert_cmpint(xna_front_tx_frame(vi, &fr, 1, s.len, NULL, false), ==, 0);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_kicks, ==, 4);
     /* the guest asks for no TX completion events */
     g_assert_cmpuint(shared(e, 0)->tx_cons_event, ==, 0xffffffffu);
     env_free(e);
@@ -1822,7 +1822,7 @@ static void test_tx_csum(void)
 
         g_assert_false(udp4_csum_ok(buf, s.len, l4));
         prepare_partial_udp(buf, s.len, l4);
-        g_assert_cmpint(xna_tx_frame(vi, frags, 2, s.len, &meta, false), >=, 0);
+        g_assert_cmpint(xna_front_tx_frame(vi, frags, 2, s.len, &meta, false), >=, 0);
         g_assert_true(be_tx_take(e, 0, &cons, fr));
         g_assert_cmpuint(fr->flags & XNA_DESC_CSUM_PARTIAL, ==, 0);
         g_assert_true(udp4_csum_ok(fr->data, fr->len, l4));
@@ -1840,7 +1840,7 @@ static void test_tx_csum(void)
         /* a fake "checksum" at 2047..2048: sum from l4, stored at 2047 */
         memcpy(save, buf + 2047, 2);
         meta.csum_offset = (uint16_t)(2047 - l4);
-        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, &meta, false), >=, 0);
+        g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, s.len, &meta, false), >=, 0);
         g_assert_true(be_tx_take(e, 0, &cons, fr));
         g_assert_cmpmem(fr->data, 2047, buf, 2047);
         g_assert_cmpmem(fr->data + 2049, s.len - 2049, buf + 2049,
@@ -1865,7 +1865,7 @@ static void test_tx_csum(void)
         struct xna_tx_meta meta = { true, (uint16_t)l4, 6 };
 
         prepare_partial_udp(buf, s.len, l4);
-        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, &meta, false), >=, 0);
+        g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, s.len, &meta, false), >=, 0);
         g_assert_true(be_tx_take(e, 0, &cons, fr));
         g_assert_cmpuint(fr->flags, ==, XNA_DESC_CSUM_PARTIAL | XNA_DESC_MORE);
         g_assert_cmpuint(fr->csum_start, ==, l4);
@@ -1922,10 +1922,10 @@ static void test_rx_basic(void)
     unsigned int i;
 
     /* nothing happens before VI_UP */
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 0);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 0);
     connect_all(e);
-    g_assert_false(xna_rx_pending(vi));
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 0);
+    g_assert_false(xna_front_rx_pending(vi));
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 0);
 
     s = spec_v4(6, 100);
     build(buf, &s, 1);
@@ -1941,22 +1941,22 @@ static void test_rx_basic(void)
     build(buf, &s, 3);
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, 100));
     be_rx_publish(e, 0, cons);
-    g_assert_true(xna_rx_pending(vi));
+    g_assert_true(xna_front_rx_pending(vi));
 
     /* budget 2: two frames, the third waits */
-    g_assert_cmpint(xna_rx_poll(vi, 2, rx_cb, log), ==, 2);
+    g_assert_cmpint(xna_front_rx_poll(vi, 2, rx_cb, log), ==, 2);
     g_assert_cmpuint(log->frames, ==, 2);
     g_assert_cmpuint(log->last_len, ==, 9018);
     g_assert_cmpuint(log->last_nfrags, ==, 5);
     g_assert_cmpuint(log->last_flags, ==, XNA_DESC_SLOW_PATH);
     g_assert_cmpuint(shared(e, 0)->rx_prod, ==, 256 + 6);
-    g_assert_true(xna_rx_pending(vi));
-    g_assert_cmpint(xna_rx_poll(vi, 2, rx_cb, log), ==, 1);
+    g_assert_true(xna_front_rx_pending(vi));
+    g_assert_cmpint(xna_front_rx_poll(vi, 2, rx_cb, log), ==, 1);
     g_assert_cmpuint(log->last_len, ==, 1000);
     g_assert_cmpuint(log->last_nfrags, ==, 10);
     g_assert_cmpmem(log->last, 1000, buf, 1000);
     g_assert_cmpuint(shared(e, 0)->rx_prod, ==, 256 + 16);
-    g_assert_false(xna_rx_arm(vi));
+    g_assert_false(xna_front_rx_arm(vi));
     g_assert_cmpuint(shared(e, 0)->rx_cons_event, ==, 16);
 
     /* reposted descriptors are whole buffers again */
@@ -1978,11 +1978,11 @@ static void test_rx_basic(void)
     build(buf, &s, 4);
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, XNA_BUF_SIZE));
     be_rx_publish(e, 0, cons);
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 1);
-    g_assert_cmpuint(xna_vi_stats(vi)->rx_dropped, ==, 1);
-    g_assert_cmpuint(xna_vi_stats(vi)->rx_fast_packets, ==, 3);
-    g_assert_cmpuint(xna_vi_stats(vi)->rx_slow_packets, ==, 1);
-    g_assert_cmpuint(xna_vi_stats(vi)->rx_csum_valid, ==, 1);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->rx_dropped, ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->rx_fast_packets, ==, 3);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->rx_slow_packets, ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->rx_csum_valid, ==, 1);
     g_assert_cmpuint(shared(e, 0)->rx_prod, ==, 256 + 17);
     g_free(log);
     env_free(e);
@@ -2029,30 +2029,30 @@ static void test_rx_validation(void)
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, XNA_BUF_SIZE));
     be_rx_publish(e, 0, cons);
 
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 5);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 5);
     g_assert_cmpuint(log->frames, ==, 1);
     /* bad: capacity, short, 19-chain (dropped whole), too long */
-    g_assert_cmpuint(xna_vi_stats(vi)->rx_bad_frames, ==, 4);
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_UP);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->rx_bad_frames, ==, 4);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_UP);
     g_assert_cmpuint(shared(e, 0)->rx_prod, ==, 256 + cons);
 
     /* an unterminated chain waits for its end */
     g_assert_true(be_rx_put(e, 0, &cons, buf, 100, 0, XNA_BUF_SIZE));
     be_rx_desc(e, 0, cons - 1)->flags = XNA_DESC_MORE;
     be_rx_publish(e, 0, cons);
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 0);
-    g_assert_false(xna_rx_arm(vi));          /* no busy loop on it */
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 0);
+    g_assert_false(xna_front_rx_arm(vi));          /* no busy loop on it */
     g_assert_true(be_rx_put(e, 0, &cons, buf, 100, 0, XNA_BUF_SIZE));
     be_rx_publish(e, 0, cons);
-    g_assert_true(xna_rx_pending(vi));
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 1);
+    g_assert_true(xna_front_rx_pending(vi));
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 1);
     g_assert_cmpuint(log->last_len, ==, 200);
 
     /* rx_cons beyond what was posted: the VI is given up */
     be_rx_publish(e, 0, shared(e, 0)->rx_prod + 1);
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, -EPROTO);
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_FAILED);
-    g_assert_cmpuint(xna_vi_stats(vi)->ring_errors, ==, 1);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, -EPROTO);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_FAILED);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->ring_errors, ==, 1);
     g_free(log);
     env_free(e);
 }
@@ -2072,23 +2072,23 @@ static void test_rx_event_index(void)
     shared(e, 0)->rx_prod_event = 0;
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, XNA_BUF_SIZE));
     be_rx_publish(e, 0, cons);
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 1);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 1);
     g_assert_cmpuint(e->kicks[VI_PORT0], ==, 0);
     /* the backend ran out at 257 and asks to hear of new buffers */
     shared(e, 0)->rx_prod_event = 257;
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, XNA_BUF_SIZE));
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, XNA_BUF_SIZE));
     be_rx_publish(e, 0, cons);
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 2);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 2);
     g_assert_cmpuint(e->kicks[VI_PORT0], ==, 1);
-    g_assert_cmpuint(xna_vi_stats(vi)->rx_kicks, ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->rx_kicks, ==, 1);
     /* arming: the event is what the guest has seen */
-    g_assert_false(xna_rx_arm(vi));
+    g_assert_false(xna_front_rx_arm(vi));
     g_assert_cmpuint(shared(e, 0)->rx_cons_event, ==, 3);
     /* a frame that raced the arming is reported */
     g_assert_true(be_rx_put(e, 0, &cons, buf, s.len, 0, XNA_BUF_SIZE));
     be_rx_publish(e, 0, cons);
-    g_assert_true(xna_rx_arm(vi));
+    g_assert_true(xna_front_rx_arm(vi));
     g_assert_true(xna_need_event(shared(e, 0)->rx_cons_event, 4, 3));
     g_free(log);
     env_free(e);
@@ -2147,7 +2147,7 @@ static void test_vi_reset(void)
         struct xna_tx_meta meta = { i == 5, (uint16_t)l4, 6 };
 
         g_assert_cmpint(decide1(e, 1, buf, s.len), ==, XNA_TX_ACCEPT);
-        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, &meta, false),
+        g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, s.len, &meta, false),
                         >=, 0);
     }
     g_assert_true(be_tx_take(e, 1, &cons, fr));
@@ -2159,17 +2159,17 @@ static void test_vi_reset(void)
     g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
     g_assert_cmpuint(m.type, ==, XNA_MSG_VI_DOWN);
     g_assert_cmpuint(m.u.vi.reason, ==, XNA_ERR_BAD_DESC);
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_DOWN);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_DOWN);
     g_assert_cmpuint(xna_vi_down_reason(vi), ==, XNA_ERR_BAD_DESC);
     g_assert_cmpuint(xna_front_flow_count(e->f), ==, 0);
     g_assert_cmpint(decide1(e, 1, buf, 3000), ==, XNA_TX_DECLINE_VI_DOWN);
     g_assert_cmpint(send1(e, 1, buf, 3000), ==, -ENETDOWN);
     /* a reset only applies to a VI that is down */
-    g_assert_cmpint(xna_vi_reset(xna_front_vi(e->f, 0), unsent_cb, u), ==,
+    g_assert_cmpint(xna_front_vi_reset(xna_front_vi(e->f, 0), unsent_cb, u), ==,
                     -EINVAL);
 
     /* reset: 4 frames come back (the half-sent one too), in order */
-    g_assert_cmpint(xna_vi_reset(vi, unsent_cb, u), ==, 0);
+    g_assert_cmpint(xna_front_vi_reset(vi, unsent_cb, u), ==, 0);
     g_assert_cmpuint(u->frames, ==, 4);
     for (i = 0; i < 4; i++) {
         g_assert_cmpuint(u->lens[i], ==, 3002 + i);
@@ -2177,7 +2177,7 @@ static void test_vi_reset(void)
     }
     g_assert_false(u->csum[0]);
     g_assert_true(u->csum[3]);
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_RESETTING);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_RESETTING);
     g_assert_cmpuint(shared(e, 1)->tx_prod, ==, 0);
     g_assert_cmpuint(shared(e, 1)->rx_prod, ==, 256);
     g_assert_true(be_recv(e, &m));
@@ -2185,14 +2185,14 @@ static void test_vi_reset(void)
     g_assert_cmpuint(m.u.vi.vi, ==, 1);
     g_assert_cmpint(decide1(e, 1, buf, 3000), ==, XNA_TX_DECLINE_VI_DOWN);
     /* stale backend indices are not read while resetting */
-    g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 0);
+    g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 0);
 
     /* the backend resets its half and sends VI_UP */
     memset((uint8_t *)shared(e, 1) + 64, 0, 64);
     cons = 0;
     be_send_type(e, XNA_MSG_VI_UP, 1, 0);
     guest_ctrl(e);
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_UP);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_UP);
     be_filter(e, XNA_OP_ADD, 1, XNA_FILTER_IPV4_UDP, guest_ip4, 4,
               g_htons(GUEST_PORT));
     guest_ctrl(e);
@@ -2207,12 +2207,12 @@ static void test_vi_reset(void)
         g_assert_cmpmem(fr->data, fr->len, buf, s.len);
         g_assert_true(be_rx_put(e, 1, &rxcons, buf, s.len, 0, XNA_BUF_SIZE));
         be_rx_publish(e, 1, rxcons);
-        g_assert_cmpint(xna_rx_poll(vi, 64, rx_cb, log), ==, 1);
+        g_assert_cmpint(xna_front_rx_poll(vi, 64, rx_cb, log), ==, 1);
         g_assert_cmpmem(log->last, log->last_len, buf, s.len);
     }
-    g_assert_cmpuint(xna_vi_stats(vi)->vi_down, ==, 1);
-    g_assert_cmpuint(xna_vi_stats(vi)->vi_resets, ==, 1);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 4);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->vi_down, ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->vi_resets, ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_unsent, ==, 4);
     g_free(u);
     g_free(log);
     g_free(fr);
@@ -2251,25 +2251,25 @@ static void test_tx_unsent_teardown(void)
     }
     be_tx_complete(e, 0, cons);
     /* pending: the same frames, left in the ring, not counted */
-    g_assert_cmpuint(xna_vi_tx_pending(vi, unsent_cb, u), ==, 30);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 0);
-    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 30);
+    g_assert_cmpuint(xna_front_vi_tx_pending(vi, unsent_cb, u), ==, 30);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_unsent, ==, 0);
+    g_assert_cmpuint(xna_front_vi_tx_pending(vi, NULL, NULL), ==, 30);
     /* the backend consumes 10 more: 20 left */
     for (i = 0; i < 10; i++) {
         g_assert_true(be_tx_take(e, 0, &cons, fr));
     }
     be_tx_complete(e, 0, cons);
-    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 20);
+    g_assert_cmpuint(xna_front_vi_tx_pending(vi, NULL, NULL), ==, 20);
     /* the backend takes every frame: the ring was left intact */
     for (i = 0; i < 20; i++) {
         g_assert_true(be_tx_take(e, 0, &cons, fr));
         g_assert_cmpuint(fr->len, ==, 60 + (30 + i) * 50);
     }
-    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 20);
+    g_assert_cmpuint(xna_front_vi_tx_pending(vi, NULL, NULL), ==, 20);
     be_tx_complete(e, 0, cons);
-    g_assert_cmpuint(xna_vi_tx_pending(vi, NULL, NULL), ==, 0);
-    g_assert_cmpuint(xna_tx_reclaim(vi), ==, 256);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 0);
+    g_assert_cmpuint(xna_front_vi_tx_pending(vi, NULL, NULL), ==, 0);
+    g_assert_cmpuint(xna_front_tx_reclaim(vi), ==, 256);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_unsent, ==, 0);
     /* 30 more, unconsumed: unsent hands them over and forgets them */
     for (i = 0; i < 30; i++) {
         FrameSpec s = spec_v4(17, 60 + (20 + i) * 50);
@@ -2278,20 +2278,20 @@ static void test_tx_unsent_teardown(void)
         g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
     }
     u->frames = 0;
-    g_assert_cmpuint(xna_vi_tx_unsent(vi, unsent_cb, u), ==, 30);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_unsent, ==, 30);
+    g_assert_cmpuint(xna_front_vi_tx_unsent(vi, unsent_cb, u), ==, 30);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_unsent, ==, 30);
     for (i = 0; i < 30; i++) {
         g_assert_cmpuint(u->lens[i], ==, 60 + (20 + i) * 50);
     }
     /* forgotten: a second call finds nothing */
-    g_assert_cmpuint(xna_vi_tx_unsent(vi, unsent_cb, u), ==, 0);
+    g_assert_cmpuint(xna_front_vi_tx_unsent(vi, unsent_cb, u), ==, 0);
     /* a bogus tx_cons from the backend: everything not reclaimed */
     u->frames = 0;
     for (i = 0; i < 5; i++) {
         g_assert_cmpint(send1(e, 0, buf, 100), >=, 0);
     }
     be_tx_complete(e, 0, cons + 1000);
-    g_assert_cmpuint(xna_vi_tx_unsent(vi, unsent_cb, u), ==, 5);
+    g_assert_cmpuint(xna_front_vi_tx_unsent(vi, unsent_cb, u), ==, 5);
     g_free(u);
     g_free(fr);
     env_free(e);
@@ -2331,16 +2331,16 @@ static void test_loopback(void)
                 int r;
 
                 build(buf, &s, round + k);
-                if (xna_tx_decide(vi, &frag, 1, len, 0) != XNA_TX_ACCEPT) {
+                if (xna_front_tx_decide(vi, &frag, 1, len, 0) != XNA_TX_ACCEPT) {
                     continue;
                 }
-                r = xna_tx_frame(vi, &frag, 1, len, NULL, k < 4);
+                r = xna_front_tx_frame(vi, &frag, 1, len, NULL, k < 4);
                 g_assert_cmpint(r, >=, 0);
                 sent++;
                 bytes_sent += len;
             }
-            if (xna_tx_kick_needed(vi)) {
-                xna_vi_notify(vi);
+            if (xna_front_tx_kick_needed(vi)) {
+                xna_front_vi_notify(vi);
             }
         }
         /* backend: TX -> RX, limited by posted buffers */
@@ -2365,20 +2365,20 @@ static void test_loopback(void)
             struct xna_vi *vi = xna_front_vi(e->f, n);
 
             do {
-                while (xna_rx_poll(vi, 16, rx_cb, log) == 16) {
+                while (xna_front_rx_poll(vi, 16, rx_cb, log) == 16) {
                 }
-            } while (xna_rx_arm(vi));
+            } while (xna_front_rx_arm(vi));
         }
     }
     g_assert_cmpuint(looped, ==, sent);
     g_assert_cmpuint(log->frames, ==, sent);
     g_assert_cmpuint(log->bytes, ==, bytes_sent);
     g_assert_cmpuint(sent, >, 3000);
-    g_assert_cmpuint(xna_vi_stats(xna_front_vi(e->f, 0))->rx_fast_packets +
-                     xna_vi_stats(xna_front_vi(e->f, 1))->rx_fast_packets,
+    g_assert_cmpuint(xna_front_vi_stats(xna_front_vi(e->f, 0))->rx_fast_packets +
+                     xna_front_vi_stats(xna_front_vi(e->f, 1))->rx_fast_packets,
                      ==, sent);
-    g_assert_cmpuint(xna_vi_stats(xna_front_vi(e->f, 1))->tx_fast_bytes +
-                     xna_vi_stats(xna_front_vi(e->f, 0))->tx_fast_bytes,
+    g_assert_cmpuint(xna_front_vi_stats(xna_front_vi(e->f, 1))->tx_fast_bytes +
+                     xna_front_vi_stats(xna_front_vi(e->f, 0))->tx_fast_bytes,
                      ==, bytes_sent);
     /* with event indices, far fewer kicks than frames */
     g_assert_cmpuint(e->kicks[VI_PORT0] + e->kicks[VI_PORT0 + 1], <,
@@ -2396,7 +2396,7 @@ static void test_loopback(void)
 /*
  * Issue 14, item 7: the backend stops a VI (VI_DOWN, applied by the
  * control context without the TX lock) in the middle of a GSO burst that
- * xna_tx_decide() accepted.  Every segment must still go into the ring:
+ * xna_front_tx_decide() accepted.  Every segment must still go into the ring:
  * a segment refused there could only be pushed into netfront, which may
  * have no room for it.  The reset then hands all of them back, in order.
  */
@@ -2415,29 +2415,29 @@ static void test_hostile_burst_vi_down(void)
     make_fast4(e, XNA_FILTER_IPV4_TCP);
     build(buf, &s, 0);
     /* a burst of 10 segments of one slot each */
-    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, 10 * s.len, 10), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, 10 * s.len, 10), ==,
                     XNA_TX_ACCEPT);
     for (i = 0; i < 4; i++) {
         build(buf, &s, i);
-        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, NULL, true), >=, 0);
+        g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, s.len, NULL, true), >=, 0);
     }
     /* the backend stops the VI; the control context applies it now */
     be_send_type(e, XNA_MSG_VI_DOWN, 0, XNA_ERR_BAD_DESC);
     g_assert_cmpint(xna_front_ctrl_recv(e->f, &m), ==, 1);
-    g_assert_cmpint(xna_vi_state(vi), ==, XNA_VI_DOWN);
+    g_assert_cmpint(xna_front_vi_state(vi), ==, XNA_VI_DOWN);
     for (; i < 10; i++) {
         build(buf, &s, i);
-        g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, NULL, true), >=, 0);
+        g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, s.len, NULL, true), >=, 0);
     }
     /* beyond what was reserved, a VI that is down takes nothing */
-    g_assert_cmpint(xna_tx_frame(vi, &frag, 1, s.len, NULL, false), ==,
+    g_assert_cmpint(xna_front_tx_frame(vi, &frag, 1, s.len, NULL, false), ==,
                     -ENETDOWN);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_errors, ==, 0);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_errors, ==, 0);
     /* a new decision ends the reservation */
-    g_assert_cmpint(xna_tx_decide(vi, &frag, 1, s.len, 0), ==,
+    g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, s.len, 0), ==,
                     XNA_TX_DECLINE_VI_DOWN);
 
-    g_assert_cmpint(xna_vi_reset(vi, unsent_cb, u), ==, 0);
+    g_assert_cmpint(xna_front_vi_reset(vi, unsent_cb, u), ==, 0);
     g_assert_cmpuint(u->frames, ==, 10);
     for (i = 0; i < 10; i++) {
         g_assert_cmpuint(u->lens[i], ==, s.len);
@@ -2453,12 +2453,12 @@ static void fill_ring(Env *e, uint8_t *buf)
     FrameSpec s = spec_v4(17, 100);
     unsigned int i;
 
-    for (i = 0; xna_tx_reclaim(xna_front_vi(e->f, 0)); i++) {
+    for (i = 0; xna_front_tx_reclaim(xna_front_vi(e->f, 0)); i++) {
         build(buf, &s, i);
         g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
         g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
     }
-    g_assert_cmpuint(xna_tx_free_slots(xna_front_vi(e->f, 0)), ==, 0);
+    g_assert_cmpuint(xna_front_tx_free_slots(xna_front_vi(e->f, 0)), ==, 0);
 }
 
 /*
@@ -2480,17 +2480,17 @@ static void test_hostile_tx_full_busy(void)
 
     connect_all(e);
     make_fast4(e, XNA_FILTER_IPV4_UDP);
-    g_assert_false(xna_tx_waiting(vi));
+    g_assert_false(xna_front_tx_waiting(vi));
     fill_ring(e, buf);
 
     build(buf, &s, 999);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
-    g_assert_true(xna_tx_waiting(vi));
+    g_assert_true(xna_front_tx_waiting(vi));
     /* held, not declined: nothing counted for the slow path */
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_slow_packets, ==, 0);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_declines[XNA_TX_DECLINE_RING_FULL],
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_slow_packets, ==, 0);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_declines[XNA_TX_DECLINE_RING_FULL],
                      ==, 0);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_busy, ==, 1);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_busy, ==, 1);
     /* notify when tx_cons reaches 64 (a quarter of the ring free) */
     g_assert_cmpuint(sh->tx_cons_event, ==, 63);
     /* a slow flow is still declined: it has no order to keep with the VI */
@@ -2504,21 +2504,21 @@ static void test_hostile_tx_full_busy(void)
         build(buf, &s, 999);
     }
     /* and so is a frame that could never fit */
-    g_assert_cmpint(xna_tx_decide(vi, (struct xna_frag[]){ { buf, s.len } },
-                                  1, s.len, 300), ==, XNA_TX_DECLINE_TOO_BIG);
+    g_assert_cmpint(xna_front_tx_decide(vi, (struct xna_frag[]){ { buf, s.len } },
+                                        1, s.len, 300), ==, XNA_TX_DECLINE_TOO_BIG);
 
     /* the backend sends 10: no notification due, still waiting */
     sh->tx_cons = 10;
     g_assert_false(xna_need_event(sh->tx_cons_event, 10, 0));
-    g_assert_false(xna_tx_wake_check(vi));
-    g_assert_true(xna_tx_waiting(vi));
+    g_assert_false(xna_front_tx_wake_check(vi));
+    g_assert_true(xna_front_tx_waiting(vi));
     /* then up to 64: the backend notifies, the queue may go */
     old = sh->tx_cons;
     sh->tx_cons = 64;
     g_assert_true(xna_need_event(sh->tx_cons_event, 64, old));
-    g_assert_true(xna_tx_wake_check(vi));
-    g_assert_false(xna_tx_waiting(vi));
-    g_assert_false(xna_tx_wake_check(vi));
+    g_assert_true(xna_front_tx_wake_check(vi));
+    g_assert_false(xna_front_tx_waiting(vi));
+    g_assert_false(xna_front_tx_wake_check(vi));
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
     g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
 
@@ -2527,10 +2527,10 @@ static void test_hostile_tx_full_busy(void)
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
     be_send_type(e, XNA_MSG_VI_DOWN, 0, XNA_ERR_BAD_DESC);
     guest_ctrl(e);
-    g_assert_true(xna_tx_wake_check(vi));
+    g_assert_true(xna_front_tx_wake_check(vi));
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_VI_DOWN);
     /* the slow flow, the frame too big and this one */
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_slow_packets, ==, 3);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_slow_packets, ==, 3);
     env_free(e);
 }
 
@@ -2553,22 +2553,22 @@ static void test_hostile_tx_stalled_backend(void)
     build(buf, &s, 999);
 
     /* giving up without a waiter does nothing */
-    xna_tx_give_up(vi);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_stalls, ==, 0);
+    xna_front_tx_give_up(vi);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_stalls, ==, 0);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
-    g_assert_false(xna_tx_wake_check(vi));
-    xna_tx_give_up(vi);
-    g_assert_false(xna_tx_waiting(vi));
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_stalls, ==, 1);
+    g_assert_false(xna_front_tx_wake_check(vi));
+    xna_front_tx_give_up(vi);
+    g_assert_false(xna_front_tx_waiting(vi));
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_stalls, ==, 1);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_RING_FULL);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_RING_FULL);
-    g_assert_false(xna_tx_waiting(vi));
+    g_assert_false(xna_front_tx_waiting(vi));
     /* it moves: frames fit again, and a full ring holds them again */
     shared(e, 0)->tx_cons = 1;
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
     g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_BUSY);
-    g_assert_cmpuint(xna_vi_stats(vi)->tx_declines[XNA_TX_DECLINE_RING_FULL],
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_declines[XNA_TX_DECLINE_RING_FULL],
                      ==, 2);
     env_free(e);
 }
