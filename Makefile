@@ -42,7 +42,8 @@ config.mak: configure qemu-patches/series $(wildcard qemu-patches/*.patch)
 
 qemu: config.mak
 	flock $(BUILD)/.ninja.lock ninja -C $(QEMU_BUILD) qemu-system-x86_64 \
-		$(addprefix tests/qtest/xen-net-accel/,$(QTESTS) xna-bench)
+		$(addprefix tests/qtest/xen-net-accel/,$(QTESTS) xna-bench) \
+		tests/unit/test-xs-node
 
 # The guest module, built out of tree in a copy per kernel version so
 # that the two builds neither collide nor litter guest/.
