@@ -21,16 +21,20 @@ QTEST_BINS = $(addprefix $(QEMU_BUILD)/tests/qtest/xen-net-accel/,$(QTESTS))
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+# The device's sources, where they land in QEMU.
+XNA_DEV = hw/net/xen-net-accel
 UNIT_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-fsanitize=address,undefined -fno-omit-frame-pointer \
-	-Ihw/xen -Iinclude -Iguest/core $(shell pkg-config --cflags glib-2.0)
+	-I$(XNA_DEV) -Iinclude -Iguest/core $(shell pkg-config --cflags glib-2.0)
 UNIT_LIBS = $(shell pkg-config --libs glib-2.0)
 # Pure-logic sources shared with the device, by unit test.
-test-filter-table_SRCS = hw/xen/xna-filter-table.c
+test-filter-table_SRCS = $(XNA_DEV)/xna-filter-table.c
 test-front-core_SRCS = guest/core/xna-front.c
-test-classify_SRCS = hw/xen/xna-classify.c hw/xen/xna-filter-table.c
+test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
+	$(XNA_DEV)/xna-filter-table.c
 
-CHECKPATCH_FILES = $(wildcard hw/xen/*.c hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
+CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
+	hw/xen/*.c hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
 	bench check-xen tools install patches clean distclean
@@ -55,7 +59,7 @@ guest-6.1 guest-6.12: guest-%: config.mak
 	$(MAKE) -C $(KDIR_$(subst .,,$*)) M=$(BUILD)/guest-$* W=1 modules
 
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard hw/xen/*.h include/*/*.h guest/core/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard $(XNA_DEV)/*.h include/*/*.h guest/core/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRCS) $(UNIT_LIBS)
 unit: $(UNIT_BINS)
@@ -71,20 +75,20 @@ FUZZERS = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz-,$(FUZZERS))
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -Itests/fuzz -Ihw/xen -Iinclude -Iguest/core \
+	-fno-omit-frame-pointer -Itests/fuzz -I$(XNA_DEV) -Iinclude -Iguest/core \
 	$(shell pkg-config --cflags glib-2.0)
-fuzz-classify_SRCS = hw/xen/xna-classify.c hw/xen/xna-filter-table.c
-fuzz-filter-table_SRCS = hw/xen/xna-filter-table.c
+fuzz-classify_SRCS = $(XNA_DEV)/xna-classify.c $(XNA_DEV)/xna-filter-table.c
+fuzz-filter-table_SRCS = $(XNA_DEV)/xna-filter-table.c
 fuzz-front-ctrl_SRCS = guest/core/xna-front.c
 fuzz-front-rings_SRCS = guest/core/xna-front.c
 fuzz-front-keys_SRCS = guest/core/xna-front.c
-fuzz-backend-wire_SRCS = hw/xen/xna-wire.c hw/xen/xna-classify.c \
-	hw/xen/xna-filter-table.c
-fuzz-backend-policy_SRCS = hw/xen/xna-tx-policy.c hw/xen/xna-classify.c \
-	hw/xen/xna-filter-table.c
+fuzz-backend-wire_SRCS = $(XNA_DEV)/xna-wire.c $(XNA_DEV)/xna-classify.c \
+	$(XNA_DEV)/xna-filter-table.c
+fuzz-backend-policy_SRCS = $(XNA_DEV)/xna-tx-policy.c \
+	$(XNA_DEV)/xna-classify.c $(XNA_DEV)/xna-filter-table.c
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-$$*_SRCS) $(wildcard tests/fuzz/*.h) \
-		$(wildcard hw/xen/*.h include/*/*.h guest/core/*.h)
+		$(wildcard $(XNA_DEV)/*.h include/*/*.h guest/core/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz-$*_SRCS) $(UNIT_LIBS)
 

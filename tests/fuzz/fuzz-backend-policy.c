@@ -1,5 +1,5 @@
 /*
- * Fuzz target: what a guest may send through a VI (hw/xen/xna-tx-policy.c)
+ * Fuzz target: what a guest may send through a VI (hw/net/xen-net-accel/xna-tx-policy.c)
  *
  * The frames are the guest's; the ip= list is dom0's configuration, but
  * its parser still must not overrun on any string.  Input: a flags byte,

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the backend's readers of guest bytes (hw/xen/xna-wire.c)
+ * Fuzz target: the backend's readers of guest bytes (hw/net/xen-net-accel/xna-wire.c)
  *
  * Every function of xna-wire.h on guest-controlled input: xenstore
  * numbers, descriptor fetch, TX frame gather from a ring into a buffer,

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: frame classification and checksums (hw/xen/xna-classify.c)
+ * Fuzz target: frame classification and checksums (hw/net/xen-net-accel/xna-classify.c)
  *
  * The backend classifies every frame a guest sends and every frame the
  * NIC delivers, and fills or verifies their checksums, so all of it runs

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the backend's flow filter table (hw/xen/xna-filter-table.c)
+ * Fuzz target: the backend's flow filter table (hw/net/xen-net-accel/xna-filter-table.c)
  *
  * The keys come from guest traffic (learned flows), so a guest chooses
  * what is inserted, refreshed and evicted.  The input is a capacity and
