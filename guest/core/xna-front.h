@@ -62,7 +62,7 @@
 #define XNA_FRONT_H
 
 #include "xna-port.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 /* Every ring slot owns a fixed buffer: half a pool page. */
 #define XNA_BUF_SIZE		2048u

@@ -38,7 +38,7 @@
 #include "hw/xen/interface/grant_table.h"
 #include "hw/xen/interface/io/xenbus.h"
 #include "hw/xen/net-accel/xen-sim-abi.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 #define XF_PAGE             4096u
 #define XF_RAM_MB           64

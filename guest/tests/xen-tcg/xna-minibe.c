@@ -24,7 +24,7 @@
 #include <xenstore.h>
 #include <xengnttab.h>
 #include <xenevtchn.h>
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 #define MAXPOOL 8192
 struct vi {

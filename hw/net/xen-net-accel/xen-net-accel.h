@@ -18,7 +18,7 @@
 
 #include "hw/xen/xen-bus.h"
 #include "net/net.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 #include "xna-ctrl.h"
 #include "xna-filter-table.h"
 #include "xna-nic.h"

@@ -14,7 +14,7 @@
 #define HW_XEN_XNA_CTRL_H
 
 #include "hw/xen/xen-bus.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 typedef struct XnaCtrl XnaCtrl;
 

@@ -17,7 +17,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 /* Filter kinds are the protocol's XNA_FILTER_* values. */
 #define XNA_FILTER_KIND_MAX     (XNA_FILTER_IPV6_UDP + 1)

@@ -8,7 +8,7 @@
 #include "qapi/error.h"
 #include "xna-nic-soft.h"
 #include "xna-classify.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
 {

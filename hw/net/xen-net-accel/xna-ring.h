@@ -16,7 +16,7 @@
 
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 /* The other side's index at @p; its entries may be read after this. */
 static inline uint32_t xna_ring_read_index(const uint32_t *p)

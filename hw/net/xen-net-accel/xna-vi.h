@@ -22,7 +22,7 @@
 #define HW_XEN_XNA_VI_H
 
 #include "hw/xen/xen-bus.h"
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 #include "xna-filter-table.h"
 #include "xna-nic.h"
 #include "xna-tx-policy.h"

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "xen-net-accel/protocol.h"
+#include "hw/net/xen-net-accel-protocol.h"
 
 /* Smallest RX buffer a guest may post (protocol.md). */
 #define XNA_MIN_RX_BUFFER       64

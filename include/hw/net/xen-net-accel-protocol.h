@@ -9,8 +9,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later OR MIT
  */
 
-#ifndef XEN_NET_ACCEL_PROTOCOL_H
-#define XEN_NET_ACCEL_PROTOCOL_H
+#ifndef HW_NET_XEN_NET_ACCEL_PROTOCOL_H
+#define HW_NET_XEN_NET_ACCEL_PROTOCOL_H
 
 /*
  * The includer provides uint8_t..uint64_t (QEMU's osdep.h, the kernel's
@@ -59,8 +59,8 @@ struct xna_desc {
 };
 
 #define XNA_DESC_MORE           (1u << 0)  /* frame continues in next */
-#define XNA_DESC_CSUM_PARTIAL   (1u << 1)  /* TX: fill in the checksum; RX:
-                                            * checksum not computed yet */
+/* TX: fill in the checksum; RX: checksum not computed yet */
+#define XNA_DESC_CSUM_PARTIAL   (1u << 1)
 #define XNA_DESC_CSUM_VALID     (1u << 2)  /* RX: L4 checksum verified */
 #define XNA_DESC_SLOW_PATH      (1u << 3)  /* RX: matched no filter */
 #define XNA_DESC_FLAGS_TX       (XNA_DESC_MORE | XNA_DESC_CSUM_PARTIAL)
@@ -186,8 +186,8 @@ struct xna_ctrl_ring_idx {
     uint32_t prod;          /* written by the sender */
     uint32_t prod_event;    /* written by the receiver */
     uint32_t cons;          /* written by the receiver */
-    uint32_t cons_event;    /* written by the sender: wake me when cons
-                             * passes this (I wait for room) */
+    /* written by the sender: wake me when cons passes this (I wait) */
+    uint32_t cons_event;
     uint8_t pad[48];
 };
 
@@ -207,4 +207,4 @@ XNA_BUILD_BUG_ON(msg_size, sizeof(struct xna_msg) != XNA_MSG_SIZE);
 XNA_BUILD_BUG_ON(ctrl_page_size,
                  sizeof(struct xna_ctrl_page) > XNA_PAGE_SIZE);
 
-#endif /* XEN_NET_ACCEL_PROTOCOL_H */
+#endif /* HW_NET_XEN_NET_ACCEL_PROTOCOL_H */
