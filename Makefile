@@ -34,7 +34,7 @@ test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
 	$(XNA_DEV)/xna-filter-table.c
 
 CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
-	hw/xen/*.c hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
+	hw/xen/*.c hw/xen/*.h include/hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
 	bench check-xen tools install patches clean distclean

@@ -16,7 +16,7 @@
 #include "hw/irq.h"
 #include "exec/memory.h"
 #include "hw/xen/xen_backend_ops.h"
-#include "xen-sim-abi.h"
+#include "hw/xen/xen-sim-abi.h"
 
 #define TYPE_XEN_SIM "xen-sim"
 OBJECT_DECLARE_SIMPLE_TYPE(XenSimState, XEN_SIM)

@@ -12,7 +12,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qnum.h"
 #include "hw/xen/interface/io/xs_wire.h"
-#include "hw/xen/net-accel/xen-sim-abi.h"
+#include "hw/xen/xen-sim-abi.h"
 #include "xen-guest.h"
 
 /* Layout of the reserved low pages (page numbers). */

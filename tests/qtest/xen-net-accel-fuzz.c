@@ -37,7 +37,7 @@
 #include "hw/xen/interface/io/xs_wire.h"
 #include "hw/xen/interface/grant_table.h"
 #include "hw/xen/interface/io/xenbus.h"
-#include "hw/xen/net-accel/xen-sim-abi.h"
+#include "hw/xen/xen-sim-abi.h"
 #include "hw/net/xen-net-accel-protocol.h"
 
 #define XF_PAGE             4096u

@@ -13,8 +13,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef XEN_SIM_ABI_H
-#define XEN_SIM_ABI_H
+#ifndef HW_XEN_XEN_SIM_ABI_H
+#define HW_XEN_XEN_SIM_ABI_H
 
 #define XEN_SIM_MAGIC               0x4d495358u /* "XSIM" */
 #define XEN_SIM_VERSION             1
@@ -86,4 +86,4 @@ typedef struct XenSimCmd {
     uint64_t arg[6];         /* in and out, per op */
 } XenSimCmd;
 
-#endif /* XEN_SIM_ABI_H */
+#endif /* HW_XEN_XEN_SIM_ABI_H */

@@ -1,1 +1,0 @@
-#include "trace/trace-hw_xen_net_accel.h"
