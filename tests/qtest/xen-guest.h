@@ -4,7 +4,7 @@
  * The qtest process plays the guest domain.  It owns guest RAM (through
  * qtest memory accesses), keeps its grant table and its event channel
  * pending bitmap there, and asks the xen-sim platform for hypercall-like
- * services through the MMIO page described in hw/xen/xen-sim-abi.h.
+ * services through the MMIO page described in include/hw/xen/xen-sim-abi.h.
  *
  * What a test gets:
  *
