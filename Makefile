@@ -17,7 +17,7 @@ export CCACHE_MAXSIZE := 5G
 
 QEMU_BIN = $(QEMU_BUILD)/qemu-system-x86_64
 QTESTS = $(patsubst $(TOP)/tests/qtest/%.c,%,$(wildcard $(TOP)/tests/qtest/*-test.c))
-QTEST_BINS = $(addprefix $(QEMU_BUILD)/tests/qtest/xen-net-accel/,$(QTESTS))
+QTEST_BINS = $(addprefix $(QEMU_BUILD)/tests/qtest/,$(QTESTS))
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
@@ -34,19 +34,21 @@ test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
 	$(XNA_DEV)/xna-filter-table.c
 
 CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
-	hw/xen/*.c hw/xen/*.h include/hw/xen/*.h tests/qtest/*.c tests/qtest/*.h)
+	hw/xen/*.c hw/xen/*.h include/hw/xen/*.h tests/qtest/*.c \
+	tests/qtest/libqos/*.c tests/qtest/libqos/*.h tests/qtest/fuzz/*.c)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
 	bench check-xen tools install patches clean distclean
 
 all: qemu guest
 
-config.mak: configure qemu-patches/series $(wildcard qemu-patches/*.patch)
+config.mak: configure qemu-patches/series $(wildcard qemu-patches/*.patch) \
+		qemu-patches/local/series $(wildcard qemu-patches/local/*.patch)
 	./configure
 
 qemu: config.mak
 	flock $(BUILD)/.ninja.lock ninja -C $(QEMU_BUILD) qemu-system-x86_64 \
-		$(addprefix tests/qtest/xen-net-accel/,$(QTESTS) xna-bench) \
+		$(addprefix tests/qtest/,$(QTESTS)) tests/qtest/xna-bench/xna-bench \
 		tests/unit/test-xs-node
 
 # The guest module, built out of tree in a copy per kernel version so
@@ -113,7 +115,11 @@ XNA_PROTOCOL = include/hw/net/xen-net-accel-protocol.h
 
 checkpatch: config.mak
 	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict -f $(CHECKPATCH_FILES)
-	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict qemu-patches/*.patch
+	@# The benchmark, by the path it builds at: a test program there.
+	cd $(QEMU_SRC) && scripts/checkpatch.pl --no-tree --strict \
+		-f $(addprefix tests/qtest/xna-bench/,$(notdir $(wildcard bench/*.c bench/*.h)))
+	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict qemu-patches/*.patch \
+		qemu-patches/local/*.patch
 	@# The protocol header is dual-licensed (GPL-2.0-or-later OR MIT), so
 	@# that guests under other licences can implement the protocol: that
 	@# note is the one warning of checkpatch's allowed on it.

@@ -7,7 +7,8 @@
  * module pairs them with the guest's netfront interface: packets of the
  * flows the backend steers to a VI are sent and received through the VI,
  * everything else through netfront.  See docs/guest.md for what it does
- * to the guest and docs/protocol.md for the contract with the backend.
+ * to the guest and docs/specs/xen-net-accel.rst for the contract with
+ * the backend.
  *
  * This file: module parameters, the xenbus driver and its XenbusState
  * machine.  Every state change runs on the front's ordered workqueue.

@@ -4,7 +4,7 @@
  *
  * Compiled into the Linux guest module and into user-space programs (unit
  * tests, the qtest guest).  See xna-front.h for the API and
- * docs/protocol.md for the contract with the backend.
+ * docs/specs/xen-net-accel.rst for the contract with the backend.
  *
  * Everything read from shared memory is read once, converted from
  * little-endian, checked and only then used; the guest's own view of its

@@ -4,15 +4,16 @@
  *
  * One C unit (xna-front.c) shared by the Linux guest module and by user
  * space (unit tests, and the QEMU qtest "guest" that drives the real
- * backend).  The core implements the frontend half of docs/protocol.md
- * on memory the caller provides: it never allocates shared pages, grants
- * them or binds event channels.  It works on plain virtual addresses of
- * pages the caller allocated and granted to the backend.
+ * backend).  The core implements the frontend half of the protocol
+ * (docs/specs/xen-net-accel.rst) on memory the caller provides: it never
+ * allocates shared pages, grants them or binds event channels.  It works
+ * on plain virtual addresses of pages the caller allocated and granted to
+ * the backend.
  *
  * Use, step by step (a user-space driver; the kernel module does the
  * same with xenbus, grant and event channel calls):
  *
- *  1. Read the backend's keys (protocol.md "Backend keys") with
+ *  1. Read the backend's keys (the spec's "Backend keys") with
  *     xna_backend_info_parse(), giving it a callback that reads one key
  *     of the backend directory.
  *  2. Choose a layout: xna_layout_choose() (or xna_layout_init() with
@@ -293,7 +294,7 @@ void xna_front_destroy(struct xna_front *f);
 typedef int (*xna_write_key_fn)(void *opaque, const char *key,
 				const char *value);
 /*
- * Produces every frontend key of protocol.md ("Frontend keys") for
+ * Produces every frontend key of the spec ("Frontend keys") for
  * backend generation @generation; stops at the first error of @write and
  * returns it, else 0.
  */
@@ -485,7 +486,7 @@ enum xna_front_tx_verdict {
 const char *xna_front_tx_verdict_name(enum xna_front_tx_verdict v);
 
 /*
- * Decides whether the VI takes a frame (protocol.md "Filters and what
+ * Decides whether the VI takes a frame (the spec's "Filters and what
  * the guest accelerates").  (@frags, @nfrags) hold the frame (at least
  * its headers), @len its length.  @slots: 0 for one frame of @len bytes;
  * else the caller sends a burst of frames sharing these headers (the

@@ -11,7 +11,7 @@
  * split (blanks and commas; each word an IPv4 or IPv6 address of at most
  * 63 characters; at most XNA_TX_POLICY_MAX_IPS per family) accepts, with
  * the same addresses in order, and its reason fits the buffer; the
- * verdict of xna_tx_policy_check() is the one protocol.md and the header
+ * verdict of xna_tx_policy_check() is the one the spec and the header
  * describe, derived from the frame's bytes and xna_classify() (fuzzed on
  * its own by fuzz-classify): the source MAC first, then untagged IPv4 or
  * IPv6 TCP/UDP without fragments, then the source address in the list.

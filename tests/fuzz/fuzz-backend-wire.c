@@ -9,9 +9,9 @@
  * sees any access outside them.
  *
  * Each result is compared with a reference written here from
- * protocol.md: the number grammar, a descriptor walk that predicts the
+ * the spec: the number grammar, a descriptor walk that predicts the
  * status, the frame length and the slot at fault, the gathered bytes
- * (checksum filled as protocol.md says), the bytes and write-backs of RX
+ * (checksum filled as the spec says), the bytes and write-backs of RX
  * placement (and that a refused placement writes nothing anywhere), and
  * the rules for control messages.
  *
@@ -227,7 +227,7 @@ static void fuzz_tx_gather(FuzzIn *in)
     st = xna_wire_tx_gather(&e.ring, &e.pool, idx, prod, buf, &len, &next,
                             &bad);
 
-    /* The reference walk of protocol.md's TX rules. */
+    /* The reference walk of the spec's TX rules. */
     rbad = idx;
     for (i = idx;; i++) {
         const struct xna_desc *d = xna_wire_slot(&e.ring, i);

@@ -46,7 +46,7 @@ static uint16_t fold(uint32_t sum)
 
 /*
  * An independent reading of where the TCP/UDP header starts (0: none)
- * and where the IP packet ends, written from protocol.md's rules rather
+ * and where the IP packet ends, written from the spec's rules rather
  * than from xna-classify.c: one optional VLAN tag, IPv4 without fragments
  * or IPv6 without extension headers, a length field that fits the frame,
  * and room for the whole L4 header.

@@ -9,7 +9,7 @@
  * xna_backend_unchanged() with a frontend generation.
  *
  * The parsers are checked against reference parsers written here from
- * protocol.md (the whole value a decimal number in range; a MAC as six
+ * the spec (the whole value a decimal number in range; a MAC as six
  * hex pairs with colons); a successful xna_backend_info_parse() must
  * agree with them key by key, and a failing one must have a key that
  * they refuse.  The layout must respect every limit and want, be what

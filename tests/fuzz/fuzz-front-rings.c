@@ -13,7 +13,7 @@
  *
  * Invariants besides memory safety:
  *  - the guest never writes the backend's half of a VI page;
- *  - every TX descriptor it publishes is valid by protocol.md (page in
+ *  - every TX descriptor it publishes is valid by the spec (page in
  *    its VI's share, offset + len <= 4096, flags, chains of at most 18
  *    ending without MORE, 14..9018 bytes, checksum offsets) and carries
  *    exactly the bytes it was given (checksum filled in when the backend
@@ -124,7 +124,7 @@ static uint16_t fold(uint32_t sum)
     return (uint16_t)sum;
 }
 
-/* Checksum fill as protocol.md defines it (the field holds the seed). */
+/* Checksum fill as the spec defines it (the field holds the seed). */
 static void csum_fill(uint8_t *f, unsigned int len, unsigned int start,
                       unsigned int off)
 {
@@ -203,7 +203,7 @@ static void note_tx_cons(Vi *v, uint32_t c)
     }
 }
 
-/* The backend's reset of its own half (protocol.md "VI reset"). */
+/* The backend's reset of its own half (the spec's "VI reset"). */
 static void be_vi_reset(Vi *v)
 {
     v->ncons_seen = 0;

@@ -32,8 +32,8 @@
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
-#include "xna-test-front.h"
-#include "xna-test-frame.h"
+#include "libqos/xna-test-front.h"
+#include "libqos/xna-test-frame.h"
 
 #define DEV_ID          "xna0"
 #define GUEST_MAC       "00:16:3e:00:00:01"

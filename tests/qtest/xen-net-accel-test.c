@@ -13,7 +13,7 @@
 #include "qemu/osdep.h"
 #include <poll.h>
 #include "qobject/qdict.h"
-#include "xna-test-env.h"
+#include "libqos/xna-test-env.h"
 
 
 /* Tests */

@@ -15,8 +15,8 @@
 #include "tests/qtest/libqtest.h"
 #include "qobject/qdict.h"
 #include "hw/xen/interface/io/blkif.h"
-#include "xen-guest.h"
-#include "xen-netfront.h"
+#include "libqos/xen-guest.h"
+#include "libqos/xen-netfront.h"
 
 /* The device, without a netdev: these cases pass no traffic. */
 #define VIF_ARGS "-device xen-net-device,id=vif0,mac=00:16:3e:00:00:01"

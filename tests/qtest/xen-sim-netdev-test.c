@@ -15,8 +15,8 @@
 #include "qemu/bswap.h"
 #include "tests/qtest/libqtest.h"
 #include "hw/xen/interface/io/netif.h"
-#include "xen-guest.h"
-#include "xen-netfront.h"
+#include "libqos/xen-guest.h"
+#include "libqos/xen-netfront.h"
 
 #define NR_FRAMES       1024
 #define FRAME_MIN       60

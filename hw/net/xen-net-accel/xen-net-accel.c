@@ -5,8 +5,8 @@
  * interfaces (VIs) on a NIC, next to the guest's netfront vif.  This file
  * is the QOM device and the xenstore side: properties, the state machine,
  * and connect/disconnect, where everything the guest shares is validated
- * and mapped once.  docs/protocol.md is the specification; docs/design.md
- * explains the structure.
+ * and mapped once.  docs/specs/xen-net-accel.rst is the specification;
+ * docs/design.md (in the xen-net-accel repository) explains the structure.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -767,7 +767,6 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "drop-rx-not-for-guest", &s->stats.drop_rx_not_for_guest);
     add_stat(obj, "rx-host-samples", &s->stats.rx_host_samples);
     add_stat(obj, "rx-yields", &s->stats.rx_yields);
-    add_stat(obj, "drop-tx-nic", &s->stats.drop_tx_nic);
     add_stat(obj, "guest-errors", &s->stats.guest_errors);
     add_stat(obj, "ctrl-msgs-in", &s->ctrl_stats.msgs_in);
     add_stat(obj, "ctrl-msgs-out", &s->ctrl_stats.msgs_out);

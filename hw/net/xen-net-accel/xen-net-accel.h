@@ -36,7 +36,6 @@ typedef struct XnaDevStats {
     uint64_t drop_rx_not_for_guest;
     uint64_t rx_host_samples;    /* slow-path frames the host path carried */
     uint64_t rx_yields;          /* RX round cut short to let others run */
-    uint64_t drop_tx_nic;
     uint64_t guest_errors;       /* xenstore/control errors: disconnect */
     uint64_t connects;
     uint64_t connects_deferred;  /* waited for the connect rate limit */

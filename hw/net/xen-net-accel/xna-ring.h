@@ -6,7 +6,7 @@
  * These helpers hold the memory-ordering rules in one place: read the
  * other side's producer, then its entries; write entries, then our index,
  * then read the other side's event index (the event-index rule of Xen's
- * rings, protocol.md).
+ * rings, the spec).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

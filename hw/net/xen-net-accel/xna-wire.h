@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include "hw/net/xen-net-accel-protocol.h"
 
-/* Smallest RX buffer a guest may post (protocol.md). */
+/* Smallest RX buffer a guest may post (the spec). */
 #define XNA_MIN_RX_BUFFER       64
 
 /*

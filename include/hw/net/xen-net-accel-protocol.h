@@ -2,8 +2,8 @@
  * xen-net-accel protocol, version 1: shared memory layouts and messages
  *
  * Shared by the QEMU backend, the guest module's frontend core and the
- * tests.  docs/protocol.md is the specification; this header is its
- * machine-readable half.  Every structure is fixed-width little-endian,
+ * tests.  docs/specs/xen-net-accel.rst is the specification; this header
+ * is its machine-readable half.  Every structure is fixed-width little-endian,
  * with explicit padding, and its size is checked at compile time.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later OR MIT

@@ -12,7 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "xna-bench.h"
-#include "xna-test-front.h"
+#include "libqos/xna-test-front.h"
 
 /* Frames handed to each xna_front_rx_poll(), as NAPI's default weight. */
 #define RX_BUDGET   64

@@ -15,7 +15,7 @@
 #define TESTS_QTEST_XNA_TEST_FRONT_H
 
 #include "xen-guest.h"
-#include "tests/qtest/xen-net-accel-core/xna-front.h"
+#include "xna-front.h"
 
 typedef struct XnaTestFront {
     XenGuest *g;

@@ -11,7 +11,7 @@
 
 #include "qemu/osdep.h"
 #include "xna-bench.h"
-#include "xna-test-frame.h"
+#include "libqos/xna-test-frame.h"
 
 static const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
 static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };

@@ -24,7 +24,7 @@
 #define rmb()   smp_rmb()   /* index read before the entries */
 #define wmb()   smp_wmb()   /* entries written before the index */
 #include "xna-bench.h"
-#include "xen-netfront.h"
+#include "libqos/xen-netfront.h"
 
 #define RX_OFFSET_MAX   XEN_GUEST_PAGE_SIZE
 

@@ -15,7 +15,7 @@
 #ifndef TESTS_QTEST_XNA_BENCH_H
 #define TESTS_QTEST_XNA_BENCH_H
 
-#include "xen-guest.h"
+#include "libqos/xen-guest.h"
 
 struct BenchPeer;
 
