@@ -35,7 +35,8 @@ test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
 
 CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
 	hw/xen/*.c hw/xen/*.h include/hw/xen/*.h tests/qtest/*.c \
-	tests/qtest/libqos/*.c tests/qtest/libqos/*.h tests/qtest/fuzz/*.c)
+	tests/qtest/libqos/*.c tests/qtest/libqos/*.h tests/qtest/fuzz/*.c \
+	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
 	bench check-xen tools install patches clean distclean

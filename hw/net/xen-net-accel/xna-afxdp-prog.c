@@ -9,11 +9,12 @@
 #include <bpf/libbpf.h>
 #include "qapi/error.h"
 #include "xna-afxdp-prog.h"
+#include "ebpf/xna-afxdp.bpf.skeleton.h"
 #include "trace.h"
 
 struct XnaAfxdpProg {
     char *ifname;
-    struct bpf_object *obj;
+    struct xna_afxdp_bpf *skel;
     struct bpf_link *link;
     struct ring_buffer *samples;
     int filters_fd;
@@ -22,17 +23,6 @@ struct XnaAfxdpProg {
     XnaAfxdpSampleFn sample_fn;
     void *sample_opaque;
 };
-
-static struct bpf_map *find_map(XnaAfxdpProg *p, const char *name,
-                                Error **errp)
-{
-    struct bpf_map *m = bpf_object__find_map_by_name(p->obj, name);
-
-    if (!m) {
-        error_setg(errp, "XDP program: no map %s", name);
-    }
-    return m;
-}
 
 static int sample_cb(void *ctx, void *data, size_t size)
 {
@@ -44,12 +34,13 @@ static int sample_cb(void *ctx, void *data, size_t size)
     return 0;
 }
 
-/* Load the object with the filter map sized to the NIC's table. */
+/*
+ * Load the program (tools/ebpf/xna-afxdp.bpf.c, carried by its bpftool
+ * skeleton) with the filter map sized to the NIC's table.
+ */
 static bool prog_load(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
                       Error **errp)
 {
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xna-afxdp");
-    struct bpf_map *filters, *config, *xsks, *stats, *samples;
     struct xna_bpf_config c = {
         .start_queue = cfg->start_queue,
         .nr_vis = cfg->nr_vis,
@@ -57,45 +48,36 @@ static bool prog_load(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
     uint32_t zero = 0;
     int ret;
 
-    p->obj = bpf_object__open_mem(xna_afxdp_bpf_obj, xna_afxdp_bpf_obj_len,
-                                  &opts);
-    if (!p->obj) {
+    p->skel = xna_afxdp_bpf__open();
+    if (!p->skel) {
         error_setg_errno(errp, errno, "XDP program: cannot open the object");
         return false;
     }
-    filters = find_map(p, XNA_BPF_MAP_FILTERS, errp);
-    if (!filters) {
-        return false;
-    }
-    ret = bpf_map__set_max_entries(filters, cfg->max_filters);
+    ret = bpf_map__set_max_entries(p->skel->maps.xna_filters,
+                                   cfg->max_filters);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "XDP program: filter map size %u",
                          cfg->max_filters);
         return false;
     }
-    ret = bpf_object__load(p->obj);
+    ret = xna_afxdp_bpf__load(p->skel);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "XDP program: load failed (see the "
                          "verifier's log above)");
         return false;
     }
-    config = find_map(p, XNA_BPF_MAP_CONFIG, errp);
-    xsks = config ? find_map(p, XNA_BPF_MAP_XSKS, errp) : NULL;
-    stats = xsks ? find_map(p, XNA_BPF_MAP_STATS, errp) : NULL;
-    samples = stats ? find_map(p, XNA_BPF_MAP_SAMPLES, errp) : NULL;
-    if (!samples) {
-        return false;
-    }
-    p->filters_fd = bpf_map__fd(filters);
-    p->xsks_fd = bpf_map__fd(xsks);
-    p->stats_fd = bpf_map__fd(stats);
+    p->filters_fd = bpf_map__fd(p->skel->maps.xna_filters);
+    p->xsks_fd = bpf_map__fd(p->skel->maps.xna_xsks);
+    p->stats_fd = bpf_map__fd(p->skel->maps.xna_stats);
     memcpy(c.guest_mac, cfg->guest_mac, sizeof(c.guest_mac));
-    ret = bpf_map_update_elem(bpf_map__fd(config), &zero, &c, BPF_ANY);
+    ret = bpf_map_update_elem(bpf_map__fd(p->skel->maps.xna_config), &zero,
+                              &c, BPF_ANY);
     if (ret < 0) {
         error_setg_errno(errp, errno, "XDP program: config map");
         return false;
     }
-    p->samples = ring_buffer__new(bpf_map__fd(samples), sample_cb, p, NULL);
+    p->samples = ring_buffer__new(bpf_map__fd(p->skel->maps.xna_samples),
+                                  sample_cb, p, NULL);
     if (!p->samples) {
         error_setg_errno(errp, errno, "XDP program: sample ring");
         return false;
@@ -107,15 +89,9 @@ XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
                                  Error **errp)
 {
     XnaAfxdpProg *p = g_new0(XnaAfxdpProg, 1);
-    struct bpf_program *prog;
 
     p->ifname = g_strdup(cfg->ifname);
     if (!prog_load(p, cfg, errp)) {
-        goto fail;
-    }
-    prog = bpf_object__find_program_by_name(p->obj, XNA_BPF_PROG);
-    if (!prog) {
-        error_setg(errp, "XDP program: no program %s", XNA_BPF_PROG);
         goto fail;
     }
     /*
@@ -123,7 +99,7 @@ XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
      * netlink attachment: it goes away with the last file descriptor,
      * also when QEMU is killed.
      */
-    p->link = bpf_program__attach_xdp(prog, cfg->ifindex);
+    p->link = bpf_program__attach_xdp(p->skel->progs.xna_xdp, cfg->ifindex);
     if (!p->link) {
         int err = errno;
 
@@ -135,7 +111,8 @@ XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
                          "large for XDP?)" : "");
         goto fail;
     }
-    trace_xna_afxdp_attach(p->ifname, bpf_program__fd(prog));
+    trace_xna_afxdp_attach(p->ifname,
+                           bpf_program__fd(p->skel->progs.xna_xdp));
     return p;
 
 fail:
@@ -153,7 +130,7 @@ void xna_afxdp_prog_free(XnaAfxdpProg *p)
         trace_xna_afxdp_detach(p->ifname);
     }
     ring_buffer__free(p->samples);
-    bpf_object__close(p->obj);
+    xna_afxdp_bpf__destroy(p->skel);
     g_free(p->ifname);
     g_free(p);
 }

@@ -1,7 +1,8 @@
 /*
  * xen-net-accel: the AF_XDP NIC's XDP program and its maps
  *
- * Loads the program that is embedded in QEMU (xna-afxdp.bpf.c), sizes
+ * Loads the program that QEMU carries in its skeleton
+ * (ebpf/xna-afxdp.bpf.skeleton.h, from tools/ebpf/xna-afxdp.bpf.c), sizes
  * its filter map to the NIC's table, attaches it to one interface and
  * owns it: freeing this detaches the program, and the maps go with their
  * last file descriptor.  The attachment is a BPF link, which belongs to
@@ -13,13 +14,9 @@
 #ifndef HW_XEN_XNA_AFXDP_PROG_H
 #define HW_XEN_XNA_AFXDP_PROG_H
 
-#include "xna-afxdp-bpf.h"
+#include "ebpf/xna-afxdp-bpf.h"
 
 typedef struct XnaAfxdpProg XnaAfxdpProg;
-
-/* The program's object, compiled and embedded at build time (meson). */
-extern const unsigned char xna_afxdp_bpf_obj[];
-extern const size_t xna_afxdp_bpf_obj_len;
 
 typedef struct XnaAfxdpProgConfig {
     int ifindex;

@@ -9,7 +9,9 @@
  * copy goes to the backend through a ring buffer too, so that it learns
  * the flow and inserts a filter: that ring is this NIC's default queue.
  *
- * Built with clang -target bpf and embedded into QEMU.
+ * Built by tools/gen-bpf-skeleton (QEMU's tools/ebpf/Makefile.ebpf: clang
+ * -target bpf, then bpftool gen skeleton) into the committed
+ * ebpf/xna-afxdp.bpf.skeleton.h, which QEMU compiles in.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,7 +20,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "xna-afxdp-bpf.h"
+#include "../../ebpf/xna-afxdp-bpf.h"
 
 #define VLAN_HLEN       4
 #define IPV6_HLEN       40
