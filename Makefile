@@ -43,7 +43,8 @@ CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
 
 all: qemu guest
 
-config.mak: configure qemu-patches/series $(wildcard qemu-patches/*.patch) \
+config.mak: configure qemu-patches/series $(wildcard qemu-patches/*/hooks.patch) \
+		$(wildcard qemu-patches/*/files) \
 		qemu-patches/local/series $(wildcard qemu-patches/local/*.patch)
 	./configure
 
@@ -119,8 +120,8 @@ checkpatch: config.mak
 	@# The benchmark, by the path it builds at: a test program there.
 	cd $(QEMU_SRC) && scripts/checkpatch.pl --no-tree --strict \
 		-f $(addprefix tests/qtest/xna-bench/,$(notdir $(wildcard bench/*.c bench/*.h)))
-	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict qemu-patches/*.patch \
-		qemu-patches/local/*.patch
+	@# The series' patches are checked one by one by tools/check-patches.
+	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict qemu-patches/local/*.patch
 	@# The protocol header is dual-licensed (GPL-2.0-or-later OR MIT), so
 	@# that guests under other licences can implement the protocol: that
 	@# note is the one warning of checkpatch's allowed on it.

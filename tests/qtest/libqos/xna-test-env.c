@@ -267,4 +267,3 @@ void xna_env_bad_key(const void *mode, const char *key, const char *val,
     g_assert_cmpuint(xen_guest_sim_stat(e.g, "evtchn-bound"), ==, 0);
     xna_env_stop(&e);
 }
-
