@@ -18,6 +18,10 @@ export CCACHE_MAXSIZE := 5G
 QEMU_BIN = $(QEMU_BUILD)/qemu-system-x86_64
 QTESTS = $(patsubst $(TOP)/tests/qtest/%.c,%,$(wildcard $(TOP)/tests/qtest/*-test.c))
 QTEST_BINS = $(addprefix $(QEMU_BUILD)/tests/qtest/,$(QTESTS))
+# QEMU's own generic qtests that create, introspect and destroy every
+# device type and QOM object of the build: xen-sim and xen-net-accel must
+# pass them as every QEMU device does.
+QEMU_QTESTS = device-introspect-test qom-test
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
@@ -50,7 +54,8 @@ config.mak: configure qemu-patches/series $(wildcard qemu-patches/*/hooks.patch)
 
 qemu: config.mak
 	flock $(BUILD)/.ninja.lock ninja -C $(QEMU_BUILD) qemu-system-x86_64 \
-		$(addprefix tests/qtest/,$(QTESTS)) tests/qtest/xna-bench/xna-bench \
+		$(addprefix tests/qtest/,$(QTESTS) $(QEMU_QTESTS)) \
+		tests/qtest/xna-bench/xna-bench \
 		tests/unit/test-xs-node
 
 # The guest module, built out of tree in a copy per kernel version so
