@@ -405,12 +405,14 @@ static void reply_list(GByteArray *rsp, GList *items)
     }
 }
 
-/* Run one guest request; fills @rsp, returns 0 or a negative errno. */
-static int xs_guest_op(XenSimState *s, uint32_t type, uint32_t tx,
-                       char *payload, uint32_t len, GByteArray *rsp,
-                       uint32_t *rsp_type)
+/*
+ * Run one request as domain @dom (the guest, or the toolstack's privileged
+ * domain); fills @rsp, returns 0 or a negative errno.
+ */
+static int xs_op(XenSimState *s, unsigned int dom, uint32_t type,
+                 uint32_t tx, char *payload, uint32_t len, GByteArray *rsp,
+                 uint32_t *rsp_type)
 {
-    unsigned int dom = s->domid;
     g_autoptr(GByteArray) value = g_byte_array_new();
     char *str[XENSTORE_PAYLOAD_MAX / 2];
     unsigned int n;
@@ -555,8 +557,29 @@ static int write_reply(XenSimState *s, const struct xsd_sockmsg *req,
     return 0;
 }
 
+/*
+ * What a toolstack in the privileged domain does to create or remove a
+ * backend: plain reads, writes, removals and permissions, outside any
+ * transaction.  Watches stay the guest's: their events go to its queue.
+ */
+static bool xs_toolstack_op_allowed(uint32_t type, uint32_t tx)
+{
+    switch (type) {
+    case XS_READ:
+    case XS_WRITE:
+    case XS_MKDIR:
+    case XS_RM:
+    case XS_DIRECTORY:
+    case XS_GET_PERMS:
+    case XS_SET_PERMS:
+        return tx == XBT_NULL;
+    default:
+        return false;
+    }
+}
+
 int xen_sim_xs_request(XenSimState *s, uint64_t req_gpa, uint64_t rsp_gpa,
-                       uint64_t rsp_size)
+                       uint64_t rsp_size, bool as_toolstack)
 {
     struct xsd_sockmsg req;
     g_autofree char *payload = NULL;
@@ -581,9 +604,16 @@ int xen_sim_xs_request(XenSimState *s, uint64_t req_gpa, uint64_t rsp_gpa,
     }
     payload[len] = '\0';
 
-    err = xs_guest_op(s, type, le32_to_cpu(req.tx_id), payload, len, rsp,
-                      &rsp_type);
-    trace_xen_sim_xs_request(type, len ? payload : "", err);
+    if (!as_toolstack) {
+        err = xs_op(s, s->domid, type, le32_to_cpu(req.tx_id), payload, len,
+                    rsp, &rsp_type);
+    } else if (xs_toolstack_op_allowed(type, le32_to_cpu(req.tx_id))) {
+        err = xs_op(s, BACKEND_DOM, type, XBT_NULL, payload, len, rsp,
+                    &rsp_type);
+    } else {
+        err = -EINVAL;
+    }
+    trace_xen_sim_xs_request(as_toolstack, type, len ? payload : "", err);
     if (err) {
         g_byte_array_set_size(rsp, 0);
         reply_str(rsp, xs_errno_name(-err));

@@ -2,10 +2,14 @@
  * xen-sim: a Xen platform for qtest
  *
  * Stands in for the hypervisor and xenstored so that xen-bus backends run
- * under -accel qtest, without Xen or KVM.  On realize it installs QEMU's
+ * under -accel qtest, with no hypervisor at run time (the build still
+ * needs QEMU's Xen support: CONFIG_XEN or CONFIG_XEN_EMU, for xen-bus).
+ * It refuses to realize outside qtest.  On realize it installs QEMU's
  * four Xen backend-ops tables and creates the xen-bus; the qtest "guest"
  * reaches the same services through the MMIO page in xen-sim-abi.h.
- * docs/testing.md says what it models of Xen and what it does not.
+ * It models v1 grant maps and copies, interdomain event channels and
+ * xenstore with Xen's permissions; no hypercalls, vCPUs, scheduling,
+ * grant table v2, FIFO event channels or suspend/resume.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +22,7 @@
 #include "hw/xen/xen.h"
 #include "hw/xen/xen-bus.h"
 #include "exec/address-spaces.h"
+#include "system/qtest.h"
 #include "xen-sim.h"
 #include "trace.h"
 
@@ -106,9 +111,12 @@ static void xen_sim_run_cmd(XenSimState *s, uint64_t gpa)
         ret = xen_sim_evtchn_send(s, le64_to_cpu(cmd.arg[0]));
         break;
     case XEN_SIM_OP_XS_REQUEST:
+    case XEN_SIM_OP_XS_TOOLSTACK_REQUEST:
         ret = xen_sim_xs_request(s, le64_to_cpu(cmd.arg[0]),
                                  le64_to_cpu(cmd.arg[1]),
-                                 le64_to_cpu(cmd.arg[2]));
+                                 le64_to_cpu(cmd.arg[2]),
+                                 le32_to_cpu(cmd.op) ==
+                                 XEN_SIM_OP_XS_TOOLSTACK_REQUEST);
         break;
     case XEN_SIM_OP_XS_WATCH_EVENT: {
         uint64_t found = 0;
@@ -208,6 +216,11 @@ static void xen_sim_realize(DeviceState *dev, Error **errp)
     XenSimState *s = XEN_SIM(dev);
     Object *obj = OBJECT(dev);
 
+    if (!qtest_enabled()) {
+        error_setg(errp, "xen-sim is a test platform: it runs only under "
+                   "qtest (-accel qtest)");
+        return;
+    }
     if (xen_sim) {
         error_setg(errp, "only one xen-sim device is supported");
         return;

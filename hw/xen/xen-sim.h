@@ -91,7 +91,7 @@ void xen_sim_unmap_ram(MemoryRegionSection *mrs);
 extern struct xenstore_backend_ops xen_sim_xenstore_ops;
 void xen_sim_xenstore_init(XenSimState *s);
 int xen_sim_xs_request(XenSimState *s, uint64_t req_gpa, uint64_t rsp_gpa,
-                       uint64_t rsp_size);
+                       uint64_t rsp_size, bool as_toolstack);
 int xen_sim_xs_watch_event(XenSimState *s, uint64_t rsp_gpa,
                            uint64_t rsp_size, uint64_t *found);
 

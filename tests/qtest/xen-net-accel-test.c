@@ -990,6 +990,73 @@ static void test_bad_event_channel(const void *mode)
     xna_env_bad_key(mode, "vi-0/event-channel", "999", "failed");
 }
 
+static void toolstack_write(XnaTestEnv *e, const char *dir, const char *key,
+                            const char *value)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s", dir, key);
+
+    g_assert_cmpint(xen_guest_toolstack_write(e->g, path, value), ==, 0);
+}
+
+/*
+ * A backend directory as a toolstack writes it (backend type qnetaccel):
+ * the generic keys, @mac and, unless NULL, @nic; "state" last, because
+ * xen-bus creates the device as soon as it reads Initialising and online.
+ */
+static char *toolstack_backend(XnaTestEnv *e, unsigned int idx,
+                               const char *mac, const char *nic)
+{
+    domid_t domid = xen_guest_domid(e->g);
+    char *be = g_strdup_printf("/local/domain/0/backend/qnetaccel/%u/%u",
+                               domid, idx);
+    g_autofree char *fe = g_strdup_printf("/local/domain/%u/device/"
+                                          "netaccel/%u", domid, idx);
+    g_autofree char *id = g_strdup_printf("%u", domid);
+    g_autofree char *reader = g_strdup_printf("r%u", domid);
+    const char *perms[] = { "n0", reader, NULL };
+
+    toolstack_write(e, be, "frontend", fe);
+    g_assert_cmpint(xen_guest_toolstack_set_perms(e->g, be, perms), ==, 0);
+    toolstack_write(e, be, "frontend-id", id);
+    toolstack_write(e, be, "mac", mac);
+    if (nic) {
+        toolstack_write(e, be, "nic", nic);
+    }
+    toolstack_write(e, be, "online", "1");
+    toolstack_write(e, be, "state", "1");
+    return be;
+}
+
+/*
+ * The toolstack's way in: a backend directory.  With nic= the device is
+ * created and offers itself (InitWait).  Without nic= it must not be
+ * created: before, it fell back to the loopback NIC, a test NIC that
+ * sends the guest's frames back to it and reaches no network.
+ */
+static void test_toolstack_backend(const void *mode)
+{
+    g_autofree char *no_nic = NULL;
+    g_autofree char *good = NULL;
+    g_autofree char *fe_state = NULL;
+    g_autofree char *val = NULL;
+    XnaTestEnv e;
+
+    xna_env_start_dev(&e, mode, "");
+    no_nic = toolstack_backend(&e, 0, "00:16:3e:00:00:05", NULL);
+    good = toolstack_backend(&e, 1, GUEST_MAC, "loopback");
+    /* xen-bus enumerates in order: once 1 is there, 0 was refused. */
+    g_assert_cmpint(xen_guest_wait_state(e.g, good, XenbusStateInitWait,
+                                         10000), ==, 0);
+    g_assert_cmpint(xen_guest_read_state(e.g, no_nic), ==,
+                    XenbusStateInitialising);
+    fe_state = g_strdup_printf("/local/domain/%u/device/netaccel/0/state",
+                               xen_guest_domid(e.g));
+    g_assert_cmpint(xen_guest_xs_read(e.g, XEN_GUEST_XBT_NULL, fe_state,
+                                      &val), ==, -ENOENT);
+    xna_env_assert_alive(&e);
+    xna_env_stop(&e);
+}
+
 static void add(const char *name, void (*fn)(const void *))
 {
     g_autofree char *multi = g_strdup_printf("/xen-net-accel/multi/%s", name);
@@ -1017,6 +1084,7 @@ int main(int argc, char **argv)
     add("reconnect", test_reconnect);
     add("stale-generation", test_stale_generation);
     add("device-del-under-traffic", test_device_del_under_traffic);
+    add("toolstack-backend", test_toolstack_backend);
     add("bad/tx-ring-index", test_bad_tx_index);
     add("bad/desc-pool-page", test_bad_desc_pool_page);
     add("bad/desc-offset-length", test_bad_desc_offset_len);

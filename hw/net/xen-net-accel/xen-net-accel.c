@@ -6,7 +6,7 @@
  * is the QOM device and the xenstore side: properties, the state machine,
  * and connect/disconnect, where everything the guest shares is validated
  * and mapped once.  docs/specs/xen-net-accel.rst is the specification;
- * docs/design.md (in the xen-net-accel repository) explains the structure.
+ * docs/system/devices/xen-net-accel.rst says how to use the device.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -962,7 +962,7 @@ static const struct {
     { "zero-copy", "receive straight into the guest's buffers where the "
       "NIC and the memory can (nic=afxdp, not under real Xen): QEMU "
       "copies no received frame, but only the guest's posted buffers "
-      "hold a burst (docs/nic-ops.md); off: always copy" },
+      "hold a burst; off: always copy" },
     { "ip", "the vif's ip=: IPv4/IPv6 addresses (blank- or comma-"
       "separated) the guest may send from through a VI; unset: any" },
     { "x-connect-limit", "rate-limit the guest's connects (4, then 2 a "
@@ -1011,8 +1011,8 @@ type_init(xen_net_accel_register_types)
 
 /*
  * Backends the toolstack creates by writing backend/qnetaccel/<domid>/<idx>
- * (with "mac", and optionally "nic", "netdev", "host-netdev", "max-vis",
- * "vif").
+ * (with "mac" and "nic", and optionally "netdev", "host-netdev",
+ * "max-vis", "vif", "ip").
  * Registering the type also makes xen-bus watch that directory, which is
  * how it removes devices after device_del.
  */
@@ -1040,8 +1040,14 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
         error_setg(errp, "xen-net-accel %s: no mac", name);
         return;
     }
+    /*
+     * No default: the loopback NIC is a test NIC that reaches no network,
+     * and a guest must not end up on it because a key was left out.
+     */
     if (!nic) {
-        nic = netdev ? "netdev" : "loopback";
+        error_setg(errp, "xen-net-accel %s: no nic (netdev, loopback or "
+                   "afxdp)", name);
+        return;
     }
     dev = qdev_new(TYPE_XEN_NET_ACCEL);
     obj = OBJECT(dev);

@@ -78,6 +78,14 @@ enum {
      * token NUL).  Out arg[3] = 1 when an event was written, 0 when none.
      */
     XEN_SIM_OP_XS_WATCH_EVENT = 7,
+    /*
+     * As XS_REQUEST, but as the toolstack in the privileged domain, for
+     * tests that create backends as xl does: only READ, WRITE, MKDIR, RM,
+     * DIRECTORY, GET_PERMS and SET_PERMS, outside transactions (status
+     * -EINVAL for anything else).  Relative paths are the privileged
+     * domain's.
+     */
+    XEN_SIM_OP_XS_TOOLSTACK_REQUEST = 8,
 };
 
 typedef struct XenSimCmd {

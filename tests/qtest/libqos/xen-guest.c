@@ -9,6 +9,8 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "qemu/cutils.h"
+#include "qemu/memfd.h"
+#include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qobject/qnum.h"
 #include "hw/xen/interface/io/xs_wire.h"
@@ -654,8 +656,8 @@ static int xs_errno(const char *name)
     return -EIO;
 }
 
-int xen_guest_xs_request(XenGuest *g, uint32_t type, uint32_t tx,
-                         const void *payload, size_t len,
+static int xs_request_as(XenGuest *g, uint32_t op, uint32_t type,
+                         uint32_t tx, const void *payload, size_t len,
                          char **reply, size_t *reply_len)
 {
     uint64_t req = page_gpa(XG_PAGE_XS_REQ), rsp = page_gpa(XG_PAGE_XS_RSP);
@@ -675,7 +677,7 @@ int xen_guest_xs_request(XenGuest *g, uint32_t type, uint32_t tx,
     if (len) {
         xen_guest_memwrite(g, req + sizeof(hdr), payload, len);
     }
-    ret = sim_cmd(g, XEN_SIM_OP_XS_REQUEST, arg, 3);
+    ret = sim_cmd(g, op, arg, 3);
     if (ret) {
         return ret;
     }
@@ -752,6 +754,47 @@ int xen_guest_xs_read_uint(XenGuest *g, uint32_t tx, const char *path,
         return -EINVAL;
     }
     return 0;
+}
+
+int xen_guest_xs_request(XenGuest *g, uint32_t type, uint32_t tx,
+                         const void *payload, size_t len,
+                         char **reply, size_t *reply_len)
+{
+    return xs_request_as(g, XEN_SIM_OP_XS_REQUEST, type, tx, payload, len,
+                         reply, reply_len);
+}
+
+int xen_guest_toolstack_write(XenGuest *g, const char *path,
+                              const char *value)
+{
+    g_autoptr(GByteArray) p = g_byte_array_new();
+
+    g_byte_array_append(p, (const guint8 *)path, strlen(path) + 1);
+    g_byte_array_append(p, (const guint8 *)value, strlen(value));
+    return xs_request_as(g, XEN_SIM_OP_XS_TOOLSTACK_REQUEST, XS_WRITE,
+                         XEN_GUEST_XBT_NULL, p->data, p->len, NULL, NULL);
+}
+
+int xen_guest_toolstack_rm(XenGuest *g, const char *path)
+{
+    return xs_request_as(g, XEN_SIM_OP_XS_TOOLSTACK_REQUEST, XS_RM,
+                         XEN_GUEST_XBT_NULL, path, strlen(path) + 1, NULL,
+                         NULL);
+}
+
+int xen_guest_toolstack_set_perms(XenGuest *g, const char *path,
+                                  const char *const *perms)
+{
+    g_autoptr(GByteArray) p = g_byte_array_new();
+    unsigned int i;
+
+    g_byte_array_append(p, (const guint8 *)path, strlen(path) + 1);
+    for (i = 0; perms[i]; i++) {
+        g_byte_array_append(p, (const guint8 *)perms[i],
+                            strlen(perms[i]) + 1);
+    }
+    return xs_request_as(g, XEN_SIM_OP_XS_TOOLSTACK_REQUEST, XS_SET_PERMS,
+                         XEN_GUEST_XBT_NULL, p->data, p->len, NULL, NULL);
 }
 
 int xen_guest_xs_write(XenGuest *g, uint32_t tx, const char *path,
@@ -1290,7 +1333,7 @@ static GHashTable *shared_rams;
 QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
 {
     g_autofree char *extra = NULL;
-    char path[] = "/dev/shm/xen-guest-ram-XXXXXX";
+    g_autofree char *path = NULL;
     QTestState *qts;
     void *ram;
     va_list ap;
@@ -1304,9 +1347,14 @@ QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
      * space, so the machine needs one; "none" accepts one if it is told
      * its APIC id.
      */
-    fd = mkstemp(path);
-    g_assert(fd >= 0);
-    g_assert(ftruncate(fd, XEN_GUEST_RAM_SIZE) == 0);
+    /*
+     * Guest RAM is a memfd of the test that QEMU opens by its /proc path:
+     * shmem, wherever the test runs (AF_XDP cannot register file-backed
+     * pages of a disk filesystem as a UMEM), and nothing to clean up.
+     */
+    fd = qemu_memfd_create("xen-guest-ram", XEN_GUEST_RAM_SIZE, false, 0, 0,
+                           &error_abort);
+    path = g_strdup_printf("/proc/%d/fd/%d", (int)getpid(), fd);
     qts = qtest_initf("-nodefaults -display none "
                       "-object memory-backend-file,id=ram,size=%u,share=on,"
                       "mem-path=%s "
@@ -1316,7 +1364,6 @@ QTestState *xen_guest_qemu_init(const char *sim_props, const char *fmt, ...)
                       XEN_GUEST_RAM_SIZE, path, sim_props ? "," : "",
                       sim_props ? sim_props : "", extra);
     /* QEMU has it open now; the test maps it and shares guest RAM. */
-    unlink(path);
     ram = mmap(NULL, XEN_GUEST_RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
                fd, 0);
     g_assert(ram != MAP_FAILED);
