@@ -17,6 +17,7 @@
 #include "qapi/error.h"
 #include "qemu/log.h"
 #include "qemu/atomic.h"
+/* For RAMBlock.fd_offset, as vhost-user needs it to pass guest RAM on. */
 #include "exec/ramblock.h"
 #include "hw/xen/interface/grant_table.h"
 #include "xen-sim.h"

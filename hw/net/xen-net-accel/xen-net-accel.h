@@ -13,8 +13,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XEN_NET_ACCEL_H
-#define HW_XEN_XEN_NET_ACCEL_H
+#ifndef HW_NET_XEN_NET_ACCEL_H
+#define HW_NET_XEN_NET_ACCEL_H
 
 #include "hw/xen/xen-bus.h"
 #include "net/net.h"
@@ -123,4 +123,4 @@ void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
 void xna_mac_filter_insert(XenNetAccel *s);
 
-#endif /* HW_XEN_XEN_NET_ACCEL_H */
+#endif /* HW_NET_XEN_NET_ACCEL_H */

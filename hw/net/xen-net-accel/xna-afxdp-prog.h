@@ -11,8 +11,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_AFXDP_PROG_H
-#define HW_XEN_XNA_AFXDP_PROG_H
+#ifndef HW_NET_XNA_AFXDP_PROG_H
+#define HW_NET_XNA_AFXDP_PROG_H
 
 #include "ebpf/xna-afxdp-bpf.h"
 
@@ -52,4 +52,4 @@ void xna_afxdp_prog_samples_drain(XnaAfxdpProg *p, XnaAfxdpSampleFn fn,
 /* The program's counters, summed over CPUs. */
 void xna_afxdp_prog_stats(XnaAfxdpProg *p, uint64_t stats[XNA_BPF_STAT_MAX]);
 
-#endif /* HW_XEN_XNA_AFXDP_PROG_H */
+#endif /* HW_NET_XNA_AFXDP_PROG_H */

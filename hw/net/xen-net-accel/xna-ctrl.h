@@ -10,8 +10,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_CTRL_H
-#define HW_XEN_XNA_CTRL_H
+#ifndef HW_NET_XNA_CTRL_H
+#define HW_NET_XNA_CTRL_H
 
 #include "hw/xen/xen-bus.h"
 #include "hw/net/xen-net-accel-protocol.h"
@@ -58,4 +58,4 @@ void xna_ctrl_stop(XnaCtrl *c);
 /* Drop the backlog and send @msg alone, even after xna_ctrl_stop(). */
 void xna_ctrl_send_final(XnaCtrl *c, const struct xna_msg *msg);
 
-#endif /* HW_XEN_XNA_CTRL_H */
+#endif /* HW_NET_XNA_CTRL_H */

@@ -9,8 +9,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_NIC_SOFT_H
-#define HW_XEN_XNA_NIC_SOFT_H
+#ifndef HW_NET_XNA_NIC_SOFT_H
+#define HW_NET_XNA_NIC_SOFT_H
 
 #include "xna-nic.h"
 
@@ -72,4 +72,4 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len);
 /* True when every receive queue has room for more frames. */
 bool xna_soft_nic_can_receive(XnaSoftNic *s);
 
-#endif /* HW_XEN_XNA_NIC_SOFT_H */
+#endif /* HW_NET_XNA_NIC_SOFT_H */

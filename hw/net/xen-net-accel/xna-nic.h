@@ -15,8 +15,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_NIC_H
-#define HW_XEN_XNA_NIC_H
+#ifndef HW_NET_XNA_NIC_H
+#define HW_NET_XNA_NIC_H
 
 #include "qom/object.h"
 #include "net/net.h"
@@ -284,4 +284,4 @@ static inline uint32_t xna_nic_pool_rx_post(XnaNic *nic, uint32_t vi,
     return nc->pool_rx_post ? nc->pool_rx_post(nic, vi, bufs, n) : 0;
 }
 
-#endif /* HW_XEN_XNA_NIC_H */
+#endif /* HW_NET_XNA_NIC_H */

@@ -11,8 +11,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_RING_H
-#define HW_XEN_XNA_RING_H
+#ifndef HW_NET_XNA_RING_H
+#define HW_NET_XNA_RING_H
 
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
@@ -67,4 +67,4 @@ static inline uint32_t xna_ring_set_event(uint32_t *event, uint32_t val,
     return le32_to_cpu(qatomic_read(index));
 }
 
-#endif /* HW_XEN_XNA_RING_H */
+#endif /* HW_NET_XNA_RING_H */

@@ -11,7 +11,8 @@
  * error (the guest module declines such frames to netfront, where dom0's
  * rules see them).
  *
- * Pure C, fuzzed in tests/fuzz/.
+ * Pure C (no QEMU, no GLib), so that a libFuzzer harness can drive it
+ * directly.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

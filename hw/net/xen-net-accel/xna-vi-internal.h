@@ -10,8 +10,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_VI_INTERNAL_H
-#define HW_XEN_XNA_VI_INTERNAL_H
+#ifndef HW_NET_XNA_VI_INTERNAL_H
+#define HW_NET_XNA_VI_INTERNAL_H
 
 #include "xna-vi.h"
 #include "xna-wire.h"
@@ -99,4 +99,4 @@ void xna_vi_pool_stop(XnaVi *vi);
 bool xna_vi_pool_rx(XnaVi *vi);
 bool xna_vi_pool_ask_for_buffers(XnaVi *vi);
 
-#endif /* HW_XEN_XNA_VI_INTERNAL_H */
+#endif /* HW_NET_XNA_VI_INTERNAL_H */

@@ -17,7 +17,7 @@
  * the NIC cannot use.  The guest's rules for descriptors are the same in
  * both modes; only the device's choice of mode depends on them.
  *
- * Conditions, else the VI copies as before (docs/nic-ops.md): the owner
+ * Conditions, else the VI copies as before: the owner
  * allows it (XnaViPool.nic_rx: the property zero-copy is on, the NIC can,
  * the pool is one mapping, a frame of the MTU fits in caps.pool_frame_max,
  * the pool's memory is the kernel's to write), and every buffer posted

@@ -18,8 +18,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_VI_H
-#define HW_XEN_XNA_VI_H
+#ifndef HW_NET_XNA_VI_H
+#define HW_NET_XNA_VI_H
 
 #include "hw/xen/xen-bus.h"
 #include "hw/net/xen-net-accel-protocol.h"
@@ -140,4 +140,4 @@ typedef bool (*XnaViSlowAccept)(void *opaque, const XnaFrame *frame);
 unsigned int xna_vi_process_rx(XnaVi *vi, XnaViSlowAccept slow_accept,
                                void *opaque);
 
-#endif /* HW_XEN_XNA_VI_H */
+#endif /* HW_NET_XNA_VI_H */

@@ -5,8 +5,8 @@
  * its xenstore keys goes through one of these functions first: xenstore
  * numbers, ring descriptors, TX frames gathered from the pool, RX frames
  * placed into posted buffers, and control messages.  They are pure C
- * (no QEMU, no GLib), so that libFuzzer can drive them directly
- * (tests/fuzz/); the device calls them on memory it mapped.
+ * (no QEMU, no GLib), so that a libFuzzer harness can drive them
+ * directly; the device calls them on memory it mapped.
  *
  * Shared memory can change under us at any time: every function copies
  * what it checks before it uses it, and reads each guest word once.

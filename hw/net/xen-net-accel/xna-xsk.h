@@ -15,8 +15,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_XEN_XNA_XSK_H
-#define HW_XEN_XNA_XSK_H
+#ifndef HW_NET_XNA_XSK_H
+#define HW_NET_XNA_XSK_H
 
 #define XNA_XSK_CHUNK           4096    /* UMEM chunk: one frame */
 #define XNA_XSK_RX_CHUNKS       2048    /* fill and RX rings */
@@ -117,4 +117,4 @@ void xna_xsk_tx_flush(XnaXsk *x);
 /* Take back the chunks of sent frames; true when a chunk is free. */
 bool xna_xsk_tx_reap(XnaXsk *x);
 
-#endif /* HW_XEN_XNA_XSK_H */
+#endif /* HW_NET_XNA_XSK_H */

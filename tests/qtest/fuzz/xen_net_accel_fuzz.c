@@ -18,7 +18,8 @@
  * Targets: xen-net-accel (nic=loopback), xen-net-accel-netdev
  * (nic=netdev with a host-netdev, both on hubs the fuzzer injects into,
  * and mac-filter=on).
- * tools/fuzz-device builds and runs them; docs/security.md.
+ * Build with --enable-fuzzing and run, for example,
+ * qemu-fuzz-x86_64 --fuzz-target=xen-net-accel.
  *
  * Input: a list of operations, each an opcode byte followed by its fixed
  * arguments (missing bytes read as 0); see the OP_* list below.
