@@ -43,7 +43,7 @@ CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
 	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
-	bench check-xen tools install patches clean distclean
+	bench bench-xen check-xen tools install patches clean distclean
 
 all: qemu guest
 
@@ -158,6 +158,11 @@ bench: qemu
 # End to end on real Xen 4.17 under TCG: xl, our QEMU in dom0, our module.
 check-xen: config.mak
 	tests/xen/run
+
+# Plain netfront + kernel netback against xen-net-accel on real Xen 4.17
+# under TCG, pass by pass in one boot (docs/benchmarks.md).  Root.
+bench-xen: config.mak
+	tests/xen/bench $(BENCH_XEN_ARGS)
 
 # Host tools: the QMP client of the vif hotplug script.
 tools: $(BUILD)/tools/xna-qmp
