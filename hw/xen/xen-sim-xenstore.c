@@ -562,8 +562,19 @@ static int write_reply(XenSimState *s, const struct xsd_sockmsg *req,
  * backend: plain reads, writes, removals and permissions, outside any
  * transaction.  Watches stay the guest's: their events go to its queue.
  */
-static bool xs_toolstack_op_allowed(uint32_t type, uint32_t tx)
+static bool xs_toolstack_op_allowed(uint32_t type, uint32_t tx,
+                                    const char *path)
 {
+    static const char domains[] = "/local/domain/";
+
+    /*
+     * Only below /local/domain/: the privileged domain may remove or
+     * re-permission anything, and the tree must keep its root and the
+     * domains' directories for xen-bus and the guest.
+     */
+    if (!g_str_has_prefix(path, domains) || !path[strlen(domains)]) {
+        return false;
+    }
     switch (type) {
     case XS_READ:
     case XS_WRITE:
@@ -607,7 +618,8 @@ int xen_sim_xs_request(XenSimState *s, uint64_t req_gpa, uint64_t rsp_gpa,
     if (!as_toolstack) {
         err = xs_op(s, s->domid, type, le32_to_cpu(req.tx_id), payload, len,
                     rsp, &rsp_type);
-    } else if (xs_toolstack_op_allowed(type, le32_to_cpu(req.tx_id))) {
+    } else if (xs_toolstack_op_allowed(type, le32_to_cpu(req.tx_id),
+                                       payload)) {
         err = xs_op(s, BACKEND_DOM, type, XBT_NULL, payload, len, rsp,
                     &rsp_type);
     } else {

@@ -1003,14 +1003,14 @@ static void toolstack_write(XnaTestEnv *e, const char *dir, const char *key,
  * the generic keys, @mac and, unless NULL, @nic; "state" last, because
  * xen-bus creates the device as soon as it reads Initialising and online.
  */
-static char *toolstack_backend(XnaTestEnv *e, unsigned int idx,
+static char *toolstack_backend(XnaTestEnv *e, const char *idx,
                                const char *mac, const char *nic)
 {
     domid_t domid = xen_guest_domid(e->g);
-    char *be = g_strdup_printf("/local/domain/0/backend/qnetaccel/%u/%u",
+    char *be = g_strdup_printf("/local/domain/0/backend/qnetaccel/%u/%s",
                                domid, idx);
     g_autofree char *fe = g_strdup_printf("/local/domain/%u/device/"
-                                          "netaccel/%u", domid, idx);
+                                          "netaccel/%s", domid, idx);
     g_autofree char *id = g_strdup_printf("%u", domid);
     g_autofree char *reader = g_strdup_printf("r%u", domid);
     const char *perms[] = { "n0", reader, NULL };
@@ -1027,32 +1027,55 @@ static char *toolstack_backend(XnaTestEnv *e, unsigned int idx,
     return be;
 }
 
+/* The backend directory @be was refused: no device, no frontend. */
+static void assert_toolstack_refused(XnaTestEnv *e, const char *be,
+                                     const char *idx)
+{
+    g_autofree char *fe_state = g_strdup_printf(
+        "/local/domain/%u/device/netaccel/%s/state", xen_guest_domid(e->g),
+        idx);
+    g_autofree char *val = NULL;
+
+    g_test_message("backend %s", be);
+    g_assert_cmpint(xen_guest_read_state(e->g, be), ==,
+                    XenbusStateInitialising);
+    g_assert_cmpint(xen_guest_xs_read(e->g, XEN_GUEST_XBT_NULL, fe_state,
+                                      &val), ==, -ENOENT);
+}
+
 /*
  * The toolstack's way in: a backend directory.  With nic= the device is
- * created and offers itself (InitWait).  Without nic= it must not be
- * created: before, it fell back to the loopback NIC, a test NIC that
- * sends the guest's frames back to it and reaches no network.
+ * created and offers itself (InitWait).  Refused, with no device:
+ * - no nic=: before, it fell back to the loopback NIC, a test NIC that
+ *   sends the guest's frames back to it and reaches no network;
+ * - a name that is not the canonical number ("05" made device 5, which
+ *   removing the directory did not remove);
+ * - a bad value (the device was leaked).
  */
 static void test_toolstack_backend(const void *mode)
 {
     g_autofree char *no_nic = NULL;
+    g_autofree char *bad_name = NULL;
+    g_autofree char *bad_mac = NULL;
     g_autofree char *good = NULL;
-    g_autofree char *fe_state = NULL;
-    g_autofree char *val = NULL;
     XnaTestEnv e;
 
     xna_env_start_dev(&e, mode, "");
-    no_nic = toolstack_backend(&e, 0, "00:16:3e:00:00:05", NULL);
-    good = toolstack_backend(&e, 1, GUEST_MAC, "loopback");
-    /* xen-bus enumerates in order: once 1 is there, 0 was refused. */
+    no_nic = toolstack_backend(&e, "0", "00:16:3e:00:00:05", NULL);
+    bad_name = toolstack_backend(&e, "05", "00:16:3e:00:00:06", "loopback");
+    bad_mac = toolstack_backend(&e, "2", "00:16:3e:00:00", "loopback");
+    good = toolstack_backend(&e, "1", GUEST_MAC, "loopback");
+    /*
+     * Each enumeration by xen-bus looks at every directory, and the bad
+     * ones were complete before the good one was written: once it is
+     * there, they were refused.
+     */
     g_assert_cmpint(xen_guest_wait_state(e.g, good, XenbusStateInitWait,
                                          10000), ==, 0);
-    g_assert_cmpint(xen_guest_read_state(e.g, no_nic), ==,
-                    XenbusStateInitialising);
-    fe_state = g_strdup_printf("/local/domain/%u/device/netaccel/0/state",
-                               xen_guest_domid(e.g));
-    g_assert_cmpint(xen_guest_xs_read(e.g, XEN_GUEST_XBT_NULL, fe_state,
-                                      &val), ==, -ENOENT);
+    assert_toolstack_refused(&e, no_nic, "0");
+    /* Device 5 would be at netaccel/5. */
+    assert_toolstack_refused(&e, bad_name, "5");
+    assert_toolstack_refused(&e, bad_mac, "2");
     xna_env_assert_alive(&e);
     xna_env_stop(&e);
 }

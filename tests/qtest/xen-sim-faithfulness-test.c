@@ -149,6 +149,46 @@ static void test_xs_backend_write_eacces(void)
     env_stop(&e);
 }
 
+/*
+ * The toolstack's requests (as the privileged domain) reach below
+ * /local/domain/ only: removing "/" emptied the tree and the next write
+ * crashed QEMU (found by a review).
+ */
+static void test_xs_toolstack_scope(void)
+{
+    TestEnv e;
+    g_autofree char *val = NULL;
+    static const char *const outside[] = {
+        "/", "/local", "/local/domain", "/local/domain/", "/tool/x",
+        "relative/path",
+    };
+    const char *const perms[] = { "n0", NULL };
+    unsigned int i;
+
+    env_start(&e, false);
+    for (i = 0; i < ARRAY_SIZE(outside); i++) {
+        g_test_message("toolstack request on '%s'", outside[i]);
+        g_assert_cmpint(xen_guest_toolstack_rm(e.g, outside[i]), ==,
+                        -EINVAL);
+        g_assert_cmpint(xen_guest_toolstack_write(e.g, outside[i], "x"), ==,
+                        -EINVAL);
+        g_assert_cmpint(xen_guest_toolstack_set_perms(e.g, outside[i],
+                                                      perms), ==, -EINVAL);
+    }
+    /* Below /local/domain/ it acts as dom0, where the guest may not. */
+    g_assert_cmpint(xen_guest_toolstack_write(e.g, "/local/domain/0/tool/x",
+                                              "1"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, "/local/domain/0/tool/x",
+                                       "2"), ==, -EACCES);
+    g_assert_cmpint(xen_guest_toolstack_rm(e.g, "/local/domain/0/tool"), ==,
+                    0);
+    /* The tree is whole: the guest still reads and writes its own. */
+    g_assert_cmpint(xen_guest_xs_write(e.g, 0, "data/after", "ok"), ==, 0);
+    g_assert_cmpint(xen_guest_xs_read(e.g, 0, "data/after", &val), ==, 0);
+    g_assert_cmpstr(val, ==, "ok");
+    env_stop(&e);
+}
+
 static void test_xs_other_domain_eacces(void)
 {
     TestEnv e;
@@ -1139,6 +1179,8 @@ int main(int argc, char **argv)
                    test_xs_read_missing_enoent);
     qtest_add_func("/xen-sim/xenstore/backend-path-write-eacces",
                    test_xs_backend_write_eacces);
+    qtest_add_func("/xen-sim/xenstore/toolstack-scope",
+                   test_xs_toolstack_scope);
     qtest_add_func("/xen-sim/xenstore/other-domain-eacces",
                    test_xs_other_domain_eacces);
     qtest_add_func("/xen-sim/xenstore/transaction-commit",

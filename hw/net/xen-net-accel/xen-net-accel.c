@@ -1011,32 +1011,38 @@ type_init(xen_net_accel_register_types)
 
 /*
  * Backends the toolstack creates by writing backend/qnetaccel/<domid>/<idx>
- * (with "mac" and "nic", and optionally "netdev", "host-netdev",
- * "max-vis", "vif", "ip").
+ * with "mac" and "nic", and optionally the keys below: each sets the
+ * property of the same name.
  * Registering the type also makes xen-bus watch that directory, which is
  * how it removes devices after device_del.
  */
+static const char *const xen_net_accel_backend_keys[] = {
+    "mac", "nic", "netdev", "host-netdev", "max-vis", "vif", "ip", "ifname",
+    "start-queue",
+};
+
 static void xen_net_accel_backend_create(XenBackendInstance *backend,
                                          QDict *opts, Error **errp)
 {
     XenBus *xenbus = xen_backend_get_bus(backend);
     const char *name = xen_backend_get_name(backend);
-    const char *mac = qdict_get_try_str(opts, "mac");
-    const char *nic = qdict_get_try_str(opts, "nic");
-    const char *netdev = qdict_get_try_str(opts, "netdev");
-    const char *host_netdev = qdict_get_try_str(opts, "host-netdev");
-    const char *vis = qdict_get_try_str(opts, "max-vis");
-    const char *vif = qdict_get_try_str(opts, "vif");
-    const char *ip = qdict_get_try_str(opts, "ip");
-    unsigned int idx;
+    g_autofree char *canonical = NULL;
+    unsigned int idx, i;
     DeviceState *dev;
     Object *obj;
 
-    if (qemu_strtoui(name, NULL, 10, &idx) || idx > INT32_MAX) {
+    /*
+     * "05" or "+5" would make device 5 while the toolstack's directory
+     * keeps its own name, and removing that directory would not remove it.
+     */
+    if (!qemu_strtoui(name, NULL, 10, &idx) && idx <= INT32_MAX) {
+        canonical = g_strdup_printf("%u", idx);
+    }
+    if (!canonical || strcmp(name, canonical)) {
         error_setg(errp, "xen-net-accel: bad device name '%s'", name);
         return;
     }
-    if (!mac) {
+    if (!qdict_haskey(opts, "mac")) {
         error_setg(errp, "xen-net-accel %s: no mac", name);
         return;
     }
@@ -1044,7 +1050,7 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
      * No default: the loopback NIC is a test NIC that reaches no network,
      * and a guest must not end up on it because a key was left out.
      */
-    if (!nic) {
+    if (!qdict_haskey(opts, "nic")) {
         error_setg(errp, "xen-net-accel %s: no nic (netdev, loopback or "
                    "afxdp)", name);
         return;
@@ -1052,17 +1058,19 @@ static void xen_net_accel_backend_create(XenBackendInstance *backend,
     dev = qdev_new(TYPE_XEN_NET_ACCEL);
     obj = OBJECT(dev);
     qdev_prop_set_int32(dev, "idx", idx);
-    if (!object_property_parse(obj, "mac", mac, errp) ||
-        !object_property_parse(obj, "nic", nic, errp) ||
-        (netdev && !object_property_parse(obj, "netdev", netdev, errp)) ||
-        (host_netdev &&
-         !object_property_parse(obj, "host-netdev", host_netdev, errp)) ||
-        (vis && !object_property_parse(obj, "max-vis", vis, errp)) ||
-        (vif && !object_property_parse(obj, "vif", vif, errp)) ||
-        (ip && !object_property_parse(obj, "ip", ip, errp)) ||
-        !qdev_realize_and_unref(dev, BUS(xenbus), errp)) {
+    for (i = 0; i < ARRAY_SIZE(xen_net_accel_backend_keys); i++) {
+        const char *key = xen_net_accel_backend_keys[i];
+        const char *val = qdict_get_try_str(opts, key);
+
+        if (val && !object_property_parse(obj, key, val, errp)) {
+            error_prepend(errp, "xen-net-accel %s: ", name);
+            object_unref(obj);
+            return;
+        }
+    }
+    /* On failure realize took it off the bus and our reference is gone. */
+    if (!qdev_realize_and_unref(dev, BUS(xenbus), errp)) {
         error_prepend(errp, "xen-net-accel %s: ", name);
-        object_unparent(obj);
         return;
     }
     xen_backend_set_device(backend, XEN_DEVICE(dev));

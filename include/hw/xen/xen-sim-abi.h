@@ -81,9 +81,8 @@ enum {
     /*
      * As XS_REQUEST, but as the toolstack in the privileged domain, for
      * tests that create backends as xl does: only READ, WRITE, MKDIR, RM,
-     * DIRECTORY, GET_PERMS and SET_PERMS, outside transactions (status
-     * -EINVAL for anything else).  Relative paths are the privileged
-     * domain's.
+     * DIRECTORY, GET_PERMS and SET_PERMS, outside transactions, on paths
+     * below /local/domain/ (anything else: an XS_ERROR "EINVAL" reply).
      */
     XEN_SIM_OP_XS_TOOLSTACK_REQUEST = 8,
 };

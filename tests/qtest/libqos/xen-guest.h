@@ -266,15 +266,10 @@ int xen_guest_xs_transaction_start(XenGuest *g, uint32_t *tx);
 int xen_guest_xs_transaction_end(XenGuest *g, uint32_t tx, bool abort);
 
 /*
- * Watches.  As xenstored does, a new watch fires once at once.  Events
- * wait in a local queue until taken; unwatching drops the queued events
- * of that token.
- */
-/*
  * The toolstack's side, as xl in the privileged domain writes a backend
- * directory (absolute paths; no transaction).  Return 0 or a negative
- * errno.  @perms: NULL-terminated xenstore permission strings ("n0",
- * "r1").
+ * directory (absolute paths below /local/domain/; no transaction).
+ * Return 0 or a negative errno.  @perms: NULL-terminated xenstore
+ * permission strings ("n0", "r1").
  */
 int xen_guest_toolstack_write(XenGuest *g, const char *path,
                               const char *value);
@@ -282,6 +277,11 @@ int xen_guest_toolstack_rm(XenGuest *g, const char *path);
 int xen_guest_toolstack_set_perms(XenGuest *g, const char *path,
                                   const char *const *perms);
 
+/*
+ * Watches.  As xenstored does, a new watch fires once at once.  Events
+ * wait in a local queue until taken; unwatching drops the queued events
+ * of that token.
+ */
 int xen_guest_xs_watch(XenGuest *g, const char *path, const char *token);
 int xen_guest_xs_unwatch(XenGuest *g, const char *path, const char *token);
 /*
