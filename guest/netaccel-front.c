@@ -32,10 +32,10 @@ module_param_named(enable, netaccel_enable, bool, 0644);
 MODULE_PARM_DESC(enable,
 		 "Offer packets to the accelerator (0: netfront sends everything; the VIs stay connected)");
 
-bool netaccel_gso = true;
+bool netaccel_gso;
 module_param_named(gso, netaccel_gso, bool, 0644);
 MODULE_PARM_DESC(gso,
-		 "Segment GSO packets of fast flows into the VI (0: leave them to netfront)");
+		 "Segment GSO packets of fast flows into the VI (0, default: netfront sends them whole, and their flows' other packets)");
 
 unsigned int netaccel_num_vis;
 module_param_named(num_vis, netaccel_num_vis, uint, 0644);

@@ -134,7 +134,16 @@ static enum xna_front_tx_verdict netaccel_tx_gso(struct netaccel_vi *vi,
 
 	enum xna_front_tx_verdict v;
 
-	if (!READ_ONCE(netaccel_gso) || skb->encapsulation || !si->gso_size ||
+	/*
+	 * By default netfront sends GSO packets whole, with the packets of
+	 * their flow that follow (see xna_front_tx_slow_gso()): its backend
+	 * takes 64 KiB in one go, where the VI would take a frame per MSS.
+	 */
+	if (!READ_ONCE(netaccel_gso)) {
+		xna_front_tx_slow_gso(vi->core, frags, nfrags, skb->len);
+		return XNA_TX_DECLINE_GSO;
+	}
+	if (skb->encapsulation || !si->gso_size ||
 	    !(si->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6 |
 			      SKB_GSO_UDP_L4))) {
 		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_OFFLOAD, skb->len);

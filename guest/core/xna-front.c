@@ -41,6 +41,13 @@ struct xna_htab {
 	uint32_t max;
 };
 
+/* A fast flow as TX classifies it: the guest's source address and port. */
+struct xna_flow_key {
+	uint8_t kind;
+	uint16_t port;			/* network order */
+	uint8_t addr[16];		/* zero-padded */
+};
+
 /* Guest-private record of a TX slot. */
 struct xna_tx_shadow {
 	uint16_t len;
@@ -75,6 +82,10 @@ struct xna_vi {
 	bool tx_stalled;		/* gave up waiting: decline when full */
 	uint32_t tx_stalled_cons;	/* tx_cons when we gave up */
 	struct xna_tx_shadow *tx_shadow;
+	/* fast flows whose GSO packets the slow path sends: see tx_slow_gso */
+	struct xna_flow_key tx_bulk[XNA_TX_BULK_FLOWS];
+	unsigned int tx_bulk_count;
+	unsigned int tx_bulk_next;	/* the slot the next one replaces */
 
 	/* RX: serialised by the caller's RX context */
 	uint32_t rx_mask;
@@ -1549,6 +1560,7 @@ static const char *const verdict_names[XNA_TX_NR_VERDICTS] = {
 	[XNA_TX_DECLINE_NOT_TCP_UDP] = "decline_not_tcp_udp",
 	[XNA_TX_DECLINE_FLOW_NOT_FAST] = "decline_flow_not_fast",
 	[XNA_TX_DECLINE_OFFLOAD] = "decline_offload",
+	[XNA_TX_DECLINE_GSO] = "decline_gso",
 };
 
 const char *xna_front_tx_verdict_name(enum xna_front_tx_verdict v)
@@ -1608,7 +1620,8 @@ static bool ipv6_is_exthdr(uint8_t nh)
  */
 static enum xna_front_tx_verdict classify(const struct xna_front *f,
 					  const uint8_t *h, unsigned int hlen,
-					  unsigned int len)
+					  unsigned int len,
+					  struct xna_flow_key *fk)
 {
 	unsigned int off = 14, l3len, l4;
 	uint16_t ethertype;
@@ -1695,7 +1708,36 @@ static enum xna_front_tx_verdict classify(const struct xna_front *f,
 
 	if (htab_find(&f->flows, kind, key, port) < 0)
 		return XNA_TX_DECLINE_FLOW_NOT_FAST;
+	fk->kind = kind;
+	fk->port = port;
+	memcpy(fk->addr, key, sizeof(fk->addr));
 	return XNA_TX_ACCEPT;
+}
+
+static bool tx_bulk_has(const struct xna_vi *vi, const struct xna_flow_key *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < vi->tx_bulk_count; i++) {
+		const struct xna_flow_key *b = &vi->tx_bulk[i];
+
+		if (b->kind == k->kind && b->port == k->port &&
+		    !memcmp(b->addr, k->addr, sizeof(b->addr)))
+			return true;
+	}
+	return false;
+}
+
+static void tx_bulk_add(struct xna_vi *vi, const struct xna_flow_key *k)
+{
+	if (tx_bulk_has(vi, k))
+		return;
+	if (vi->tx_bulk_count < XNA_TX_BULK_FLOWS) {
+		vi->tx_bulk[vi->tx_bulk_count++] = *k;
+		return;
+	}
+	vi->tx_bulk[vi->tx_bulk_next] = *k;
+	vi->tx_bulk_next = (vi->tx_bulk_next + 1) % XNA_TX_BULK_FLOWS;
 }
 
 void xna_front_tx_count_decline(struct xna_vi *vi, enum xna_front_tx_verdict v,
@@ -1796,6 +1838,7 @@ enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
 	enum xna_front_tx_verdict v = XNA_TX_ACCEPT;
 	uint8_t hdr[XNA_HDR_MAX];
 	unsigned int need = slots, hlen, seq;
+	struct xna_flow_key fk;
 
 	vi->tx_reserved = 0;
 	if (xna_front_vi_state(vi) != XNA_VI_UP ||
@@ -1828,10 +1871,15 @@ enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
 		      nfrags);
 	do {
 		seq = xna_seq_read_begin(&f->seq);
-		v = classify(f, hdr, hlen, len);
+		v = classify(f, hdr, hlen, len, &fk);
 	} while (xna_seq_read_retry(&f->seq, seq));
 	if (v != XNA_TX_ACCEPT)
 		goto out;
+	/* A single frame of a flow whose GSO packets go the slow path. */
+	if (!slots && tx_bulk_has(vi, &fk)) {
+		v = XNA_TX_DECLINE_GSO;
+		goto out;
+	}
 
 	if (xna_front_tx_free_slots(vi) < need && xna_front_tx_reclaim(vi) < need)
 		v = tx_no_room(vi, need);
@@ -1841,6 +1889,26 @@ out:
 	if (v != XNA_TX_ACCEPT && v != XNA_TX_BUSY)
 		xna_front_tx_count_decline(vi, v, len);
 	return v;
+}
+
+void xna_front_tx_slow_gso(struct xna_vi *vi, const struct xna_frag *frags,
+			   unsigned int nfrags, unsigned int len)
+{
+	struct xna_front *f = vi->f;
+	enum xna_front_tx_verdict v;
+	uint8_t hdr[XNA_HDR_MAX];
+	struct xna_flow_key fk;
+	unsigned int hlen, seq;
+
+	hlen = gather(hdr, XNA_MIN(len, (unsigned int)XNA_HDR_MAX), frags,
+		      nfrags);
+	do {
+		seq = xna_seq_read_begin(&f->seq);
+		v = classify(f, hdr, hlen, len, &fk);
+	} while (xna_seq_read_retry(&f->seq, seq));
+	if (v == XNA_TX_ACCEPT)
+		tx_bulk_add(vi, &fk);
+	xna_front_tx_count_decline(vi, XNA_TX_DECLINE_GSO, len);
 }
 
 /*

@@ -1486,6 +1486,95 @@ static void test_tx_decide(void)
     env_free(e);
 }
 
+/*
+ * A GSO packet that netfront sends whole takes its flow's single frames
+ * with it (they would overtake or trail it through the VI); other flows,
+ * bursts and, once a VI has remembered XNA_TX_BULK_FLOWS newer flows,
+ * the flow itself go back to the VI.
+ */
+static void test_tx_slow_gso(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_vi *vi = xna_front_vi(e->f, 0);
+    const struct xna_front_vi_stats *st = xna_front_vi_stats(vi);
+    uint8_t gso[200], buf[200];
+    struct xna_frag fr = { gso, sizeof(gso) };
+    FrameSpec s;
+    unsigned int i;
+
+    connect_all(e);
+    make_fast4(e, XNA_FILTER_IPV4_TCP);
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    s = spec_v4(6, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+
+    /* the headers of a 60000-byte TCP GSO packet of the fast flow */
+    s = spec_v4(6, sizeof(gso));
+    build(gso, &s, 0);
+    put16(gso + 16, 60000 - 14);
+    xna_front_tx_slow_gso(vi, &fr, 1, 60000);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_GSO], ==, 1);
+    g_assert_cmpuint(st->tx_slow_bytes, ==, 60000);
+
+    s = spec_v4(6, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_GSO);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_GSO], ==, 2);
+    /* UDP from the same address and port is another flow */
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    /* a burst the caller segments itself is its business */
+    fr.len = 100;
+    g_assert_cmpint(xna_front_tx_decide(vi, &fr, 1, 60000, 40), ==,
+                    XNA_TX_ACCEPT);
+
+    /* a GSO packet of a slow flow is only counted */
+    s = spec_v4(6, sizeof(gso));
+    s.sport = GUEST_PORT + 100;
+    build(gso, &s, 0);
+    put16(gso + 16, 60000 - 14);
+    fr.len = sizeof(gso);
+    xna_front_tx_slow_gso(vi, &fr, 1, 60000);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_GSO], ==, 3);
+    be_filter(e, XNA_OP_ADD, 0, XNA_FILTER_IPV4_TCP, guest_ip4, 4,
+              g_htons(GUEST_PORT + 100));
+    guest_ctrl(e);
+    s = spec_v4(6, 100);
+    s.sport = GUEST_PORT + 100;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+
+    /* XNA_TX_BULK_FLOWS newer bulk flows push the first one out */
+    for (i = 1; i <= XNA_TX_BULK_FLOWS; i++) {
+        be_filter(e, XNA_OP_ADD, 0, XNA_FILTER_IPV4_TCP, guest_ip4, 4,
+                  g_htons(GUEST_PORT + i));
+        guest_ctrl(e);
+        s = spec_v4(6, sizeof(gso));
+        s.sport = GUEST_PORT + i;
+        build(gso, &s, 0);
+        put16(gso + 16, 60000 - 14);
+        xna_front_tx_slow_gso(vi, &fr, 1, 60000);
+        /* the same flow again takes no second place */
+        xna_front_tx_slow_gso(vi, &fr, 1, 60000);
+        s = spec_v4(6, 100);
+        build(buf, &s, 0);
+        g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                        i < XNA_TX_BULK_FLOWS ? XNA_TX_DECLINE_GSO :
+                        XNA_TX_ACCEPT);
+    }
+    for (i = 1; i <= XNA_TX_BULK_FLOWS; i++) {
+        s = spec_v4(6, 100);
+        s.sport = GUEST_PORT + i;
+        build(buf, &s, 0);
+        g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_GSO);
+    }
+    g_assert_cmpstr(xna_front_tx_verdict_name(XNA_TX_DECLINE_GSO), ==,
+                    "decline_gso");
+    env_free(e);
+}
+
 static void test_tx_decide_no_sg(void)
 {
     struct xna_backend_info bi;
@@ -2739,6 +2828,7 @@ int main(int argc, char **argv)
     g_test_add_func("/front-core/flows/table-full", test_flow_table_full);
     g_test_add_func("/front-core/tx/decide", test_tx_decide);
     g_test_add_func("/front-core/tx/decide-no-sg", test_tx_decide_no_sg);
+    g_test_add_func("/front-core/tx/slow-gso", test_tx_slow_gso);
     g_test_add_func("/front-core/tx/local-mac-overflow",
                     test_tx_local_mac_overflow);
     g_test_add_func("/front-core/tx/chains", test_tx_chains);

@@ -63,6 +63,10 @@
  *                              PATH, or "read PATH error <strerror>"
  *   xna-perf set PATH VALUE    write VALUE (no newline) to PATH, "set ok"
  *   xna-perf sleep SECS        "ready", sleep, "sleep secs=S"
+ *   xna-perf insmod PATH       load the kernel module PATH, "insmod ok"
+ *   xna-perf rmmod NAME        unload the kernel module NAME, "rmmod ok"
+ *                              (the benchmark's plain configuration is
+ *                              the same guest without the module)
  *
  * HOST is a dotted IPv4 address.  A stream that stalls for 60 s fails,
  * so that an agent never hangs on a vanished peer.  Errors go to stderr
@@ -90,6 +94,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
 #include <time.h>
@@ -972,6 +977,38 @@ static int do_sleep(int argc, char **argv)
     return RC_OK;
 }
 
+/* insmod PATH */
+static int do_insmod(int argc, char **argv)
+{
+    int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+
+    (void)argc;
+    if (fd < 0) {
+        fail("open %s: %s", argv[0], strerror(errno));
+        return RC_FAIL;
+    }
+    if (syscall(SYS_finit_module, fd, "", 0)) {
+        fail("finit_module %s: %s", argv[0], strerror(errno));
+        close(fd);
+        return RC_FAIL;
+    }
+    close(fd);
+    fprintf(out, "insmod ok\n");
+    return RC_OK;
+}
+
+/* rmmod NAME: as rmmod(8), never forced */
+static int do_rmmod(int argc, char **argv)
+{
+    (void)argc;
+    if (syscall(SYS_delete_module, argv[0], O_NONBLOCK)) {
+        fail("delete_module %s: %s", argv[0], strerror(errno));
+        return RC_FAIL;
+    }
+    fprintf(out, "rmmod ok\n");
+    return RC_OK;
+}
+
 static int dispatch(int argc, char **argv);
 
 /* ctl HOST PORT CMD [ARGS...] */
@@ -1199,6 +1236,8 @@ static const Cmd cmds[] = {
     { "read",   "PATH...",                 1, -1, 1, do_read },
     { "set",    "PATH VALUE",              2,  2, 1, do_set },
     { "sleep",  "SECS",                    1,  1, 1, do_sleep },
+    { "insmod", "PATH",                    1,  1, 1, do_insmod },
+    { "rmmod",  "NAME",                    1,  1, 1, do_rmmod },
     { NULL },
 };
 

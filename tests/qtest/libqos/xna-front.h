@@ -476,6 +476,7 @@ enum xna_front_tx_verdict {
     XNA_TX_DECLINE_NOT_TCP_UDP,
     XNA_TX_DECLINE_FLOW_NOT_FAST, /* source addr+port has no filter */
     XNA_TX_DECLINE_OFFLOAD, /* caller cannot express the frame */
+    XNA_TX_DECLINE_GSO, /* GSO, or a flow whose GSO goes slow */
     XNA_TX_NR_VERDICTS,
     /*
      * Not a decline (not counted in tx_declines[]): the VI would take
@@ -513,6 +514,20 @@ const char *xna_front_tx_verdict_name(enum xna_front_tx_verdict v);
 enum xna_front_tx_verdict
 xna_front_tx_decide(struct xna_vi *vi, const struct xna_frag *frags,
                     unsigned int nfrags, unsigned int len, unsigned int slots);
+/*
+ * A GSO packet the caller sends on the slow path whole rather than
+ * segment it into the VI (no VI takes GSO frames whole, and the slow
+ * path's own offload sends a GSO packet for less than its segments cost
+ * one by one).  Counts it (XNA_TX_DECLINE_GSO) and, if its flow is fast,
+ * remembers the flow so that xna_front_tx_decide() sends its single frames
+ * the same way (XNA_TX_DECLINE_GSO): split over two paths, a stream
+ * would be reordered.  A VI remembers its last XNA_TX_BULK_FLOWS such
+ * flows; bursts (@slots) are not affected.  Same TX context as
+ * xna_front_tx_decide().
+ */
+#define XNA_TX_BULK_FLOWS 16
+void xna_front_tx_slow_gso(struct xna_vi *vi, const struct xna_frag *frags,
+                           unsigned int nfrags, unsigned int len);
 /* Counts a decline the caller decided itself (DISABLED, OFFLOAD...). */
 void xna_front_tx_count_decline(struct xna_vi *vi, enum xna_front_tx_verdict v,
                                 unsigned int len);
