@@ -86,21 +86,25 @@ bool xna_classify(const uint8_t *f, size_t len, XnaFlowInfo *info)
 {
     bool ok = false;
 
-    memset(info, 0, sizeof(*info));
+    /*
+     * Every field is set on every path, the flow keys zeroed where there
+     * is no flow, without a memset of the whole: this runs more than once
+     * per frame.
+     */
     if (len < XNA_ETH_HLEN) {
+        memset(info, 0, sizeof(*info));
         return false;
     }
-    xna_filter_key_mac(&info->dst_mac, f);
+    info->has_flow = false;
     info->ethertype = get_be16(f + 12);
     info->l3_offset = XNA_ETH_HLEN;
-    if (info->ethertype == ETH_P_VLAN) {
-        if (len < XNA_ETH_HLEN + 4) {
-            return true;
-        }
+    if (info->ethertype == ETH_P_VLAN && len >= XNA_ETH_HLEN + 4) {
         info->ethertype = get_be16(f + 16);
         info->l3_offset += 4;
     }
-    if (info->ethertype == ETH_P_IPV4) {
+    if (info->l3_offset == XNA_ETH_HLEN && info->ethertype == ETH_P_VLAN) {
+        ok = false;          /* a tag cut short: no ethertype after it */
+    } else if (info->ethertype == ETH_P_IPV4) {
         ok = parse_ipv4(f, len, info);
     } else if (info->ethertype == ETH_P_IPV6) {
         ok = parse_ipv6(f, len, info);
@@ -117,24 +121,38 @@ bool xna_classify(const uint8_t *f, size_t len, XnaFlowInfo *info)
     } else {
         info->l4_proto = 0;
         info->l4_offset = 0;
+        memset(&info->dst_flow, 0, sizeof(info->dst_flow));
+        memset(&info->src_flow, 0, sizeof(info->src_flow));
     }
     return true;
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+/*
+ * The Internet checksum's sum of 16-bit big-endian words, four bytes at a
+ * time: a 32-bit word's value is its high half times 65536 plus its low
+ * half, and 65536 is 1 modulo 65535, which is all that folding keeps.
+ * In 64 bits nothing overflows for any frame (XNA_MAX_FRAME_LEN).
+ */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-    size_t i;
+    uint32_t w;
 
-    for (i = 0; i + 1 < len; i += 2) {
-        sum += get_be16(p + i);
+    for (; len >= 4; p += 4, len -= 4) {
+        memcpy(&w, p, sizeof(w));
+        sum += GUINT32_FROM_BE(w);
     }
-    if (len & 1) {
-        sum += p[len - 1] << 8;
+    if (len >= 2) {
+        sum += get_be16(p);
+        p += 2;
+        len -= 2;
+    }
+    if (len) {
+        sum += p[0] << 8;
     }
     return sum;
 }
 
-static uint16_t csum_fold(uint32_t sum)
+static uint16_t csum_fold(uint64_t sum)
 {
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
@@ -158,28 +176,57 @@ bool xna_csum_fill(uint8_t *f, size_t len, uint16_t start, uint16_t offset)
     return true;
 }
 
+bool xna_csum_verify_at(const uint8_t *f, size_t len, uint16_t l3_offset,
+                        uint16_t l4_offset, uint8_t l4_proto, bool ipv6)
+{
+    const uint8_t *ip = f + l3_offset;
+    uint32_t l4_len, ip_len;
+    uint64_t sum;
+
+    if (l4_proto != PROTO_TCP && l4_proto != PROTO_UDP) {
+        return false;
+    }
+    if (ipv6) {
+        if (l3_offset > len || len - l3_offset < IPV6_HLEN ||
+            l4_offset != l3_offset + IPV6_HLEN) {
+            return false;
+        }
+        l4_len = get_be16(ip + 4);
+    } else {
+        if (l3_offset > len || len - l3_offset < 20 ||
+            l4_offset < l3_offset + 20) {
+            return false;
+        }
+        ip_len = get_be16(ip + 2);
+        if (ip_len < (uint32_t)(l4_offset - l3_offset)) {
+            return false;
+        }
+        l4_len = ip_len - (uint32_t)(l4_offset - l3_offset);
+    }
+    if (l4_offset > len || l4_len > len - l4_offset ||
+        l4_len < (l4_proto == PROTO_TCP ? 20u : 8u)) {
+        return false;
+    }
+    if (ipv6) {
+        sum = csum_add(0, ip + 8, 32);
+    } else {
+        if (l4_proto == PROTO_UDP && get_be16(f + l4_offset + 6) == 0) {
+            return false;    /* no checksum sent */
+        }
+        sum = csum_add(0, ip + 12, 8);
+    }
+    sum += l4_proto + l4_len;
+    sum = csum_add(sum, f + l4_offset, l4_len);
+    return csum_fold(sum) == 0xffff;
+}
+
 bool xna_csum_verify(const uint8_t *f, size_t len)
 {
     XnaFlowInfo info;
-    const uint8_t *ip;
-    uint32_t sum, l4_len;
 
     if (!xna_classify(f, len, &info) || !info.l4_offset) {
         return false;
     }
-    ip = f + info.l3_offset;
-    if (info.ethertype == ETH_P_IPV4) {
-        l4_len = get_be16(ip + 2) - (info.l4_offset - info.l3_offset);
-        if (info.l4_proto == PROTO_UDP &&
-            get_be16(f + info.l4_offset + 6) == 0) {
-            return false;    /* no checksum sent */
-        }
-        sum = csum_add(0, ip + 12, 8);
-    } else {
-        l4_len = get_be16(ip + 4);
-        sum = csum_add(0, ip + 8, 32);
-    }
-    sum += info.l4_proto + l4_len;
-    sum = csum_add(sum, f + info.l4_offset, l4_len);
-    return csum_fold(sum) == 0xffff;
+    return xna_csum_verify_at(f, len, info.l3_offset, info.l4_offset,
+                              info.l4_proto, info.ethertype == ETH_P_IPV6);
 }

@@ -1,7 +1,7 @@
 /*
  * xen-net-accel: frame classification and checksums
  *
- * Parses what filters match on (destination MAC, IPv4/IPv6 TCP/UDP
+ * Parses what flow filters match on (IPv4/IPv6 TCP/UDP
  * destination address and port) and fills or verifies TCP/UDP
  * checksums.  Every read is bounds-checked against the frame length: the
  * frames come from guests and from the network.  Pure logic on GLib.
@@ -18,13 +18,13 @@
 #include "xna-filter-table.h"
 
 #define XNA_ETH_HLEN        14
+#define XNA_ETH_P_IPV6      0x86dd
 
 typedef struct XnaFlowInfo {
     uint16_t ethertype;      /* host order, after one optional VLAN tag */
     uint8_t l4_proto;        /* 6 TCP, 17 UDP, 0 when not parsed */
     uint16_t l3_offset;
     uint16_t l4_offset;      /* 0 when there is no TCP/UDP header */
-    XnaFilterKey dst_mac;    /* destination MAC key */
     XnaFilterKey dst_flow;   /* valid when has_flow */
     XnaFilterKey src_flow;   /* the source as a destination key */
     bool has_flow;           /* unicast IPv4/IPv6 TCP/UDP, no fragment */
@@ -49,5 +49,15 @@ bool xna_csum_fill(uint8_t *frame, size_t len, uint16_t start,
 
 /* True when the frame's TCP/UDP checksum is present and correct. */
 bool xna_csum_verify(const uint8_t *frame, size_t len);
+
+/*
+ * The same for a frame already classified: its IP header at @l3_offset
+ * (IPv6 if @ipv6, else IPv4), its TCP or UDP (@l4_proto) header at
+ * @l4_offset, as xna_classify() found them.  Every offset is checked
+ * again against @len and the IP header's length: wrong ones give false,
+ * never a read out of bounds.
+ */
+bool xna_csum_verify_at(const uint8_t *frame, size_t len, uint16_t l3_offset,
+                        uint16_t l4_offset, uint8_t l4_proto, bool ipv6);
 
 #endif /* XNA_CLASSIFY_H */

@@ -123,31 +123,6 @@ bool xna_filter_key_valid(const XnaFilterKey *key)
     return true;
 }
 
-void xna_filter_key_mac(XnaFilterKey *key, const uint8_t mac[6])
-{
-    memset(key, 0, sizeof(*key));
-    key->kind = XNA_FILTER_MAC;
-    memcpy(key->dst_addr, mac, 6);
-}
-
-void xna_filter_key_ipv4(XnaFilterKey *key, bool tcp, const uint8_t addr[4],
-                         uint16_t port_be)
-{
-    memset(key, 0, sizeof(*key));
-    key->kind = tcp ? XNA_FILTER_IPV4_TCP : XNA_FILTER_IPV4_UDP;
-    key->dst_port = port_be;
-    memcpy(key->dst_addr, addr, 4);
-}
-
-void xna_filter_key_ipv6(XnaFilterKey *key, bool tcp, const uint8_t addr[16],
-                         uint16_t port_be)
-{
-    memset(key, 0, sizeof(*key));
-    key->kind = tcp ? XNA_FILTER_IPV6_TCP : XNA_FILTER_IPV6_UDP;
-    key->dst_port = port_be;
-    memcpy(key->dst_addr, addr, 16);
-}
-
 static void filter_touch(XnaFilterTable *t, XnaFilterEntry *e)
 {
     g_queue_unlink(&t->lru, &e->link);

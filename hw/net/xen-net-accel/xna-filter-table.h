@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "hw/net/xen-net-accel-protocol.h"
 
 /* Filter kinds are the protocol's XNA_FILTER_* values. */
@@ -54,11 +55,34 @@ bool xna_filter_key_valid(const XnaFilterKey *key);
 /* GHashTable functions for XnaFilterKey * keys (whole-key compare). */
 guint xna_filter_key_hash(gconstpointer key);
 gboolean xna_filter_key_equal(gconstpointer a, gconstpointer b);
-void xna_filter_key_mac(XnaFilterKey *key, const uint8_t mac[6]);
-void xna_filter_key_ipv4(XnaFilterKey *key, bool tcp, const uint8_t addr[4],
-                         uint16_t port_be);
-void xna_filter_key_ipv6(XnaFilterKey *key, bool tcp, const uint8_t addr[16],
-                         uint16_t port_be);
+
+/* Inline: the data path builds keys for every frame it classifies. */
+static inline void xna_filter_key_mac(XnaFilterKey *key, const uint8_t mac[6])
+{
+    memset(key, 0, sizeof(*key));
+    key->kind = XNA_FILTER_MAC;
+    memcpy(key->dst_addr, mac, 6);
+}
+
+static inline void xna_filter_key_ipv4(XnaFilterKey *key, bool tcp,
+                                       const uint8_t addr[4],
+                                       uint16_t port_be)
+{
+    memset(key, 0, sizeof(*key));
+    key->kind = tcp ? XNA_FILTER_IPV4_TCP : XNA_FILTER_IPV4_UDP;
+    key->dst_port = port_be;
+    memcpy(key->dst_addr, addr, 4);
+}
+
+static inline void xna_filter_key_ipv6(XnaFilterKey *key, bool tcp,
+                                       const uint8_t addr[16],
+                                       uint16_t port_be)
+{
+    memset(key, 0, sizeof(*key));
+    key->kind = tcp ? XNA_FILTER_IPV6_TCP : XNA_FILTER_IPV6_UDP;
+    key->dst_port = port_be;
+    memcpy(key->dst_addr, addr, 16);
+}
 
 /*
  * Insert @key steering to @vi.  When the table is full the least recently

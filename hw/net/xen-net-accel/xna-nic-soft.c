@@ -23,6 +23,7 @@ void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
     for (i = 0; i <= s->max_vis; i++) {
         s->queues[i].slots = g_new0(XnaFrame, XNA_SOFT_NIC_RING);
         s->queues[i].caps = g_new0(uint32_t, XNA_SOFT_NIC_RING);
+        s->queues[i].spare = g_new0(XnaSoftBuf, XNA_SOFT_NIC_RING);
     }
     s->vi_active = g_new0(bool, s->max_vis);
 }
@@ -40,15 +41,63 @@ static uint32_t soft_queue_len(const XnaSoftQueue *q)
     return q->prod - q->head;
 }
 
+/* Give the buffers of ring slots [from, to) back to the spares. */
+static void soft_queue_release(XnaSoftQueue *q, uint32_t from, uint32_t to)
+{
+    for (; from != to; from++) {
+        uint32_t slot = from % XNA_SOFT_NIC_RING;
+        XnaFrame *f = &q->slots[slot];
+
+        if (!f->data) {
+            continue;
+        }
+        /* There are never more buffers than slots: the stack has room. */
+        if (q->nr_spare < XNA_SOFT_NIC_RING) {
+            q->spare[q->nr_spare++] = (XnaSoftBuf) { f->data,
+                                                     q->caps[slot] };
+        } else {
+            g_free(f->data);
+        }
+        f->data = NULL;
+        q->caps[slot] = 0;
+    }
+}
+
 static void soft_queue_release_taken(XnaSoftQueue *q)
 {
+    soft_queue_release(q, q->tail, q->head);
     q->tail = q->head;
 }
 
-/* Drop every frame; the buffers stay for reuse. */
+/*
+ * Drop the queued frames.  Those the last rx_burst handed out stay valid
+ * until the next one, as always.
+ */
 static void soft_queue_clear(XnaSoftQueue *q)
 {
-    q->tail = q->head = q->prod;
+    soft_queue_release(q, q->head, q->prod);
+    q->head = q->prod;
+}
+
+/* A buffer of at least @len bytes for ring slot @slot. */
+static uint8_t *soft_queue_buffer(XnaSoftQueue *q, uint32_t slot,
+                                  uint32_t len)
+{
+    XnaFrame *f = &q->slots[slot];
+
+    if (!f->data && q->nr_spare) {
+        XnaSoftBuf b = q->spare[--q->nr_spare];
+
+        f->data = b.data;
+        q->caps[slot] = b.cap;
+    }
+    if (q->caps[slot] < len) {
+        /* Grown once to the largest frame this buffer has held. */
+        q->caps[slot] = MAX(len, 2048);
+        g_free(f->data);
+        f->data = g_malloc(q->caps[slot]);
+    }
+    return f->data;
 }
 
 static void soft_queue_free(XnaSoftQueue *q)
@@ -58,29 +107,38 @@ static void soft_queue_free(XnaSoftQueue *q)
     for (i = 0; q->slots && i < XNA_SOFT_NIC_RING; i++) {
         g_free(q->slots[i].data);
     }
+    for (i = 0; i < q->nr_spare; i++) {
+        g_free(q->spare[i].data);
+    }
     g_free(q->slots);
     g_free(q->caps);
+    g_free(q->spare);
 }
 
-/* The queue a frame belongs to: its filter's VI, else the default one. */
-static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len)
+static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len,
+                              XnaFlowInfo *info, bool *parsed)
 {
-    XnaFlowInfo info;
+    XnaFilterKey mac_key;
     gpointer vi_plus_1 = NULL;
 
-    if (!xna_classify(buf, len, &info)) {
+    *parsed = false;
+    if (len < XNA_ETH_HLEN) {
         return XNA_NIC_DEFAULT_QUEUE;
     }
     /*
      * A flow filter takes only frames to the guest's MAC: the address and
      * port may belong to another host on the wire, whose traffic a guest
-     * must not get by claiming its flow.
+     * must not get by claiming its flow.  Other frames are not parsed.
      */
-    if (info.has_flow && !memcmp(buf, s->mac, sizeof(s->mac))) {
-        vi_plus_1 = g_hash_table_lookup(s->filters, &info.dst_flow);
+    if (!memcmp(buf, s->mac, sizeof(s->mac))) {
+        *parsed = xna_classify(buf, len, info);
+        if (*parsed && info->has_flow) {
+            vi_plus_1 = g_hash_table_lookup(s->filters, &info->dst_flow);
+        }
     }
-    if (!vi_plus_1) {
-        vi_plus_1 = g_hash_table_lookup(s->filters, &info.dst_mac);
+    if (!vi_plus_1 && s->nr_mac_filters) {
+        xna_filter_key_mac(&mac_key, buf);
+        vi_plus_1 = g_hash_table_lookup(s->filters, &mac_key);
     }
     if (vi_plus_1) {
         uint32_t vi = GPOINTER_TO_UINT(vi_plus_1) - 1;
@@ -108,8 +166,10 @@ bool xna_soft_nic_can_receive(XnaSoftNic *s)
 bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
 {
     uint32_t queue, slot;
+    XnaFlowInfo info;
     XnaSoftQueue *q;
     XnaFrame *f;
+    bool parsed;
 
     /*
      * Bounded where frames enter: a -netdev peer sends whatever its MTU
@@ -121,7 +181,7 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
         s->stats.rx_bad_len++;
         return true;
     }
-    queue = soft_classify(s, buf, len);
+    queue = soft_classify(s, buf, len, &info, &parsed);
     q = soft_queue(s, queue);
     slot = q->prod % XNA_SOFT_NIC_RING;
     f = &q->slots[slot];
@@ -136,17 +196,19 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
     } else if (soft_queue_len(q) >= XNA_SOFT_NIC_QUEUE_LEN) {
         return false;
     }
-    if (q->caps[slot] < len) {
-        /* Grown once to the largest frame this slot has seen. */
-        q->caps[slot] = MAX(len, 2048);
-        g_free(f->data);
-        f->data = g_malloc(q->caps[slot]);
-    }
-    memcpy(f->data, buf, len);
+    memcpy(soft_queue_buffer(q, slot, len), buf, len);
     f->len = len;
     f->flags = 0;
     f->csum_start = 0;
     f->csum_offset = 0;
+    if (parsed && info.l4_offset) {
+        /* Parsed on our own copy: the device's checksum check reuses it. */
+        f->flags = XNA_FRAME_PARSED;
+        f->l3_offset = info.l3_offset;
+        f->l4_offset = info.l4_offset;
+        f->l4_proto = info.l4_proto;
+        f->ipv6 = info.ethertype == XNA_ETH_P_IPV6;
+    }
     q->prod++;
     s->stats.rx_frames++;
     if (soft_queue_len(q) == 1) {
@@ -200,13 +262,17 @@ static int soft_filter_insert(XnaNic *nic, const XnaFilterKey *key,
                               uint32_t vi)
 {
     XnaSoftNic *s = XNA_SOFT_NIC(nic);
+    bool known;
 
     if (vi >= s->max_vis || !xna_filter_key_valid(key)) {
         return -EINVAL;
     }
-    if (!g_hash_table_contains(s->filters, key) &&
-        g_hash_table_size(s->filters) >= s->max_filters) {
+    known = g_hash_table_contains(s->filters, key);
+    if (!known && g_hash_table_size(s->filters) >= s->max_filters) {
         return -ENOSPC;
+    }
+    if (!known && key->kind == XNA_FILTER_MAC) {
+        s->nr_mac_filters++;
     }
     g_hash_table_insert(s->filters, g_memdup2(key, sizeof(*key)),
                         GUINT_TO_POINTER(vi + 1));
@@ -218,6 +284,10 @@ static int soft_filter_remove(XnaNic *nic, const XnaFilterKey *key)
 {
     XnaSoftNic *s = XNA_SOFT_NIC(nic);
     bool found = g_hash_table_remove(s->filters, key);
+
+    if (found && key->kind == XNA_FILTER_MAC) {
+        s->nr_mac_filters--;
+    }
 
     s->stats.filters = g_hash_table_size(s->filters);
     return found ? 0 : -ENOENT;

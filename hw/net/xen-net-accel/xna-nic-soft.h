@@ -32,14 +32,26 @@ OBJECT_DECLARE_SIMPLE_TYPE(XnaSoftNic, XNA_SOFT_NIC)
  */
 #define XNA_SOFT_NIC_RING       (2 * XNA_SOFT_NIC_QUEUE_LEN)
 
+/* A frame buffer of a receive queue, and how many bytes it holds. */
+typedef struct XnaSoftBuf {
+    uint8_t *data;
+    uint32_t cap;
+} XnaSoftBuf;
+
 /*
  * A receive queue: a ring of frames whose buffers are allocated once and
- * reused, so that receiving a frame is one copy and no allocation.
- * Indices run free; a slot is index % XNA_SOFT_NIC_RING.
+ * reused, so that receiving a frame is one copy and no allocation.  A
+ * frame released by the next rx_burst gives its buffer back to a stack
+ * of spares, which the next received frame takes from the top: the
+ * buffers in use are as many as the frames in flight, the most recently
+ * used ones, not one per slot of the ring.  Indices run free; a slot is
+ * index % XNA_SOFT_NIC_RING.
  */
 typedef struct XnaSoftQueue {
     XnaFrame *slots;
     uint32_t *caps;          /* bytes allocated for each slot's data */
+    XnaSoftBuf *spare;       /* XNA_SOFT_NIC_RING entries: a stack */
+    uint32_t nr_spare;
     uint32_t tail;           /* first frame the last rx_burst handed out */
     uint32_t head;           /* next frame to hand out */
     uint32_t prod;           /* next free slot */
@@ -51,6 +63,7 @@ struct XnaSoftNic {
     uint32_t max_filters;
     uint8_t mac[6];          /* the guest's: flow filters match only it */
     GHashTable *filters;     /* XnaFilterKey * -> VI + 1 */
+    uint32_t nr_mac_filters; /* of them XNA_FILTER_MAC ones */
     XnaSoftQueue *queues;    /* max_vis VI queues, then the default one */
     bool *vi_active;
     XnaNicStats stats;

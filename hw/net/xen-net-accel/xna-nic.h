@@ -41,6 +41,7 @@ static inline XnaNicClass *xna_nic_class(XnaNic *nic)
 /* Frame flags */
 #define XNA_FRAME_CSUM_PARTIAL  (1u << 0)  /* TX: checksum to be filled */
 #define XNA_FRAME_CSUM_VALID    (1u << 1)  /* RX: checksum verified */
+#define XNA_FRAME_PARSED        (1u << 2)  /* RX: l3/l4 fields are set */
 
 typedef struct XnaFrame {
     uint8_t *data;
@@ -48,6 +49,15 @@ typedef struct XnaFrame {
     uint32_t flags;          /* XNA_FRAME_* */
     uint16_t csum_start;     /* with XNA_FRAME_CSUM_PARTIAL */
     uint16_t csum_offset;
+    /*
+     * With XNA_FRAME_PARSED, where the NIC found the TCP/UDP header of a
+     * frame it classified (xna_classify() on its own copy), so that the
+     * device verifies the checksum without parsing the frame again.
+     */
+    uint16_t l3_offset;
+    uint16_t l4_offset;
+    uint8_t l4_proto;
+    bool ipv6;
 } XnaFrame;
 
 typedef struct XnaNicCaps {

@@ -42,12 +42,16 @@ static bool rx_slow_path_accept(void *opaque, const XnaFrame *frame)
     XenNetAccel *s = opaque;
     XnaFlowInfo info;
 
-    if (!xna_classify(frame->data, frame->len, &info)) {
+    /* The address first: frames for others are not parsed. */
+    if (frame->len < XNA_ETH_HLEN) {
         return false;
     }
     if (!xna_mac_is_group(frame->data) &&
         memcmp(frame->data, s->conf.macaddr.a, 6)) {
         s->stats.drop_rx_not_for_guest++;
+        return false;
+    }
+    if (!xna_classify(frame->data, frame->len, &info)) {
         return false;
     }
     if (info.has_flow) {

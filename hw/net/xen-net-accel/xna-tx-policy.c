@@ -85,10 +85,11 @@ static bool ip_listed(const uint8_t *list, uint32_t nr, size_t alen,
     return false;
 }
 
-XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
-                                 size_t len)
+XnaTxVerdict xna_tx_policy_check_classified(const XnaTxPolicy *p,
+                                            const uint8_t *frame, size_t len,
+                                            bool parsed,
+                                            const XnaFlowInfo *info)
 {
-    XnaFlowInfo info;
     bool v4;
 
     if (len < XNA_ETH_HLEN || memcmp(frame + 6, p->mac, 6)) {
@@ -99,16 +100,24 @@ XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
      * guest; fragments and IPv6 extension headers hide the ports: all of
      * those go through netfront.
      */
-    if (!xna_classify(frame, len, &info) || info.l3_offset != XNA_ETH_HLEN ||
-        !info.l4_offset) {
+    if (!parsed || info->l3_offset != XNA_ETH_HLEN || !info->l4_offset) {
         return XNA_TX_NOT_ALLOWED;
     }
-    v4 = info.ethertype == ETH_P_IPV4;
+    v4 = info->ethertype == ETH_P_IPV4;
     /* src_flow holds the source address (as a destination key). */
-    if (!xna_tx_policy_addr_allowed(p, !v4, info.src_flow.dst_addr)) {
+    if (!xna_tx_policy_addr_allowed(p, !v4, info->src_flow.dst_addr)) {
         return XNA_TX_BAD_SRC_IP;
     }
     return XNA_TX_OK;
+}
+
+XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
+                                 size_t len)
+{
+    XnaFlowInfo info;
+    bool parsed = xna_classify(frame, len, &info);
+
+    return xna_tx_policy_check_classified(p, frame, len, parsed, &info);
 }
 
 bool xna_tx_policy_addr_allowed(const XnaTxPolicy *p, bool ipv6,

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "xna-classify.h"
 
 #define XNA_TX_POLICY_MAX_IPS   16
 
@@ -52,6 +53,16 @@ bool xna_tx_policy_init(XnaTxPolicy *p, const uint8_t mac[6],
 
 XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
                                  size_t len);
+
+/*
+ * The same check on a frame already classified (@parsed and @info as
+ * xna_classify() returned them for it): the transmit path classifies
+ * each frame once, for this check and to learn its flow.
+ */
+XnaTxVerdict xna_tx_policy_check_classified(const XnaTxPolicy *p,
+                                            const uint8_t *frame, size_t len,
+                                            bool parsed,
+                                            const XnaFlowInfo *info);
 
 /*
  * May the guest send from @addr (4 bytes for IPv4, 16 for IPv6)?  The

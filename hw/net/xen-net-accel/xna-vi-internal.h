@@ -16,6 +16,8 @@
 #include "xna-vi.h"
 #include "xna-wire.h"
 
+#define XNA_TX_LEARNED_PER_BURST    8
+
 struct XnaVi {
     uint32_t index;
     XnaViOwner owner;
@@ -42,6 +44,10 @@ struct XnaVi {
     uint32_t tx_cons;
     uint32_t rx_cons;
     bool tx_blocked;             /* the NIC refused frames: wait */
+    /* Flows learned from TX in this call of xna_vi_process_tx(). */
+    XnaFilterKey tx_learned[XNA_TX_LEARNED_PER_BURST];
+    uint32_t tx_learned_nr;
+    uint32_t tx_learned_next;    /* slot to replace when all are used */
     uint8_t frame_buf[XNA_MAX_FRAME_LEN];   /* a TX frame, gathered */
 
     /*

@@ -79,11 +79,18 @@ static void rx_publish(XnaVi *vi, uint32_t old_cons)
 
 static uint16_t rx_csum_flags(const XnaFrame *frame)
 {
-    if ((frame->flags & XNA_FRAME_CSUM_VALID) ||
-        xna_csum_verify(frame->data, frame->len)) {
-        return XNA_DESC_CSUM_VALID;
+    bool ok;
+
+    if (frame->flags & XNA_FRAME_CSUM_VALID) {
+        ok = true;
+    } else if (frame->flags & XNA_FRAME_PARSED) {
+        ok = xna_csum_verify_at(frame->data, frame->len, frame->l3_offset,
+                                frame->l4_offset, frame->l4_proto,
+                                frame->ipv6);
+    } else {
+        ok = xna_csum_verify(frame->data, frame->len);
     }
-    return 0;
+    return ok ? XNA_DESC_CSUM_VALID : 0;
 }
 
 /*
@@ -217,15 +224,17 @@ static RxResult rx_from_queue(XnaVi *vi, uint32_t queue,
             if (!rx_len_ok(vi, &frames[i])) {
                 continue;
             }
-            flags = rx_csum_flags(&frames[i]);
+            /* Checksums are verified only for what the guest gets. */
+            flags = 0;
             if (accept) {
                 if (!accept(opaque, &frames[i])) {
                     continue;
                 }
-                flags |= XNA_DESC_SLOW_PATH;
+                flags = XNA_DESC_SLOW_PATH;
             } else if (vi->rx_learning) {
                 vi->owner.learn_rx(vi->owner.opaque, &frames[i]);
             }
+            flags |= rx_csum_flags(&frames[i]);
             if (!rx_deliver(vi, &frames[i], room, flags)) {
                 break;
             }

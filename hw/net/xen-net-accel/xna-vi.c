@@ -86,10 +86,12 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
  * dom0's policy for what leaves through a VI (xna-tx-policy.h): a frame
  * it refuses is consumed and counted, and the VI goes on.
  */
-static bool tx_allowed(XnaVi *vi, const XnaFrame *frame)
+static bool tx_allowed(XnaVi *vi, const XnaFrame *frame, bool parsed,
+                       const XnaFlowInfo *info)
 {
-    XnaTxVerdict v = xna_tx_policy_check(vi->owner.tx_policy, frame->data,
-                                         frame->len);
+    XnaTxVerdict v = xna_tx_policy_check_classified(vi->owner.tx_policy,
+                                                    frame->data, frame->len,
+                                                    parsed, info);
 
     if (v == XNA_TX_OK) {
         return true;
@@ -99,14 +101,35 @@ static bool tx_allowed(XnaVi *vi, const XnaFrame *frame)
     return false;
 }
 
-/* Report the flow the guest sends from (the owner learns it). */
-static void tx_learn(XnaVi *vi, const XnaFrame *frame)
+/*
+ * Report the flow the guest sends from (the owner learns it), once per
+ * flow and call of xna_vi_process_tx(): a burst is mostly a few flows,
+ * and learning costs a filter table lookup.  What a burst learned is
+ * forgotten at its end, so a flow is still refreshed in the owner's LRU
+ * once per burst it sends in.
+ */
+static void tx_learn(XnaVi *vi, const XnaFlowInfo *info)
 {
-    XnaFlowInfo info;
+    uint32_t i;
 
-    if (xna_classify(frame->data, frame->len, &info) && info.has_flow) {
-        vi->owner.learn_tx(vi->owner.opaque, vi->index, &info.src_flow);
+    if (!info->has_flow) {
+        return;
     }
+    for (i = 0; i < vi->tx_learned_nr; i++) {
+        if (!memcmp(&vi->tx_learned[i], &info->src_flow,
+                    sizeof(info->src_flow))) {
+            return;
+        }
+    }
+    if (vi->tx_learned_nr < XNA_TX_LEARNED_PER_BURST) {
+        vi->tx_learned[vi->tx_learned_nr++] = info->src_flow;
+    } else {
+        /* More flows than remembered: the oldest slot goes. */
+        vi->tx_learned[vi->tx_learned_next] = info->src_flow;
+        vi->tx_learned_next = (vi->tx_learned_next + 1) %
+                              XNA_TX_LEARNED_PER_BURST;
+    }
+    vi->owner.learn_tx(vi->owner.opaque, vi->index, &info->src_flow);
 }
 
 bool xna_vi_process_tx(XnaVi *vi)
@@ -114,6 +137,8 @@ bool xna_vi_process_tx(XnaVi *vi)
     uint32_t old_cons = vi->tx_cons, prod;
     int rounds;
 
+    vi->tx_learned_nr = 0;
+    vi->tx_learned_next = 0;
     for (rounds = 0; rounds < XNA_TX_ROUNDS && vi->up && !vi->tx_blocked;
          rounds++) {
         prod = xna_ring_read_index(&vi->shared->tx_prod);
@@ -124,12 +149,15 @@ bool xna_vi_process_tx(XnaVi *vi)
         }
         while (vi->tx_cons != prod && vi->up) {
             XnaFrame frame;
+            XnaFlowInfo info;
             uint32_t next = tx_gather(vi, vi->tx_cons, prod, &frame);
+            bool parsed;
 
             if (next == vi->tx_cons) {
                 return true;     /* VI stopped */
             }
-            if (!tx_allowed(vi, &frame)) {
+            parsed = xna_classify(frame.data, frame.len, &info);
+            if (!tx_allowed(vi, &frame, parsed, &info)) {
                 vi->tx_cons = next;
                 continue;
             }
@@ -139,7 +167,7 @@ bool xna_vi_process_tx(XnaVi *vi)
             }
             vi->stats.tx_packets++;
             vi->stats.tx_bytes += frame.len;
-            tx_learn(vi, &frame);
+            tx_learn(vi, &info);
             vi->tx_cons = next;
         }
         if (vi->tx_blocked) {
