@@ -468,6 +468,99 @@ static void test_reconnect_storm(const void *mode)
     xna_env_stop(&e);
 }
 
+/*
+ * Send @n frames to the guest itself (port @port to @port: the flow
+ * learned from the first comes back to the VI's own queue) through VI 0,
+ * in bursts the TX ring holds, and wait until all are sent.
+ */
+static void send_to_self(XnaTestEnv *e, unsigned int n, uint16_t port)
+{
+    uint64_t sent = xna_env_stat(e, "vi0-tx-packets");
+    uint8_t f[64];
+    unsigned int i;
+
+    while (n) {
+        unsigned int k = MIN(n, 128);
+
+        e->tf.hold_notify = true;
+        for (i = 0; i < k; i++) {
+            xna_env_frame(f, sizeof(f), port, port, i);
+            g_assert_cmpint(xna_test_front_send(&e->tf, 0, f, sizeof(f)),
+                            ==, 0);
+        }
+        xna_test_front_release(&e->tf);
+        sent += k;
+        n -= k;
+        wait_stat(e, "vi0-tx-packets", sent);
+    }
+}
+
+static bool rx_all_used(void *opaque)
+{
+    struct xna_vi_shared *sh = opaque;
+
+    return qatomic_read(&sh->rx_cons) == qatomic_read(&sh->rx_prod);
+}
+
+/*
+ * The NIC's queue of a VI refilled after a reconnect while frames of the
+ * last connection still counted as handed out (by the last burst taken
+ * from the queue).  The guest receives into the buffers it posted at
+ * start without posting more, so that 1024 frames (the queue's length)
+ * wait behind the last burst; it reconnects, fills the queue again before
+ * posting, then posts.  The refill must not reach the ring slots of the
+ * handed-out frames (the next burst gave their buffers back while queued
+ * frames used them, and QEMU crashed on a frame's NULL data).  Every
+ * frame of the new connection arrives.  The guest never polls RX before
+ * the end: polling posts buffers.
+ */
+static void test_rx_queue_refill_after_reconnect(const void *mode)
+{
+    XnaTestFrontOpts o = { .vis = 1 };
+    struct xna_vi_shared *sh;
+    uint32_t posted;
+    XnaTestEnv e;
+
+    xna_env_start(&e, mode, NULL);
+    xna_env_start_front(&e, 1);
+    sh = xna_env_vi_shared(&e, 0);
+    g_assert_cmpuint(sh->rx_cons, ==, 0);
+    posted = sh->rx_prod;
+    g_assert_cmpuint(posted, >, 1);
+    /* The first frame teaches the flow and arrives by the slow path. */
+    send_to_self(&e, 1, PORT_A);
+    wait_stat(&e, "vi0-rx-slow-packets", 1);
+    /* The rest of the buffers from the VI's queue, 1024 waiting. */
+    send_to_self(&e, posted - 1 + 1024, PORT_A);
+    g_assert_true(xna_test_front_wait(&e.tf, rx_all_used, sh,
+                                      XEN_GUEST_TIMEOUT_MS));
+    xna_env_assert_alive(&e);
+
+    xna_test_front_close(&e.tf);
+    g_assert_cmpint(xen_guest_find_device(e.g, XNA_XS_DEVICE_TYPE, 0,
+                                          &e.tf.dev), ==, 0);
+    xen_guest_set_state(e.g, e.tf.dev.frontend, XenbusStateInitialising);
+    xen_guest_device_cleanup(&e.tf.dev);
+
+    /* No buffers when the VI comes up: no burst empties the queue then. */
+    g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
+    sh = xna_env_vi_shared(&e, 0);
+    posted = sh->rx_prod;
+    sh->rx_prod = sh->rx_cons;
+    g_assert_cmpint(xna_test_front_connect(&e.tf, XEN_GUEST_TIMEOUT_MS), ==,
+                    0);
+    /* One by the slow path (the flow is new again), 1024 to the queue. */
+    send_to_self(&e, 1, PORT_A);
+    send_to_self(&e, 1024, PORT_A);
+    xna_env_assert_alive(&e);
+    sh->rx_prod = posted;
+    xen_guest_evtchn_notify(e.g, e.tf.vi_ports[0]);
+    g_assert_true(xna_env_wait_rx(&e, 1025));
+    xna_env_assert_alive(&e);
+    g_assert_cmpuint(xna_env_stat(&e, "vi0-drop-rx-no-buffer"), ==, 0);
+    xna_env_stop(&e);
+}
+
 static void add(const char *name, void (*fn)(const void *))
 {
     g_autofree char *multi = g_strdup_printf("/xen-net-accel/multi/%s", name);
@@ -484,6 +577,8 @@ int main(int argc, char **argv)
     add("bad/rx-tiny-buffers", test_rx_tiny_buffers);
     add("bad/rx-held-frame-waits", test_rx_held_waits);
     add("bad/rx-bounded-rounds", test_rx_bounded_rounds);
+    add("bad/rx-queue-refill-after-reconnect",
+        test_rx_queue_refill_after_reconnect);
     add("bad/rx-oversized-from-netdev", test_rx_oversized_from_netdev);
     add("bad/vi-reset-storm", test_vi_reset_storm);
     add("bad/tx-policy", test_tx_policy);

@@ -41,6 +41,17 @@ static uint32_t soft_queue_len(const XnaSoftQueue *q)
     return q->prod - q->head;
 }
 
+/*
+ * No room for another frame.  The second test never decides while the
+ * queue keeps its invariant (handed out + queued < XNA_SOFT_NIC_RING):
+ * it is there so that a slot still handed out is never written.
+ */
+static bool soft_queue_full(const XnaSoftQueue *q)
+{
+    return soft_queue_len(q) >= XNA_SOFT_NIC_QUEUE_LEN ||
+           q->prod - q->tail >= XNA_SOFT_NIC_RING;
+}
+
 /* Give the buffers of ring slots [from, to) back to the spares. */
 static void soft_queue_release(XnaSoftQueue *q, uint32_t from, uint32_t to)
 {
@@ -70,13 +81,17 @@ static void soft_queue_release_taken(XnaSoftQueue *q)
 }
 
 /*
- * Drop the queued frames.  Those the last rx_burst handed out stay valid
- * until the next one, as always.
+ * Drop the queued frames: the producer goes back to the first of them.
+ * Those the last rx_burst handed out stay valid until the next one, as
+ * always, and the ring keeps holding at most them plus what is queued
+ * (moving head forward instead would let a queue that refills reach a
+ * slot still counted as handed out, whose buffer the next rx_burst
+ * would take away from a queued frame).
  */
 static void soft_queue_clear(XnaSoftQueue *q)
 {
     soft_queue_release(q, q->head, q->prod);
-    q->head = q->prod;
+    q->prod = q->head;
 }
 
 /* A buffer of at least @len bytes for ring slot @slot. */
@@ -156,7 +171,7 @@ bool xna_soft_nic_can_receive(XnaSoftNic *s)
 
     /* With a host path, a full default queue only loses samples. */
     for (i = 0; i < s->max_vis + (s->to_host ? 0 : 1); i++) {
-        if (soft_queue_len(&s->queues[i]) >= XNA_SOFT_NIC_QUEUE_LEN) {
+        if (soft_queue_full(&s->queues[i])) {
             return false;
         }
     }
@@ -190,10 +205,10 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
     if (queue == XNA_NIC_DEFAULT_QUEUE && s->to_host) {
         s->to_host(s, buf, len);
         s->stats.host_frames++;
-        if (soft_queue_len(q) >= XNA_SOFT_NIC_QUEUE_LEN) {
+        if (soft_queue_full(q)) {
             return true;     /* the frame went on; only its sample is lost */
         }
-    } else if (soft_queue_len(q) >= XNA_SOFT_NIC_QUEUE_LEN) {
+    } else if (soft_queue_full(q)) {
         return false;
     }
     memcpy(soft_queue_buffer(q, slot, len), buf, len);
