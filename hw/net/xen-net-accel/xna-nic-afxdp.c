@@ -193,7 +193,8 @@ static void afxdp_samples_readable(void *opaque)
 /*
  * The socket has frames: stop polling it (it stays readable until the
  * device takes them, which may wait for guest buffers) and tell the
- * device.  rx_burst polls again once it has emptied the ring.
+ * device.  rx_burst polls again once it has emptied the ring, or when
+ * it took nothing.
  */
 static void afxdp_vi_readable(void *opaque)
 {
@@ -865,7 +866,13 @@ static uint32_t afxdp_rx_burst(XnaNic *nic, uint32_t queue, XnaFrame *frames,
         frames[i] = (XnaFrame) { .data = data[i], .len = len[i] };
     }
     n->stats.rx_frames += got;
-    if (!xna_xsk_rx_pending(v->xsk)) {
+    /*
+     * Poll the socket again once its ring is empty, and also when this
+     * call took nothing: frames that came after the peek would otherwise
+     * wait in a ring that nobody polls, the device having been told "no
+     * frames" (make bench stalled so, for good, at rx 1500 B).
+     */
+    if (!got || !xna_xsk_rx_pending(v->xsk)) {
         afxdp_vi_arm(v);
     }
     return got;
