@@ -1829,6 +1829,29 @@ void xna_front_tx_give_up(struct xna_vi *vi)
 	XNA_WRITE_ONCE(vi->tx_waiting, false);
 }
 
+/*
+ * classify() on the headers of a frame in pieces, consistent with one
+ * version of the tables (they change under f->seq).
+ */
+static enum xna_front_tx_verdict classify_frags(const struct xna_front *f,
+						const struct xna_frag *frags,
+						unsigned int nfrags,
+						unsigned int len,
+						struct xna_flow_key *fk)
+{
+	uint8_t hdr[XNA_HDR_MAX];
+	enum xna_front_tx_verdict v;
+	unsigned int hlen, seq;
+
+	hlen = gather(hdr, XNA_MIN(len, (unsigned int)XNA_HDR_MAX), frags,
+		      nfrags);
+	do {
+		seq = xna_seq_read_begin(&f->seq);
+		v = classify(f, hdr, hlen, len, fk);
+	} while (xna_seq_read_retry(&f->seq, seq));
+	return v;
+}
+
 enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
 					      const struct xna_frag *frags,
 					      unsigned int nfrags, unsigned int len,
@@ -1836,8 +1859,7 @@ enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
 {
 	struct xna_front *f = vi->f;
 	enum xna_front_tx_verdict v = XNA_TX_ACCEPT;
-	uint8_t hdr[XNA_HDR_MAX];
-	unsigned int need = slots, hlen, seq;
+	unsigned int need = slots;
 	struct xna_flow_key fk;
 
 	vi->tx_reserved = 0;
@@ -1867,12 +1889,7 @@ enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
 		goto out;
 	}
 
-	hlen = gather(hdr, XNA_MIN(len, (unsigned int)XNA_HDR_MAX), frags,
-		      nfrags);
-	do {
-		seq = xna_seq_read_begin(&f->seq);
-		v = classify(f, hdr, hlen, len, &fk);
-	} while (xna_seq_read_retry(&f->seq, seq));
+	v = classify_frags(f, frags, nfrags, len, &fk);
 	if (v != XNA_TX_ACCEPT)
 		goto out;
 	/* A single frame of a flow whose GSO packets go the slow path. */
@@ -1894,19 +1911,9 @@ out:
 void xna_front_tx_slow_gso(struct xna_vi *vi, const struct xna_frag *frags,
 			   unsigned int nfrags, unsigned int len)
 {
-	struct xna_front *f = vi->f;
-	enum xna_front_tx_verdict v;
-	uint8_t hdr[XNA_HDR_MAX];
 	struct xna_flow_key fk;
-	unsigned int hlen, seq;
 
-	hlen = gather(hdr, XNA_MIN(len, (unsigned int)XNA_HDR_MAX), frags,
-		      nfrags);
-	do {
-		seq = xna_seq_read_begin(&f->seq);
-		v = classify(f, hdr, hlen, len, &fk);
-	} while (xna_seq_read_retry(&f->seq, seq));
-	if (v == XNA_TX_ACCEPT)
+	if (classify_frags(vi->f, frags, nfrags, len, &fk) == XNA_TX_ACCEPT)
 		tx_bulk_add(vi, &fk);
 	xna_front_tx_count_decline(vi, XNA_TX_DECLINE_GSO, len);
 }
