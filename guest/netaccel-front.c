@@ -37,6 +37,11 @@ module_param_named(gso, netaccel_gso, bool, 0644);
 MODULE_PARM_DESC(gso,
 		 "Segment GSO packets of fast flows into the VI (0, default: netfront sends them whole, and their flows' other packets)");
 
+bool netaccel_wire_macs = true;
+module_param_named(wire_macs, netaccel_wire_macs, bool, 0644);
+MODULE_PARM_DESC(wire_macs,
+		 "Send TCP/UDP to hosts the backend saw on the NIC's side through a VI before their flow is learned (0: only learned flows); next connection");
+
 unsigned int netaccel_num_vis;
 module_param_named(num_vis, netaccel_num_vis, uint, 0644);
 MODULE_PARM_DESC(num_vis,

@@ -303,6 +303,7 @@ int netaccel_conn_create(struct netaccel_front *nf,
 	cfg.vi_ports = vi_ports;
 	cfg.backend = bi;
 	cfg.max_flows = netaccel_max_flows;
+	cfg.wire_macs = READ_ONCE(netaccel_wire_macs);
 	cfg.ops = &netaccel_core_ops;
 	cfg.opaque = conn;
 	err = xna_front_create(&cfg, &conn->core);

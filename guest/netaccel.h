@@ -180,6 +180,7 @@ struct netaccel_front {
 /* Module parameters (netaccel-front.c) */
 extern bool netaccel_enable;
 extern bool netaccel_gso;
+extern bool netaccel_wire_macs;
 extern unsigned int netaccel_num_vis;
 extern unsigned int netaccel_tx_ring_entries;
 extern unsigned int netaccel_rx_ring_entries;

@@ -46,6 +46,7 @@ struct xna_flow_key {
 	uint8_t kind;
 	uint16_t port;			/* network order */
 	uint8_t addr[16];		/* zero-padded */
+	bool wire;			/* accepted for its MAC, not its flow */
 };
 
 /* Guest-private record of a TX slot. */
@@ -129,6 +130,9 @@ struct xna_front {
 	struct xna_htab flows;
 	struct xna_htab macs;
 	bool mac_overflow;
+	/* WIRE_MACs: destinations the VI reaches before a flow is learned */
+	bool wire_macs_on;
+	struct xna_htab wire_macs;
 
 	struct xna_front_stats stats;
 	struct xna_vi vis[XNA_MAX_VIS];
@@ -344,6 +348,11 @@ int xna_backend_info_parse(struct xna_backend_info *bi,
 	if (err)
 		return err;
 	bi->sg = v;
+
+	err = read_num(&kr, "feature-wire-mac", 0, 1, 0, false, &v);
+	if (err)
+		return err;
+	bi->wire_mac = v;
 
 	/* vif: "-1" or an index */
 	bi->vif = -1;
@@ -756,7 +765,8 @@ int xna_front_create(const struct xna_front_config *cfg,
 	memcpy(f->pages, cfg->pages, l.total_pages * sizeof(*f->pages));
 	memcpy(f->refs, cfg->refs, l.total_pages * sizeof(*f->refs));
 	if (htab_init(&f->flows, max_flows) ||
-	    htab_init(&f->macs, XNA_MAX_LOCAL_MACS))
+	    htab_init(&f->macs, XNA_MAX_LOCAL_MACS) ||
+	    htab_init(&f->wire_macs, XNA_MAX_WIRE_MACS))
 		goto nomem;
 	xna_seq_init(&f->seq);
 
@@ -765,6 +775,7 @@ int xna_front_create(const struct xna_front_config *cfg,
 	f->opaque = cfg->opaque;
 	f->csum_offload = cfg->backend->csum_offload;
 	f->sg = cfg->backend->sg;
+	f->wire_macs_on = cfg->wire_macs && cfg->backend->wire_mac;
 	f->mtu = cfg->backend->mtu ? cfg->backend->mtu : 1500;
 	f->link_up = true;
 	f->state = XNA_FRONT_INIT;
@@ -836,6 +847,7 @@ void xna_front_destroy(struct xna_front *f)
 		xna_free(f->vis[n].tx_shadow);
 	xna_free(f->flows.e);
 	xna_free(f->macs.e);
+	xna_free(f->wire_macs.e);
 	xna_free(f->pages);
 	xna_free(f->refs);
 	xna_free(f);
@@ -925,6 +937,9 @@ int xna_front_write_keys(const struct xna_front *f, uint64_t generation,
 		if (err)
 			return err;
 	}
+	/* Only when it is on: a backend that never offered it sees nothing. */
+	if (f->wire_macs_on)
+		return write_key_u64(write, opaque, "feature-wire-mac", 1);
 	return 0;
 }
 
@@ -996,6 +1011,7 @@ static void msg_convert(struct xna_msg *m, uint16_t type)
 		m->u.vi.reason = xna_cpu_to_le32(m->u.vi.reason);
 		break;
 	case XNA_MSG_LOCAL_MAC:
+	case XNA_MSG_WIRE_MAC:
 		m->u.local_mac.op = xna_cpu_to_le32(m->u.local_mac.op);
 		break;
 	case XNA_MSG_FILTER:
@@ -1227,6 +1243,31 @@ static bool ctrl_apply(struct xna_front *f, const struct xna_msg *m)
 			r = htab_remove(&f->macs, 0, m->u.local_mac.mac, 0);
 			xna_seq_write_end(&f->seq);
 			f->stats.local_macs_removed += (uint64_t)r;
+			return true;
+		}
+		return false;
+
+	case XNA_MSG_WIRE_MAC:
+		/* Only if asked for; a group address is never one host's. */
+		if (!f->wire_macs_on || m->u.local_mac.pad[0] ||
+		    m->u.local_mac.pad[1] || (m->u.local_mac.mac[0] & 1))
+			return false;
+		if (m->u.local_mac.op == XNA_OP_ADD) {
+			xna_seq_write_begin(&f->seq);
+			r = htab_insert(&f->wire_macs, 0, m->u.local_mac.mac, 0,
+					0);
+			xna_seq_write_end(&f->seq);
+			if (r < 0)
+				f->stats.wire_mac_overflow++;
+			else
+				f->stats.wire_macs_added += (uint64_t)r;
+			return true;
+		}
+		if (m->u.local_mac.op == XNA_OP_REMOVE) {
+			xna_seq_write_begin(&f->seq);
+			r = htab_remove(&f->wire_macs, 0, m->u.local_mac.mac, 0);
+			xna_seq_write_end(&f->seq);
+			f->stats.wire_macs_removed += (uint64_t)r;
 			return true;
 		}
 		return false;
@@ -1706,8 +1747,17 @@ static enum xna_front_tx_verdict classify(const struct xna_front *f,
 	}
 	memcpy(&port, h + l4, 2);		/* stays network order */
 
-	if (htab_find(&f->flows, kind, key, port) < 0)
-		return XNA_TX_DECLINE_FLOW_NOT_FAST;
+	/*
+	 * A flow the backend has not learned yet may still take the VI if
+	 * its destination is on the NIC's side (WIRE_MAC): the backend
+	 * learns it from this frame, so that its replies come fast too.
+	 */
+	fk->wire = false;
+	if (htab_find(&f->flows, kind, key, port) < 0) {
+		if (!f->wire_macs_on || htab_find(&f->wire_macs, 0, h, 0) < 0)
+			return XNA_TX_DECLINE_FLOW_NOT_FAST;
+		fk->wire = true;
+	}
 	fk->kind = kind;
 	fk->port = port;
 	memcpy(fk->addr, key, sizeof(fk->addr));
@@ -1900,8 +1950,10 @@ enum xna_front_tx_verdict xna_front_tx_decide(struct xna_vi *vi,
 
 	if (xna_front_tx_free_slots(vi) < need && xna_front_tx_reclaim(vi) < need)
 		v = tx_no_room(vi, need);
-	if (v == XNA_TX_ACCEPT)
+	if (v == XNA_TX_ACCEPT) {
 		vi->tx_reserved = need;
+		vi->stats.tx_wire_packets += fk.wire;
+	}
 out:
 	if (v != XNA_TX_ACCEPT && v != XNA_TX_BUSY)
 		xna_front_tx_count_decline(vi, v, len);

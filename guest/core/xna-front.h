@@ -74,6 +74,8 @@
 #define XNA_MAX_FLOWS		65536u
 /* Co-resident MACs remembered; beyond that every frame is declined */
 #define XNA_MAX_LOCAL_MACS	256u
+/* NIC-side MACs remembered (WIRE_MAC); beyond that, flows decide alone */
+#define XNA_MAX_WIRE_MACS	64u
 /* Control messages queued by the guest while the FIFO is full */
 #define XNA_CTRL_PENDING	(2 * XNA_MAX_VIS + 4)
 
@@ -104,6 +106,7 @@ struct xna_backend_info {
 	uint32_t mtu;
 	bool csum_offload;		/* feature-csum-offload */
 	bool sg;			/* feature-sg */
+	bool wire_mac;			/* feature-wire-mac */
 	char nic[16];
 };
 
@@ -275,6 +278,11 @@ struct xna_front_config {
 	const uint32_t *vi_ports;	/* num_vis ports */
 	const struct xna_backend_info *backend;	/* mtu, features, mac */
 	uint32_t max_flows;		/* fast-flow table; 0: default */
+	/*
+	 * Ask for WIRE_MAC messages (if the backend offers them) and send
+	 * TCP/UDP to those MACs through a VI before a flow is learned.
+	 */
+	bool wire_macs;
 	const struct xna_front_ops *ops;
 	void *opaque;
 };
@@ -619,6 +627,7 @@ struct xna_front_vi_stats {
 	uint64_t tx_fast_bytes;
 	uint64_t tx_slow_packets;	/* declined: the slow path sent them */
 	uint64_t tx_slow_bytes;
+	uint64_t tx_wire_packets;	/* of the fast: to a WIRE_MAC, no flow */
 	uint64_t tx_declines[XNA_TX_NR_VERDICTS];	/* [0] unused */
 	uint64_t tx_kicks;
 	uint64_t tx_busy;		/* XNA_TX_BUSY: frame held, VI full */
@@ -650,6 +659,9 @@ struct xna_front_stats {
 	uint64_t local_macs_added;
 	uint64_t local_macs_removed;
 	uint64_t local_mac_overflow;	/* then everything is declined */
+	uint64_t wire_macs_added;
+	uint64_t wire_macs_removed;
+	uint64_t wire_mac_overflow;	/* WIRE_MAC adds not remembered */
 	uint64_t link_changes;
 	uint64_t errors;		/* ERROR messages */
 };

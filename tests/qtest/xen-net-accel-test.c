@@ -598,6 +598,149 @@ static void test_netdev_host_path(const void *mode)
     close(host);
 }
 
+/* An ARP reply from @from to the guest, as a host on the wire answers. */
+static size_t arp_reply(uint8_t *f, const uint8_t *from)
+{
+    static const uint8_t from_ip[4] = { 10, 0, 0, 9 };
+
+    memset(f, 0, 60);
+    memcpy(f, xna_mac, 6);
+    memcpy(f + 6, from, 6);
+    f[12] = 0x08;
+    f[13] = 0x06;
+    f[15] = 1;                  /* Ethernet */
+    f[16] = 0x08;               /* IPv4 */
+    f[18] = 6;
+    f[19] = 4;
+    f[21] = 2;                  /* reply */
+    memcpy(f + 22, from, 6);
+    memcpy(f + 28, from_ip, 4);
+    memcpy(f + 32, xna_mac, 6);
+    memcpy(f + 38, xna_ip, 4);
+    return 60;
+}
+
+typedef struct WireMacWait {
+    XnaTestEnv *e;
+    const uint8_t *frame;
+    size_t len;
+    enum xna_front_tx_verdict want;
+} WireMacWait;
+
+static bool tx_verdict_is(void *opaque)
+{
+    WireMacWait *w = opaque;
+    struct xna_frag frag = { .data = w->frame, .len = w->len };
+
+    return xna_front_tx_decide(xna_front_vi(w->e->tf.f, 0), &frag, 1, w->len,
+                               0) == w->want;
+}
+
+/*
+ * WIRE_MAC: a host that sent the guest a frame through the NIC (here an
+ * ARP reply on the wire) is announced; the guest then sends it a flow
+ * nobody learned yet through the VI from its first frame, the backend
+ * learns the flow from that frame, and the host's replies come fast.
+ * Not seen for wire-mac-ageing seconds, the host is forgotten.
+ */
+static void test_wire_mac(const void *mode)
+{
+    static const uint8_t peer[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x42 };
+    const uint16_t sport = PORT_A + 20, dport = 9;
+    g_autofree char *dev = NULL;
+    uint16_t wire_peer, host_peer, qemu_wire, qemu_host;
+    uint8_t f[200], arp[60], got[1500];
+    WireMacWait w;
+    int wire, host, fd;
+    XnaTestEnv e;
+    size_t n;
+
+    wire = xna_env_udp_socket(&wire_peer);
+    host = xna_env_udp_socket(&host_peer);
+    fd = xna_env_udp_socket(&qemu_wire);
+    close(fd);
+    fd = xna_env_udp_socket(&qemu_host);
+    close(fd);
+    dev = g_strdup_printf(
+        "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
+        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "-netdev dgram,id=h0,local.type=inet,local.host=127.0.0.1,"
+        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
+        "host-netdev=h0,mac=" GUEST_MAC ",wire-mac-ageing=1",
+        qemu_wire, wire_peer, qemu_host, host_peer);
+    xna_env_start_dev(&e, mode, dev);
+    xna_env_start_front(&e, 1);
+    g_assert_true(e.tf.bi.wire_mac);
+
+    /* Guest -> peer, a flow nobody learned: the slow path's. */
+    xna_test_udp4_frame(f, sizeof(f), peer, xna_mac, xna_ip, xna_ip, sport,
+                        dport, 0);
+    w = (WireMacWait) { &e, f, sizeof(f), XNA_TX_DECLINE_FLOW_NOT_FAST };
+    g_assert_true(tx_verdict_is(&w));
+
+    /* A broadcast from the peer teaches nothing; its ARP reply does. */
+    n = arp_reply(arp, peer);
+    memset(arp, 0xff, 6);
+    xna_env_send_to_port(wire, qemu_wire, arp, n);
+    g_assert_cmpint(recv_within(host, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, n);
+    g_assert_cmpuint(xna_env_stat(&e, "wire-macs-learned"), ==, 0);
+    n = arp_reply(arp, peer);
+    xna_env_send_to_port(wire, qemu_wire, arp, n);
+    g_assert_cmpint(recv_within(host, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, n);
+    w.want = XNA_TX_ACCEPT;
+    g_assert_true(xna_test_front_wait(&e.tf, tx_verdict_is, &w,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(xna_env_stat(&e, "wire-macs-learned"), ==, 1);
+
+    /* Sent through the VI, it reaches the wire and teaches its flow. */
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_cmpint(recv_within(wire, got, sizeof(got),
+                                XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+    g_assert_cmpuint(xna_front_vi_stats(xna_front_vi(e.tf.f, 0))
+                     ->tx_wire_packets, >=, 1);
+
+    /* The peer's answer to that port comes through the VI, not the host. */
+    xna_test_udp4_frame(f, sizeof(f), xna_mac, peer, xna_ip, xna_ip, dport,
+                        sport, 1);
+    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 0))->data,
+                    sizeof(f), f, sizeof(f));
+    g_assert_false(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_cmpint(recv_within(host, got, sizeof(got), 100), ==, -1);
+
+    /*
+     * Not seen again for a second: forgotten, and a new flow to the
+     * peer is the slow path's again (the learned one stays fast).
+     */
+    xna_test_udp4_frame(f, sizeof(f), peer, xna_mac, xna_ip, xna_ip,
+                        sport + 1, dport, 2);
+    w.want = XNA_TX_DECLINE_FLOW_NOT_FAST;
+    g_assert_true(xna_test_front_wait(&e.tf, tx_verdict_is, &w,
+                                      XEN_GUEST_TIMEOUT_MS));
+    g_assert_cmpuint(xna_env_stat(&e, "wire-macs-forgotten"), ==, 1);
+    g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
+                                         xna_ip, GUINT16_TO_BE(sport)));
+    xna_env_stop(&e);
+    close(wire);
+    close(host);
+}
+
+/* wire-mac-ageing=0: the backend does not offer WIRE_MAC. */
+static void test_wire_mac_off(const void *mode)
+{
+    XnaTestEnv e;
+
+    xna_env_start(&e, mode, "wire-mac-ageing=0");
+    xna_env_start_front(&e, 1);
+    g_assert_false(e.tf.bi.wire_mac);
+    xna_env_stop(&e);
+}
+
 /* mac-filter: a NIC dedicated to the guest; no slow path for unicast. */
 static void test_mac_filter(const void *mode)
 {
@@ -975,6 +1118,11 @@ static void test_bad_key_pool_pages(const void *mode)
     xna_env_bad_key(mode, "pool-pages", "0", "pool-pages");
 }
 
+static void test_bad_key_wire_mac(const void *mode)
+{
+    xna_env_bad_key(mode, "feature-wire-mac", "2", "feature-wire-mac");
+}
+
 static void test_bad_grant_ref(const void *mode)
 {
     xna_env_bad_key(mode, "ctrl-ring-ref", "7", "failed");
@@ -1104,6 +1252,8 @@ int main(int argc, char **argv)
     add("mac-filter", test_mac_filter);
     add("netdev-dgram", test_netdev);
     add("netdev-host-path", test_netdev_host_path);
+    add("wire-mac", test_wire_mac);
+    add("wire-mac-off", test_wire_mac_off);
     add("reconnect", test_reconnect);
     add("stale-generation", test_stale_generation);
     add("device-del-under-traffic", test_device_del_under_traffic);
@@ -1123,6 +1273,7 @@ int main(int argc, char **argv)
     add("bad/xenstore-too-many-vis", test_bad_key_too_many_vis);
     add("bad/xenstore-ring-size", test_bad_key_ring_size);
     add("bad/xenstore-pool-pages", test_bad_key_pool_pages);
+    add("bad/xenstore-feature-wire-mac", test_bad_key_wire_mac);
     add("bad/grant-ref-ctrl", test_bad_grant_ref);
     add("bad/grant-ref-pool-dir", test_bad_grant_pool_dir);
     add("bad/event-channel", test_bad_event_channel);

@@ -106,6 +106,7 @@ static Env *env_new_bi(unsigned int vis, unsigned int tx, unsigned int rx,
     cfg.ctrl_port = CTRL_PORT;
     cfg.vi_ports = e->vi_ports;
     cfg.backend = &e->bi;
+    cfg.wire_macs = true;       /* on wherever the backend offers it */
     cfg.ops = &env_ops;
     cfg.opaque = e;
     g_assert_cmpint(xna_front_create(&cfg, &e->f), ==, 0);
@@ -240,6 +241,17 @@ static void be_local_mac(Env *e, uint32_t op, const uint8_t *mac)
 
     memset(&m, 0, sizeof(m));
     m.type = XNA_MSG_LOCAL_MAC;
+    m.u.local_mac.op = op;
+    memcpy(m.u.local_mac.mac, mac, 6);
+    be_send(e, &m);
+}
+
+static void be_wire_mac(Env *e, uint32_t op, const uint8_t *mac)
+{
+    struct xna_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = XNA_MSG_WIRE_MAC;
     m.u.local_mac.op = op;
     memcpy(m.u.local_mac.mac, mac, 6);
     be_send(e, &m);
@@ -1621,6 +1633,127 @@ static void test_tx_local_mac_overflow(void)
     env_free(e);
 }
 
+/*
+ * WIRE_MAC: TCP/UDP to a host on the NIC's side takes the VI before its
+ * flow is learned; co-resident (LOCAL_MAC), group and unknown
+ * destinations do not; the messages are checked and bounded.
+ */
+static void test_tx_wire_mac(void)
+{
+    struct xna_backend_info bi;
+    Env *e;
+    struct xna_vi *vi;
+    const struct xna_front_stats *fs;
+    uint8_t buf[200], mac[6] = { 0x02, 0, 0, 0, 0, 0 };
+    static const uint8_t other[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x99 };
+    static const uint8_t group[6] = { 0x01, 0x16, 0x3e, 0x00, 0x00, 0x02 };
+    KeyStore ks = { 0 };
+    FrameSpec s = spec_v4(17, 100);
+    struct xna_msg m;
+    uint64_t bad;
+    unsigned int i;
+
+    default_bi(&bi);
+    bi.wire_mac = true;
+    e = env_new_bi(1, 256, 256, &bi);
+    vi = xna_front_vi(e->f, 0);
+    fs = xna_front_stats(e->f);
+    ks.h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_assert_cmpint(xna_front_write_keys(e->f, 1, ks_write, &ks), ==, 0);
+    g_assert_cmpstr(g_hash_table_lookup(ks.h, "feature-wire-mac"), ==, "1");
+    g_hash_table_destroy(ks.h);
+
+    connect_all(e);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    be_wire_mac(e, XNA_OP_ADD, peer_mac);
+    guest_ctrl(e);
+    g_assert_cmpuint(fs->wire_macs_added, ==, 1);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_wire_packets, ==, 1);
+    /* TCP and IPv6 too; not ARP, not another host */
+    s = spec_v6(6, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    s = spec_v4(6, 60);
+    s.ipver = 0;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_NOT_IP);
+    s = spec_v4(17, 100);
+    s.dst = other;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    /* a co-resident guest's MAC wins over the wire's */
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    be_local_mac(e, XNA_OP_ADD, peer_mac);
+    guest_ctrl(e);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_LOCAL_MAC);
+    be_local_mac(e, XNA_OP_REMOVE, peer_mac);
+    guest_ctrl(e);
+    /* a learned flow is fast for its flow, not for its MAC */
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_wire_packets, ==, 2);
+
+    /* malformed: a group address, an unknown op, padding */
+    bad = fs->ctrl_bad_msgs;
+    be_wire_mac(e, XNA_OP_ADD, group);
+    be_wire_mac(e, 3, other);
+    memset(&m, 0, sizeof(m));
+    m.type = XNA_MSG_WIRE_MAC;
+    m.u.local_mac.op = XNA_OP_ADD;
+    memcpy(m.u.local_mac.mac, other, 6);
+    m.u.local_mac.pad[1] = 1;
+    be_send(e, &m);
+    guest_ctrl(e);
+    g_assert_cmpuint(fs->ctrl_bad_msgs, ==, bad + 3);
+    s.dst = other;
+    s.sport = GUEST_PORT + 1;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+
+    /* bounded: the adds beyond the table are dropped, the others kept */
+    for (i = 0; i < XNA_MAX_WIRE_MACS + 1; i++) {
+        mac[5] = (uint8_t)i;
+        be_wire_mac(e, XNA_OP_ADD, mac);
+        guest_ctrl(e);
+    }
+    g_assert_cmpuint(fs->wire_mac_overflow, ==, 2);   /* peer_mac is one */
+    s = spec_v4(17, 100);
+    s.sport = GUEST_PORT + 1;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+
+    /* removed: back to the flow rule */
+    be_wire_mac(e, XNA_OP_REMOVE, peer_mac);
+    guest_ctrl(e);
+    g_assert_cmpuint(fs->wire_macs_removed, ==, 1);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    env_free(e);
+
+    /* Not offered: no key, and the message is out of place. */
+    e = env_new(1, 256, 256);
+    fs = xna_front_stats(e->f);
+    ks.h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_assert_cmpint(xna_front_write_keys(e->f, 1, ks_write, &ks), ==, 0);
+    g_assert_null(g_hash_table_lookup(ks.h, "feature-wire-mac"));
+    g_hash_table_destroy(ks.h);
+    connect_all(e);
+    be_wire_mac(e, XNA_OP_ADD, peer_mac);
+    guest_ctrl(e);
+    g_assert_cmpuint(fs->ctrl_bad_msgs, ==, 1);
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    env_free(e);
+}
+
 /* ---------------------------------------------------------------------
  * TX frames
  */
@@ -2831,6 +2964,7 @@ int main(int argc, char **argv)
     g_test_add_func("/front-core/tx/slow-gso", test_tx_slow_gso);
     g_test_add_func("/front-core/tx/local-mac-overflow",
                     test_tx_local_mac_overflow);
+    g_test_add_func("/front-core/tx/wire-mac", test_tx_wire_mac);
     g_test_add_func("/front-core/tx/chains", test_tx_chains);
     g_test_add_func("/front-core/tx/pieces", test_tx_pieces);
     g_test_add_func("/front-core/tx/ring-wrap", test_tx_ring_wrap);

@@ -8,6 +8,9 @@
  * netfront's path); when they are unicast TCP/UDP to the guest's MAC, a
  * copy goes to the backend through a ring buffer too, so that it learns
  * the flow and inserts a filter: that ring is this NIC's default queue.
+ * So do ARP frames to the guest's MAC (replies to the guest's requests),
+ * from which the backend learns which hosts are on this interface's side
+ * (WIRE_MAC) without a flow of theirs.
  *
  * Built by tools/gen-bpf-skeleton (QEMU's tools/ebpf/Makefile.ebpf: clang
  * -target bpf, then bpftool gen skeleton) into the committed
@@ -185,7 +188,7 @@ int xna_xdp(struct xdp_md *ctx)
     struct xna_bpf_config *cfg;
     __u32 zero = 0, vi;
     __u8 *dst = data;
-    int has_flow;
+    int to_guest, has_flow;
     long ret;
 
     cfg = bpf_map_lookup_elem(&xna_config, &zero);
@@ -197,7 +200,8 @@ int xna_xdp(struct xdp_md *ctx)
      * and port may be the host's, or another guest's, on this interface,
      * and a guest must not be handed their traffic by claiming a flow.
      */
-    has_flow = mac_equal(dst, cfg->guest_mac) && parse_flow(data, end, &key);
+    to_guest = mac_equal(dst, cfg->guest_mac);
+    has_flow = to_guest && parse_flow(data, end, &key);
     if (has_flow) {
         f = bpf_map_lookup_elem(&xna_filters, &key);
     }
@@ -209,7 +213,9 @@ int xna_xdp(struct xdp_md *ctx)
     }
     if (!f) {
         count(XNA_BPF_STAT_PASSED);
-        if (has_flow) {
+        if (has_flow ||
+            (to_guest && ((struct ethhdr *)data)->h_proto ==
+                         bpf_htons(ETH_P_ARP))) {
             sample(ctx, (__u64)(end - data));
         }
         return XDP_PASS;

@@ -28,6 +28,7 @@
 #include "trace.h"
 
 #define XNA_MAX_FILTERS_PROP    65536
+#define XNA_MAX_WIRE_MAC_AGEING 86400   /* seconds: a day */
 #define XNA_MIN_MTU             68
 #define XNA_MAX_MTU             9000
 #define XNA_MAX_MAP_BATCH       1024
@@ -85,7 +86,9 @@ static bool check_properties(XenNetAccel *s, Error **errp)
                        XNA_MAX_POOL_PAGES, errp) &&
            check_range("mtu", s->mtu, XNA_MIN_MTU, XNA_MAX_MTU, errp) &&
            check_range("max-filters", s->max_filters, s->mac_filter ? 2 : 1,
-                       XNA_MAX_FILTERS_PROP, errp);
+                       XNA_MAX_FILTERS_PROP, errp) &&
+           check_range("wire-mac-ageing", s->wire_mac_ageing, 0,
+                       XNA_MAX_WIRE_MAC_AGEING, errp);
 }
 
 /* Reading the frontend's keys: whole decimal numbers in range only. */
@@ -106,6 +109,17 @@ static bool read_uint(XenNetAccel *s, const char *key, uint32_t min,
     }
     *out = v;
     return true;
+}
+
+/* A frontend key that may be missing: then *@out is @dflt. */
+static bool read_optional_uint(XenNetAccel *s, const char *key, uint32_t min,
+                               uint32_t max, uint32_t dflt, uint32_t *out,
+                               Error **errp)
+{
+    g_autofree char *str = xen_device_frontend_read(&s->xendev, key);
+
+    *out = dflt;
+    return !str || read_uint(s, key, min, max, out, errp);
 }
 
 static bool map_refs(XenNetAccel *s, XnaMapping *m, uint32_t *refs,
@@ -285,7 +299,7 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
 {
     ERRP_GUARD();
     uint32_t version, generation, tx_entries, rx_entries, port, ctrl_ref, i;
-    uint32_t total_refs;
+    uint32_t total_refs, wire_mac;
     XnaViPool pool;
 
     if (!read_uint(s, "generation", 0, UINT32_MAX, &generation, errp)) {
@@ -306,9 +320,13 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
         !read_uint(s, "pool-pages", 1, s->max_pool_pages, &s->pool_pages,
                    errp) ||
         !read_uint(s, "event-channel", 0, UINT32_MAX, &port, errp) ||
-        !read_uint(s, "ctrl-ring-ref", 0, UINT32_MAX, &ctrl_ref, errp)) {
+        !read_uint(s, "ctrl-ring-ref", 0, UINT32_MAX, &ctrl_ref, errp) ||
+        !read_optional_uint(s, "feature-wire-mac", 0, 1, 0, &wire_mac,
+                            errp)) {
         return false;
     }
+    /* Asked for only where offered: a frontend of its own mind is ignored. */
+    s->wire_mac_wanted = wire_mac && s->wire_mac_ageing;
     if (!is_power_of_2(tx_entries) || !is_power_of_2(rx_entries)) {
         error_setg(errp, "ring entries %u/%u are not powers of two",
                    tx_entries, rx_entries);
@@ -450,6 +468,18 @@ void xna_dev_send_vi_state(XenNetAccel *s, uint16_t type, uint32_t vi,
     xna_ctrl_send(s->ctrl, &msg);
 }
 
+void xna_dev_send_wire_mac(XenNetAccel *s, uint32_t op, const uint8_t *mac)
+{
+    struct xna_msg msg = { .type = cpu_to_le16(XNA_MSG_WIRE_MAC) };
+
+    if (!s->hello_done || !s->wire_mac_wanted) {
+        return;
+    }
+    msg.u.local_mac.op = cpu_to_le32(op);
+    memcpy(msg.u.local_mac.mac, mac, 6);
+    xna_ctrl_send(s->ctrl, &msg);
+}
+
 void xna_dev_send_filter(XenNetAccel *s, uint32_t op,
                          const XnaFilterKey *key, uint32_t vi)
 {
@@ -494,6 +524,7 @@ static bool handle_hello(XenNetAccel *s, const XnaWireMsg *in)
     xna_ctrl_send(s->ctrl, &out);
     send_link(s);
     local_macs_tell_guest(s);
+    xna_wire_macs_tell_guest(s);
     for (i = 0; i < s->num_vis; i++) {
         xna_vi_up(s->vis[i]);
     }
@@ -772,6 +803,8 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "ctrl-msgs-out", &s->ctrl_stats.msgs_out);
     add_stat(obj, "connects", &s->stats.connects);
     add_stat(obj, "connects-deferred", &s->stats.connects_deferred);
+    add_stat(obj, "wire-macs-learned", &s->stats.wire_macs_learned);
+    add_stat(obj, "wire-macs-forgotten", &s->stats.wire_macs_forgotten);
 }
 
 /*
@@ -847,6 +880,7 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     s->connect_timer = timer_new_ns(QEMU_CLOCK_REALTIME, connect_timer_cb, s);
     s->connect_tokens = XNA_CONNECT_BURST;
     s->connect_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    xna_wire_macs_start(s);
     xna_steer_vi_owner(s, &owner);
     for (i = 0; i < XNA_MAX_VIS; i++) {
         s->vis[i] = xna_vi_new(i, &owner);
@@ -875,6 +909,9 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     xen_device_backend_printf(xendev, "mtu", "%u", s->mtu);
     xen_device_backend_printf(xendev, "feature-csum-offload", "%u", 1);
     xen_device_backend_printf(xendev, "feature-sg", "%u", 1);
+    if (s->wire_mac_ageing) {
+        xen_device_backend_printf(xendev, "feature-wire-mac", "%u", 1);
+    }
     new_generation(s);
 
     e = g_new0(XnaDevEntry, 1);
@@ -909,6 +946,7 @@ static void xen_net_accel_unrealize(XenDevice *xendev)
         g_clear_pointer(&s->vis[i], xna_vi_free);
     }
     g_clear_pointer(&s->connect_timer, timer_free);
+    xna_wire_macs_stop(s);
     g_clear_pointer(&s->rx_bh, qemu_bh_delete);
     g_clear_pointer(&s->tx_bh, qemu_bh_delete);
     g_clear_pointer(&s->fail_bh, qemu_bh_delete);
@@ -938,6 +976,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_BOOL("x-connect-limit", XenNetAccel, connect_limit, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
+    DEFINE_PROP_UINT32("wire-mac-ageing", XenNetAccel, wire_mac_ageing, 300),
 };
 
 static const struct {
@@ -970,6 +1009,10 @@ static const struct {
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
       "start-queue + n" },
+    { "wire-mac-ageing", "seconds a host that sent the guest a frame "
+      "through the NIC stays known as on the NIC's side (WIRE_MAC: the "
+      "guest sends to it through a VI before a flow is learned); 0: "
+      "off, only learned flows are fast" },
 };
 
 static void xen_net_accel_class_init(ObjectClass *klass, void *data)

@@ -25,6 +25,7 @@
 #include "xna-tx-policy.h"
 #include "xna-vi.h"
 #include "xna-wire.h"
+#include "xna-wire-macs.h"
 
 #define TYPE_XEN_NET_ACCEL "xen-net-accel"
 OBJECT_DECLARE_SIMPLE_TYPE(XenNetAccel, XEN_NET_ACCEL)
@@ -39,6 +40,8 @@ typedef struct XnaDevStats {
     uint64_t guest_errors;       /* xenstore/control errors: disconnect */
     uint64_t connects;
     uint64_t connects_deferred;  /* waited for the connect rate limit */
+    uint64_t wire_macs_learned;  /* new NIC-side MACs (WIRE_MAC add) */
+    uint64_t wire_macs_forgotten; /* aged out or replaced */
 } XnaDevStats;
 
 /* A batch of grant refs mapped with one call. */
@@ -76,6 +79,7 @@ struct XenNetAccel {
     XnaTxPolicy tx_policy;
     char *ifname;                /* nic=afxdp */
     uint32_t start_queue;
+    uint32_t wire_mac_ageing;    /* seconds; 0: no WIRE_MAC */
 
     XnaNic *nic;
     XnaNicCaps caps;
@@ -88,6 +92,13 @@ struct XenNetAccel {
     uint32_t connect_tokens;
     int64_t connect_refill_ns;
     QEMUTimer *connect_timer;
+    /*
+     * MACs seen on the NIC's side: kept across connects (they are the
+     * wire's, not the guest's), told to a guest that asked for them.
+     */
+    XnaWireMacs wire_macs;
+    QEMUTimer *wire_mac_timer;
+    bool wire_mac_wanted;        /* frontend's feature-wire-mac */
     bool failing;                /* a guest error waits for fail_bh */
     uint32_t fail_code;
     char *fail_msg;
@@ -114,6 +125,7 @@ void xna_dev_send_vi_state(XenNetAccel *s, uint16_t type, uint32_t vi,
                            uint32_t reason);
 void xna_dev_send_filter(XenNetAccel *s, uint32_t op,
                          const XnaFilterKey *key, uint32_t vi);
+void xna_dev_send_wire_mac(XenNetAccel *s, uint32_t op, const uint8_t *mac);
 
 /* xna-steer.c */
 void xna_steer_init(XenNetAccel *s);
@@ -122,5 +134,8 @@ void xna_steer_vi_owner(XenNetAccel *s, XnaViOwner *owner);
 void xna_filter_learn(XenNetAccel *s, const XnaFilterKey *key, uint32_t vi);
 void xna_filters_remove_vi(XenNetAccel *s, uint32_t vi);
 void xna_mac_filter_insert(XenNetAccel *s);
+void xna_wire_macs_start(XenNetAccel *s);
+void xna_wire_macs_stop(XenNetAccel *s);
+void xna_wire_macs_tell_guest(XenNetAccel *s);
 
 #endif /* HW_NET_XEN_NET_ACCEL_H */

@@ -33,6 +33,88 @@ static uint32_t flow_vi(XenNetAccel *s, const XnaFilterKey *key)
 }
 
 /*
+ * NIC-side MACs (xna-wire-macs.h): the sender of a unicast frame to the
+ * guest that came through the NIC is reached through it.  Not the
+ * guest's own address (the loopback NIC hands back what the guest sent).
+ * A co-resident guest's address is announced as LOCAL_MAC, which the
+ * guest checks first.
+ */
+static uint64_t mac_u64(const uint8_t *mac)
+{
+    return ((uint64_t)ldl_be_p(mac) << 16) | lduw_be_p(mac + 4);
+}
+
+static void wire_mac_learn(XenNetAccel *s, const uint8_t *frame)
+{
+    static const uint8_t zero[6];
+    const uint8_t *src = frame + 6;
+    uint8_t evicted[6];
+    int64_t now;
+
+    if (!s->wire_mac_ageing || xna_mac_is_group(src) ||
+        !memcmp(src, zero, 6) || !memcmp(src, s->conf.macaddr.a, 6)) {
+        return;
+    }
+    now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    switch (xna_wire_macs_seen(&s->wire_macs, src, now, evicted)) {
+    case XNA_WIRE_MAC_REFRESHED:
+        return;
+    case XNA_WIRE_MAC_REPLACED:
+        s->stats.wire_macs_forgotten++;
+        xna_dev_send_wire_mac(s, XNA_OP_REMOVE, evicted);
+        /* fall through */
+    case XNA_WIRE_MAC_ADDED:
+        s->stats.wire_macs_learned++;
+        trace_xna_wire_mac(s->xendev.name, "learn", mac_u64(src));
+        xna_dev_send_wire_mac(s, XNA_OP_ADD, src);
+        break;
+    }
+    if (!timer_pending(s->wire_mac_timer)) {
+        timer_mod(s->wire_mac_timer,
+                  now + (int64_t)s->wire_mac_ageing * NANOSECONDS_PER_SECOND);
+    }
+}
+
+/* Forgets the MACs not seen for the ageing time, then waits for the next. */
+static void wire_mac_expire(void *opaque)
+{
+    XenNetAccel *s = opaque;
+    int64_t age = (int64_t)s->wire_mac_ageing * NANOSECONDS_PER_SECOND;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME), oldest;
+    uint8_t mac[6];
+
+    while (xna_wire_macs_expire(&s->wire_macs, now - age, mac)) {
+        s->stats.wire_macs_forgotten++;
+        trace_xna_wire_mac(s->xendev.name, "age", mac_u64(mac));
+        xna_dev_send_wire_mac(s, XNA_OP_REMOVE, mac);
+    }
+    if (xna_wire_macs_oldest(&s->wire_macs, &oldest)) {
+        timer_mod(s->wire_mac_timer, oldest + age);
+    }
+}
+
+void xna_wire_macs_start(XenNetAccel *s)
+{
+    xna_wire_macs_init(&s->wire_macs);
+    s->wire_mac_timer = timer_new_ns(QEMU_CLOCK_REALTIME, wire_mac_expire, s);
+}
+
+void xna_wire_macs_stop(XenNetAccel *s)
+{
+    g_clear_pointer(&s->wire_mac_timer, timer_free);
+}
+
+/* At HELLO: what the wire taught before this connection (at most 16). */
+void xna_wire_macs_tell_guest(XenNetAccel *s)
+{
+    unsigned int i;
+
+    for (i = 0; i < s->wire_macs.count; i++) {
+        xna_dev_send_wire_mac(s, XNA_OP_ADD, s->wire_macs.e[i].mac);
+    }
+}
+
+/*
  * A frame of the default queue, the slow path: frames for the guest's MAC
  * teach the backend a flow; they and group-addressed frames reach the
  * guest (through VI 0, flagged XNA_DESC_SLOW_PATH); others are dropped.
@@ -50,6 +132,9 @@ static bool rx_slow_path_accept(void *opaque, const XnaFrame *frame)
         memcmp(frame->data, s->conf.macaddr.a, 6)) {
         s->stats.drop_rx_not_for_guest++;
         return false;
+    }
+    if (!xna_mac_is_group(frame->data)) {
+        wire_mac_learn(s, frame->data);
     }
     if (!xna_classify(frame->data, frame->len, &info)) {
         return false;
@@ -70,6 +155,9 @@ static void rx_learn_mac_filtered(void *opaque, const XnaFrame *frame)
     XenNetAccel *s = opaque;
     XnaFlowInfo info;
 
+    if (frame->len >= XNA_ETH_HLEN) {
+        wire_mac_learn(s, frame->data);
+    }
     if (xna_classify(frame->data, frame->len, &info) && info.has_flow) {
         xna_filter_learn(s, &info.dst_flow, flow_vi(s, &info.dst_flow));
     }
@@ -90,11 +178,16 @@ static void rx_learn_from_samples(XenNetAccel *s)
     while ((n = xna_nic_rx_burst(s->nic, XNA_NIC_DEFAULT_QUEUE, frames,
                              XNA_RX_BURST)) > 0) {
         for (i = 0; i < n; i++) {
+            const uint8_t *data = frames[i].data;
+
             s->stats.rx_host_samples++;
+            if (frames[i].len < XNA_ETH_HLEN || xna_mac_is_group(data) ||
+                memcmp(data, s->conf.macaddr.a, 6)) {
+                continue;
+            }
+            wire_mac_learn(s, data);
             if (s->connected &&
-                xna_classify(frames[i].data, frames[i].len, &info) &&
-                info.has_flow && !xna_mac_is_group(frames[i].data) &&
-                !memcmp(frames[i].data, s->conf.macaddr.a, 6)) {
+                xna_classify(data, frames[i].len, &info) && info.has_flow) {
                 xna_filter_learn(s, &info.dst_flow,
                                  flow_vi(s, &info.dst_flow));
             }

@@ -122,7 +122,7 @@ struct xna_msg {
             uint32_t vi;
             uint32_t reason;    /* VI_DOWN: XNA_ERR_* or 0 */
         } vi;
-        struct {                /* LOCAL_MAC */
+        struct {                /* LOCAL_MAC, WIRE_MAC */
             uint32_t op;        /* XNA_OP_ADD or XNA_OP_REMOVE */
             uint8_t mac[6];
             uint8_t pad[2];
@@ -156,6 +156,7 @@ enum {
     XNA_MSG_FILTER = 6,     /* b->g: a flow now is (or is no longer) fast */
     XNA_MSG_LINK = 7,       /* b->g: link state and MTU */
     XNA_MSG_ERROR = 8,      /* b->g: fatal error, disconnect follows */
+    XNA_MSG_WIRE_MAC = 9,   /* b->g: this MAC is on the NIC's side */
     XNA_MSG_TYPE_MAX,
 };
 

@@ -149,6 +149,7 @@ int xna_test_front_open(XnaTestFront *tf, XenGuest *g,
     cfg.ctrl_port = tf->ctrl_port;
     cfg.vi_ports = tf->vi_ports;
     cfg.backend = &tf->bi;
+    cfg.wire_macs = true;       /* wherever the backend offers it */
     cfg.ops = &test_front_ops;
     cfg.opaque = tf;
     ret = xna_front_create(&cfg, &tf->f);
