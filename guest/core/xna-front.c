@@ -1437,6 +1437,11 @@ bool xna_front_mac_is_local(const struct xna_front *f, const uint8_t *mac)
 	return f->mac_overflow || htab_find(&f->macs, 0, mac, 0) >= 0;
 }
 
+bool xna_front_mac_is_wire(const struct xna_front *f, const uint8_t *mac)
+{
+	return f->wire_macs_on && htab_find(&f->wire_macs, 0, mac, 0) >= 0;
+}
+
 /*
  * VIs
  */

@@ -21,7 +21,8 @@
  *    message is of a backend type;
  *  - state consistency: accepted VIs <= VIs set up, the others UNUSED,
  *    READY only once no accepted VI waits for VI_UP;
- *  - the fast-flow and local-MAC tables agree with a reference model fed
+ *  - the fast-flow, local-MAC and wire-MAC tables agree with a reference
+ *    model fed
  *    with the messages the core reports as applied (adds, removals, full
  *    table, flows dropped with their VI on VI_DOWN).
  *
@@ -50,6 +51,9 @@ typedef struct Model {
     unsigned int nmacs;
     uint8_t mac[MAX_MACS][6];
     bool mac_overflow;
+    bool wire_on;               /* feature-wire-mac offered */
+    unsigned int nwire;
+    uint8_t wire[XNA_MAX_WIRE_MACS][6];
 } Model;
 
 typedef struct Fuzz {
@@ -111,6 +115,18 @@ static int mac_find(const Model *m, const uint8_t *mac)
  * Feeds the model with a message the core applied; @before: the stats
  * before it, when known (NULL after a batch: no full-table check).
  */
+static int wire_find(const Model *m, const uint8_t *mac)
+{
+    unsigned int i;
+
+    for (i = 0; i < m->nwire; i++) {
+        if (!memcmp(m->wire[i], mac, 6)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 static void model_apply(Fuzz *z, const struct xna_msg *msg,
                         const struct xna_front_stats *before)
 {
@@ -167,6 +183,18 @@ static void model_apply(Fuzz *z, const struct xna_msg *msg,
             memcpy(m->mac[at], m->mac[--m->nmacs], 6);
         }
         break;
+    case XNA_MSG_WIRE_MAC:
+        FUZZ_CHECK(m->wire_on, "WIRE_MAC applied without the feature");
+        FUZZ_CHECK(!(msg->u.local_mac.mac[0] & 1), "group WIRE_MAC applied");
+        at = wire_find(m, msg->u.local_mac.mac);
+        if (msg->u.local_mac.op == XNA_OP_ADD) {
+            if (at < 0 && m->nwire < XNA_MAX_WIRE_MACS) {
+                memcpy(m->wire[m->nwire++], msg->u.local_mac.mac, 6);
+            }
+        } else if (at >= 0) {
+            memcpy(m->wire[at], m->wire[--m->nwire], 6);
+        }
+        break;
     }
 }
 
@@ -191,6 +219,15 @@ static void model_check(Fuzz *z)
     for (i = 0; i < m->nmacs; i++) {
         FUZZ_CHECK(xna_front_mac_is_local(f, m->mac[i]),
                    "local MAC %u of the model not local", i);
+    }
+    for (i = 0; i < m->nwire; i++) {
+        FUZZ_CHECK(xna_front_mac_is_wire(f, m->wire[i]),
+                   "wire MAC %u of the model not known", i);
+    }
+    {
+        static const uint8_t never[6] = { 0xfe, 0xed, 0, 0, 0, 0 };
+
+        FUZZ_CHECK(!xna_front_mac_is_wire(f, never), "stray wire MAC");
     }
     if (!m->mac_overflow) {
         static const uint8_t never[6] = { 0xfe, 0xed, 0, 0, 0, 0 };
@@ -298,7 +335,7 @@ static void build_msg(FuzzIn *in, struct xna_msg *m)
     static const uint32_t mtus[8] = { 0, 1500, 9000, 68, 67, 9001, 576, 0 };
 
     memset(m, 0, sizeof(*m));
-    m->type = t % 9;
+    m->type = t % 10;
     m->id = a;
     switch (m->type) {
     case XNA_MSG_HELLO:
@@ -311,6 +348,12 @@ static void build_msg(FuzzIn *in, struct xna_msg *m)
     case XNA_MSG_VI_RESET:
         m->u.vi.vi = a & 0x80 ? 0xffffff00u | a : a % 5;
         m->u.vi.reason = b;
+        break;
+    case XNA_MSG_WIRE_MAC:
+        m->u.local_mac.mac[0] = a & 0x40 ? 3 : 2;
+        m->u.local_mac.mac[5] = b;
+        m->u.local_mac.op = a & 0x80 ? a : 1 + (a & 1);
+        m->u.local_mac.pad[0] = c & 0x80 ? c : 0;
         break;
     case XNA_MSG_LOCAL_MAC:
         m->u.local_mac.op = a & 0x80 ? a : 1 + (a & 1);
@@ -435,7 +478,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bi.mtu = 1500;
     bi.sg = cfg & 0x80;
     bi.csum_offload = cfg & 0x40;
+    bi.wire_mac = !(cfg & 0x20);
     z.m.max_flows = 1 + ((cfg >> 2) & 15) * 2;
+    z.m.wire_on = bi.wire_mac;
     z.e = fe_create(nvis, 256, 256, &bi, z.m.max_flows);
     c = fe_ctrl(z.e);
 

@@ -93,6 +93,7 @@ static inline FrontEnv *fe_create(unsigned int vis, unsigned int tx,
     cfg.vi_ports = e->vi_ports;
     cfg.backend = &e->bi;
     cfg.max_flows = max_flows;
+    cfg.wire_macs = true;       /* used where bi->wire_mac offers it */
     cfg.ops = &fe_ops;
     cfg.opaque = e;
     r = xna_front_create(&cfg, &e->f);

@@ -397,6 +397,8 @@ bool xna_front_flow_is_fast(const struct xna_front *f, uint8_t kind,
                             const uint8_t *addr, uint16_t port);
 unsigned int xna_front_flow_count(const struct xna_front *f);
 bool xna_front_mac_is_local(const struct xna_front *f, const uint8_t *mac);
+/* A WIRE_MAC the front knows (and uses: feature-wire-mac negotiated). */
+bool xna_front_mac_is_wire(const struct xna_front *f, const uint8_t *mac);
 
 /*
  * VIs
