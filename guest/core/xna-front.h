@@ -76,6 +76,10 @@
 #define XNA_MAX_LOCAL_MACS	256u
 /* NIC-side MACs remembered (WIRE_MAC); beyond that, flows decide alone */
 #define XNA_MAX_WIRE_MACS	64u
+/* Addresses of each family in the backend key source-ips */
+#define XNA_MAX_SOURCE_IPS	16u
+/* Longest source-ips value: 16 dotted quads, 16 x 32 hex digits, blanks */
+#define XNA_SOURCE_IPS_LEN	(XNA_MAX_SOURCE_IPS * (16 + 33) + 1)
 /* Control messages queued by the guest while the FIFO is full */
 #define XNA_CTRL_PENDING	(2 * XNA_MAX_VIS + 4)
 
@@ -108,6 +112,11 @@ struct xna_backend_info {
 	bool sg;			/* feature-sg */
 	bool wire_mac;			/* feature-wire-mac */
 	char nic[16];
+	/* source-ips: what the VI may send from; none listed: anything */
+	uint8_t nr_src4;
+	uint8_t nr_src6;
+	uint8_t src4[XNA_MAX_SOURCE_IPS][4];
+	uint8_t src6[XNA_MAX_SOURCE_IPS][16];
 };
 
 /*

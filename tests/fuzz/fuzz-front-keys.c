@@ -19,6 +19,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <arpa/inet.h>
+
 #include "fuzz-util.h"
 #include "xna-front.h"
 
@@ -77,6 +79,48 @@ static bool ref_mac(const char *s, uint8_t mac[6])
     return true;
 }
 
+/* Reference of source-ips: inet_pton for IPv4, 32 hex digits for IPv6. */
+static bool ref_sources(const char *s, uint8_t *n4, uint8_t src4[][4],
+                        uint8_t *n6, uint8_t src6[][16])
+{
+    char tok[VAL_MAX + 1];
+    const char *p = s;
+    size_t n;
+    unsigned int i;
+
+    *n4 = *n6 = 0;
+    do {
+        n = strcspn(p, " ");
+        if (!n || n > VAL_MAX) {
+            return false;
+        }
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        if (n == 32) {
+            if (*n6 == XNA_MAX_SOURCE_IPS) {
+                return false;
+            }
+            for (i = 0; i < 16; i++) {
+                int hi = ref_hex(tok[2 * i]), lo = ref_hex(tok[2 * i + 1]);
+
+                if (hi < 0 || lo < 0) {
+                    return false;
+                }
+                src6[*n6][i] = (uint8_t)(hi << 4 | lo);
+            }
+            (*n6)++;
+        } else {
+            if (*n4 == XNA_MAX_SOURCE_IPS ||
+                inet_pton(AF_INET, tok, src4[*n4]) != 1) {
+                return false;
+            }
+            (*n4)++;
+        }
+        p += n;
+    } while (*p++ == ' ');
+    return true;
+}
+
 static bool is_pow2(uint64_t v)
 {
     return v && !(v & (v - 1));
@@ -87,7 +131,8 @@ static bool is_pow2(uint64_t v)
  */
 
 enum { K_VERSION, K_GENERATION, K_MAX_VIS, K_MAX_FILTERS, K_MAX_TX, K_MAX_RX,
-       K_POOL, K_MTU, K_CSUM, K_SG, K_VIF, K_MAC, K_NIC, K_NR };
+       K_POOL, K_MTU, K_CSUM, K_SG, K_VIF, K_MAC, K_NIC, K_WIRE, K_SRC,
+       K_NR };
 
 static const struct {
     const char *name;
@@ -106,6 +151,8 @@ static const struct {
     [K_VIF] = { "vif", "-1" },
     [K_MAC] = { "mac", "00:16:3E:0a:0b:0c" },
     [K_NIC] = { "nic", "loopback" },
+    [K_WIRE] = { "feature-wire-mac", "1" },
+    [K_SRC] = { "source-ips", "10.0.0.1 fd000000000000000000000000000001" },
 };
 
 typedef struct Dir {
@@ -159,6 +206,8 @@ static void check_backend_info(Dir *d)
     bool ok = true, has_mac = false;
     int32_t vif = -1;
     char nic[16] = "";
+    uint8_t n4 = 0, n6 = 0, src4[XNA_MAX_SOURCE_IPS][4];
+    uint8_t src6[XNA_MAX_SOURCE_IPS][16];
     size_t bl = 64;         /* the core's buffer; longer values refused */
     int r;
 
@@ -181,6 +230,7 @@ static void check_backend_info(Dir *d)
     ok &= ref_num(d, K_MTU, bl, 68, 9000, false, 1500, &v[K_MTU]);
     ok &= ref_num(d, K_CSUM, bl, 0, 1, false, 0, &v[K_CSUM]);
     ok &= ref_num(d, K_SG, bl, 0, 1, false, 0, &v[K_SG]);
+    ok &= ref_num(d, K_WIRE, bl, 0, 1, false, 0, &v[K_WIRE]);
     if (d->err[K_VIF] != -ENOENT) {
         ok &= !d->err[K_VIF] && strlen(d->val[K_VIF]) < bl &&
               (!strcmp(d->val[K_VIF], "-1") ||
@@ -195,6 +245,10 @@ static void check_backend_info(Dir *d)
     if (d->err[K_NIC] != -ENOENT) {
         ok &= !d->err[K_NIC] && strlen(d->val[K_NIC]) < bl;
         strncpy(nic, d->val[K_NIC], sizeof(nic) - 1);
+    }
+    if (d->err[K_SRC] != -ENOENT) {
+        ok &= !d->err[K_SRC] &&
+              ref_sources(d->val[K_SRC], &n4, src4, &n6, src6);
     }
 
     FUZZ_CHECK((r == 0) == ok, "parse %d, reference %s", r,
@@ -217,6 +271,10 @@ static void check_backend_info(Dir *d)
                (!has_mac || !memcmp(bi.mac, mac, 6)), "mac");
     FUZZ_CHECK(memchr(bi.nic, '\0', sizeof(bi.nic)) && !strcmp(bi.nic, nic),
                "nic '%s' vs '%s'", bi.nic, nic);
+    FUZZ_CHECK(bi.wire_mac == v[K_WIRE], "feature-wire-mac");
+    FUZZ_CHECK(bi.nr_src4 == n4 && bi.nr_src6 == n6 &&
+               !memcmp(bi.src4, src4, (size_t)n4 * 4) &&
+               !memcmp(bi.src6, src6, (size_t)n6 * 16), "source-ips");
 }
 
 /* ---------------------------------------------------------------------

@@ -643,21 +643,22 @@ static bool tx_verdict_is(void *opaque)
  * learns the flow from that frame, and the host's replies come fast.
  * Not seen for wire-mac-ageing seconds, the host is forgotten.
  */
-static void test_wire_mac(const void *mode)
-{
-    static const uint8_t peer[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x42 };
-    const uint16_t sport = PORT_A + 20, dport = 9;
-    g_autofree char *dev = NULL;
-    uint16_t wire_peer, host_peer, qemu_wire, qemu_host;
-    uint8_t f[200], arp[60], got[1500];
-    WireMacWait w;
-    int wire, host, fd;
-    XnaTestEnv e;
-    size_t n;
+typedef struct HostPath {
+    int wire, host;             /* the peers' sockets */
+    uint16_t qemu_wire;         /* where the wire peer sends to */
+} HostPath;
 
-    wire = xna_env_udp_socket(&wire_peer);
-    host = xna_env_udp_socket(&host_peer);
-    fd = xna_env_udp_socket(&qemu_wire);
+/* A device on the host-path NIC between two dgram sockets. */
+static void start_host_path(XnaTestEnv *e, const void *mode, HostPath *hp,
+                            const char *props)
+{
+    g_autofree char *dev = NULL;
+    uint16_t wire_peer, host_peer, qemu_host;
+    int fd;
+
+    hp->wire = xna_env_udp_socket(&wire_peer);
+    hp->host = xna_env_udp_socket(&host_peer);
+    fd = xna_env_udp_socket(&hp->qemu_wire);
     close(fd);
     fd = xna_env_udp_socket(&qemu_host);
     close(fd);
@@ -667,11 +668,37 @@ static void test_wire_mac(const void *mode)
         "-netdev dgram,id=h0,local.type=inet,local.host=127.0.0.1,"
         "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
         "-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
-        "host-netdev=h0,mac=" GUEST_MAC ",wire-mac-ageing=1",
-        qemu_wire, wire_peer, qemu_host, host_peer);
-    xna_env_start_dev(&e, mode, dev);
+        "host-netdev=h0,mac=" GUEST_MAC ",%s",
+        hp->qemu_wire, wire_peer, qemu_host, host_peer, props);
+    xna_env_start_dev(e, mode, dev);
+}
+
+static void stop_host_path(XnaTestEnv *e, HostPath *hp)
+{
+    xna_env_stop(e);
+    close(hp->wire);
+    close(hp->host);
+}
+
+static void test_wire_mac(const void *mode)
+{
+    static const uint8_t peer[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x42 };
+    const uint16_t sport = PORT_A + 20, dport = 9;
+    uint8_t f[200], arp[60], got[1500];
+    WireMacWait w;
+    XnaTestEnv e;
+    HostPath hp;
+    size_t n;
+
+    start_host_path(&e, mode, &hp, "wire-mac-ageing=1,ip=10.0.0.1,,fd00::1");
     xna_env_start_front(&e, 1);
     g_assert_true(e.tf.bi.wire_mac);
+    /* The policy's addresses, as the guest read them from source-ips. */
+    g_assert_cmpuint(e.tf.bi.nr_src4, ==, 1);
+    g_assert_cmpmem(e.tf.bi.src4[0], 4, xna_ip, 4);
+    g_assert_cmpuint(e.tf.bi.nr_src6, ==, 1);
+    g_assert_cmpuint(e.tf.bi.src6[0][0], ==, 0xfd);
+    g_assert_cmpuint(e.tf.bi.src6[0][15], ==, 1);
 
     /* Guest -> peer, a flow nobody learned: the slow path's. */
     xna_test_udp4_frame(f, sizeof(f), peer, xna_mac, xna_ip, xna_ip, sport,
@@ -682,13 +709,13 @@ static void test_wire_mac(const void *mode)
     /* A broadcast from the peer teaches nothing; its ARP reply does. */
     n = arp_reply(arp, peer);
     memset(arp, 0xff, 6);
-    xna_env_send_to_port(wire, qemu_wire, arp, n);
-    g_assert_cmpint(recv_within(host, got, sizeof(got),
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, arp, n);
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, n);
     g_assert_cmpuint(xna_env_stat(&e, "wire-macs-learned"), ==, 0);
     n = arp_reply(arp, peer);
-    xna_env_send_to_port(wire, qemu_wire, arp, n);
-    g_assert_cmpint(recv_within(host, got, sizeof(got),
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, arp, n);
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, n);
     w.want = XNA_TX_ACCEPT;
     g_assert_true(xna_test_front_wait(&e.tf, tx_verdict_is, &w,
@@ -697,7 +724,7 @@ static void test_wire_mac(const void *mode)
 
     /* Sent through the VI, it reaches the wire and teaches its flow. */
     xna_env_send(&e, 0, f, sizeof(f));
-    g_assert_cmpint(recv_within(wire, got, sizeof(got),
+    g_assert_cmpint(recv_within(hp.wire, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
     g_assert_cmpuint(xna_front_vi_stats(xna_front_vi(e.tf.f, 0))
@@ -706,12 +733,12 @@ static void test_wire_mac(const void *mode)
     /* The peer's answer to that port comes through the VI, not the host. */
     xna_test_udp4_frame(f, sizeof(f), xna_mac, peer, xna_ip, xna_ip, dport,
                         sport, 1);
-    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, f, sizeof(f));
     g_assert_true(xna_env_wait_rx(&e, 1));
     g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, 0))->data,
                     sizeof(f), f, sizeof(f));
     g_assert_false(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
-    g_assert_cmpint(recv_within(host, got, sizeof(got), 100), ==, -1);
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got), 100), ==, -1);
 
     /*
      * Not seen again for a second: forgotten, and a new flow to the
@@ -725,9 +752,40 @@ static void test_wire_mac(const void *mode)
     g_assert_cmpuint(xna_env_stat(&e, "wire-macs-forgotten"), ==, 1);
     g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
                                          xna_ip, GUINT16_TO_BE(sport)));
-    xna_env_stop(&e);
-    close(wire);
-    close(host);
+    stop_host_path(&e, &hp);
+}
+
+/*
+ * A host on the wire that sends from ever new MACs: the device takes 16,
+ * then one a second; the guest's control channel is never flooded.
+ */
+static void test_bad_wire_mac_flood(const void *mode)
+{
+    uint8_t arp[60], got[1500], mac[6] = { 0x00, 0x16, 0x3e, 0x01, 0, 0 };
+    XnaTestEnv e;
+    HostPath hp;
+    unsigned int i;
+    size_t n;
+
+    start_host_path(&e, mode, &hp, "wire-mac-ageing=300");
+    xna_env_start_front(&e, 1);
+    for (i = 0; i < 200; i++) {
+        mac[4] = (uint8_t)(i >> 8);
+        mac[5] = (uint8_t)i;
+        n = arp_reply(arp, mac);
+        xna_env_send_to_port(hp.wire, hp.qemu_wire, arp, n);
+        g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
+                                    XEN_GUEST_TIMEOUT_MS), ==, n);
+    }
+    xna_test_front_poll_ctrl(&e.tf, NULL, NULL);
+    i = xna_env_stat(&e, "wire-macs-learned");
+    /* 16 at once, and one a second for however long the loop took */
+    g_assert_cmpuint(i, >=, 16);
+    g_assert_cmpuint(i, <, 40);
+    g_assert_cmpuint(xna_env_stat(&e, "wire-macs-throttled"), ==, 200 - i);
+    g_assert_cmpuint(xna_env_stat(&e, "guest-errors"), ==, 0);
+    g_assert_true(xna_front_ready(e.tf.f));
+    stop_host_path(&e, &hp);
 }
 
 /* wire-mac-ageing=0: the backend does not offer WIRE_MAC. */
@@ -1274,6 +1332,7 @@ int main(int argc, char **argv)
     add("bad/xenstore-ring-size", test_bad_key_ring_size);
     add("bad/xenstore-pool-pages", test_bad_key_pool_pages);
     add("bad/xenstore-feature-wire-mac", test_bad_key_wire_mac);
+    add("bad/wire-mac-flood", test_bad_wire_mac_flood);
     add("bad/grant-ref-ctrl", test_bad_grant_ref);
     add("bad/grant-ref-pool-dir", test_bad_grant_pool_dir);
     add("bad/event-channel", test_bad_event_channel);

@@ -774,6 +774,44 @@ static void test_backend_info(void)
     g_assert_cmpint(parse_with("mac", "00:16:3e:0a:0b:0c:"), ==, -EINVAL);
     g_assert_cmpint(parse_with("mac", "00-16-3e-0a-0b-0c"), ==, -EINVAL);
     g_assert_cmpint(parse_with("mac", "00:16:3e:0a:0b:0g"), ==, -EINVAL);
+    g_assert_cmpint(parse_with("feature-wire-mac", "2"), ==, -EINVAL);
+
+    /* source-ips: dotted quads and 32 hex digits, one blank apart */
+    ks = ks_backend();
+    g_hash_table_insert(ks->h, g_strdup("source-ips"),
+                        g_strdup("10.0.0.1 255.0.9.10 "
+                                 "fd000000000000000000000000000001"));
+    g_assert_cmpint(xna_backend_info_parse(&bi, ks_read, ks), ==, 0);
+    g_assert_cmpuint(bi.nr_src4, ==, 2);
+    g_assert_cmpuint(bi.nr_src6, ==, 1);
+    g_assert_cmpmem(bi.src4[0], 4, guest_ip4, 4);
+    g_assert_cmpuint(bi.src4[1][0], ==, 255);
+    g_assert_cmpuint(bi.src4[1][3], ==, 10);
+    g_assert_cmpmem(bi.src6[0], 16, guest_ip6, 16);
+    ks_free(ks);
+    {
+        static const char *const bad[] = {
+            "", " ", "10.0.0.1 ", " 10.0.0.1", "10.0.0.1  10.0.0.2",
+            "10.0.0", "10.0.0.1.2", "10.0.0.256", "10.0.0.01", "10.0.0.-1",
+            "10..0.1", "fd00::1", "fd00000000000000000000000000000g",
+            "fd0000000000000000000000000000011", "10.0.0.1,10.0.0.2",
+        };
+        GString *many = g_string_new("");
+        unsigned int i;
+
+        for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+            if (parse_with("source-ips", bad[i]) != -EINVAL) {
+                g_test_message("source-ips '%s' accepted", bad[i]);
+                g_test_fail();
+            }
+        }
+        for (i = 0; i <= XNA_MAX_SOURCE_IPS; i++) {
+            g_string_append_printf(many, "%s10.0.0.%u", i ? " " : "", i);
+        }
+        g_assert_cmpint(parse_with("source-ips", many->str), ==, -EINVAL);
+        g_string_free(many, true);
+        g_assert_cmpint(parse_with("source-ips", "0.0.0.0"), ==, 0);
+    }
 
     g_assert_cmpint(xna_parse_mac("ff:FF:00:01:a0:0A", m), ==, 0);
     g_assert_cmpuint(m[0], ==, 0xff);
@@ -1655,6 +1693,8 @@ static void test_tx_wire_mac(void)
 
     default_bi(&bi);
     bi.wire_mac = true;
+    bi.has_mac = true;
+    memcpy(bi.mac, guest_mac, 6);
     e = env_new_bi(1, 256, 256, &bi);
     vi = xna_front_vi(e->f, 0);
     fs = xna_front_stats(e->f);
@@ -1683,6 +1723,12 @@ static void test_tx_wire_mac(void)
     s = spec_v4(17, 100);
     s.dst = other;
     build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    /* only what the backend's policy passes: the guest's own source MAC */
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    buf[11] ^= 1;
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
                     XNA_TX_DECLINE_FLOW_NOT_FAST);
     /* a co-resident guest's MAC wins over the wire's */
@@ -1734,6 +1780,39 @@ static void test_tx_wire_mac(void)
     g_assert_cmpuint(fs->wire_macs_removed, ==, 1);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
                     XNA_TX_DECLINE_FLOW_NOT_FAST);
+    env_free(e);
+
+    /* source-ips: only those addresses, a family without any: none */
+    default_bi(&bi);
+    bi.wire_mac = true;
+    bi.has_mac = true;
+    memcpy(bi.mac, guest_mac, 6);
+    bi.nr_src4 = 1;
+    memcpy(bi.src4[0], guest_ip4, 4);
+    e = env_new_bi(1, 256, 256, &bi);
+    connect_all(e);
+    be_wire_mac(e, XNA_OP_ADD, peer_mac);
+    guest_ctrl(e);
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    buf[14 + 15] ^= 1;                  /* another source address */
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    s = spec_v6(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+    env_free(e);
+
+    /* No mac key: the rule is off (the key says "0"). */
+    default_bi(&bi);
+    bi.wire_mac = true;
+    e = env_new_bi(1, 256, 256, &bi);
+    ks.h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_assert_cmpint(xna_front_write_keys(e->f, 1, ks_write, &ks), ==, 0);
+    g_assert_cmpstr(g_hash_table_lookup(ks.h, "feature-wire-mac"), ==, "0");
+    g_hash_table_destroy(ks.h);
     env_free(e);
 
     /* Not offered: no key, and the message is out of place. */

@@ -33,8 +33,12 @@ static void test_add_refresh(void)
     g_assert_cmpint(xna_wire_macs_seen(&t, a, 300, ev), ==,
                     XNA_WIRE_MAC_REFRESHED);
     g_assert_cmpuint(t.count, ==, 2);
+    g_assert_true(xna_wire_macs_refresh(&t, b, 250));
+    mac_n(ev, 3);
+    g_assert_false(xna_wire_macs_refresh(&t, ev, 400));
+    g_assert_cmpuint(t.count, ==, 2);
     g_assert_true(xna_wire_macs_oldest(&t, &oldest));
-    g_assert_cmpint(oldest, ==, 200);
+    g_assert_cmpint(oldest, ==, 250);
 }
 
 /* Full: the least recently seen MAC makes room, and is reported. */

@@ -299,7 +299,7 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
 {
     ERRP_GUARD();
     uint32_t version, generation, tx_entries, rx_entries, port, ctrl_ref, i;
-    uint32_t total_refs, wire_mac;
+    uint32_t total_refs, wire_mac = 0;
     XnaViPool pool;
 
     if (!read_uint(s, "generation", 0, UINT32_MAX, &generation, errp)) {
@@ -320,13 +320,16 @@ static bool xna_connect(XenNetAccel *s, Error **errp)
         !read_uint(s, "pool-pages", 1, s->max_pool_pages, &s->pool_pages,
                    errp) ||
         !read_uint(s, "event-channel", 0, UINT32_MAX, &port, errp) ||
-        !read_uint(s, "ctrl-ring-ref", 0, UINT32_MAX, &ctrl_ref, errp) ||
+        !read_uint(s, "ctrl-ring-ref", 0, UINT32_MAX, &ctrl_ref, errp)) {
+        return false;
+    }
+    /* Read only where offered: elsewhere the key means nothing. */
+    if (s->wire_mac_ageing &&
         !read_optional_uint(s, "feature-wire-mac", 0, 1, 0, &wire_mac,
                             errp)) {
         return false;
     }
-    /* Asked for only where offered: a frontend of its own mind is ignored. */
-    s->wire_mac_wanted = wire_mac && s->wire_mac_ageing;
+    s->wire_mac_wanted = s->wire_mac_ageing && wire_mac;
     if (!is_power_of_2(tx_entries) || !is_power_of_2(rx_entries)) {
         error_setg(errp, "ring entries %u/%u are not powers of two",
                    tx_entries, rx_entries);
@@ -805,6 +808,7 @@ static void add_dev_stats(XenNetAccel *s)
     add_stat(obj, "connects-deferred", &s->stats.connects_deferred);
     add_stat(obj, "wire-macs-learned", &s->stats.wire_macs_learned);
     add_stat(obj, "wire-macs-forgotten", &s->stats.wire_macs_forgotten);
+    add_stat(obj, "wire-macs-throttled", &s->stats.wire_macs_throttled);
 }
 
 /*
@@ -834,6 +838,7 @@ static bool set_nic_kind_props(XenNetAccel *s, Error **errp)
 static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
 {
     XenNetAccel *s = XEN_NET_ACCEL(xendev);
+    char sources[XNA_TX_POLICY_SOURCES_LEN];
     const uint8_t *mac;
     XnaNicConfig cfg;
     XnaViOwner owner;
@@ -911,6 +916,10 @@ static void xen_net_accel_realize(XenDevice *xendev, Error **errp)
     xen_device_backend_printf(xendev, "feature-sg", "%u", 1);
     if (s->wire_mac_ageing) {
         xen_device_backend_printf(xendev, "feature-wire-mac", "%u", 1);
+    }
+    if (xna_tx_policy_format_sources(&s->tx_policy, sources,
+                                     sizeof(sources))) {
+        xen_device_backend_printf(xendev, "source-ips", "%s", sources);
     }
     new_generation(s);
 

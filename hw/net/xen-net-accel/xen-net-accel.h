@@ -42,6 +42,7 @@ typedef struct XnaDevStats {
     uint64_t connects_deferred;  /* waited for the connect rate limit */
     uint64_t wire_macs_learned;  /* new NIC-side MACs (WIRE_MAC add) */
     uint64_t wire_macs_forgotten; /* aged out or replaced */
+    uint64_t wire_macs_throttled; /* new ones not taken: rate limit */
 } XnaDevStats;
 
 /* A batch of grant refs mapped with one call. */
@@ -98,6 +99,8 @@ struct XenNetAccel {
      */
     XnaWireMacs wire_macs;
     QEMUTimer *wire_mac_timer;
+    uint32_t wire_mac_tokens;    /* new MACs taken: a token bucket */
+    int64_t wire_mac_refill_ns;
     bool wire_mac_wanted;        /* frontend's feature-wire-mac */
     bool failing;                /* a guest error waits for fail_bh */
     uint32_t fail_code;

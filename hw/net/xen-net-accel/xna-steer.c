@@ -44,6 +44,35 @@ static uint64_t mac_u64(const uint8_t *mac)
     return ((uint64_t)ldl_be_p(mac) << 16) | lduw_be_p(mac + 4);
 }
 
+/*
+ * New MACs are taken at 1 a second after a burst of 16, so that a host on
+ * the wire that sends from ever new addresses cannot make the device
+ * flood the guest's control channel (two messages per new MAC once the
+ * book is full) or churn the book faster than that.
+ */
+#define XNA_WIRE_MAC_BURST      16
+#define XNA_WIRE_MAC_REFILL_NS  NANOSECONDS_PER_SECOND
+
+static bool wire_mac_token(XenNetAccel *s, int64_t now)
+{
+    if (s->wire_mac_tokens < XNA_WIRE_MAC_BURST) {
+        int64_t n = (now - s->wire_mac_refill_ns) / XNA_WIRE_MAC_REFILL_NS;
+
+        if (n > 0) {
+            s->wire_mac_tokens = MIN(XNA_WIRE_MAC_BURST,
+                                     s->wire_mac_tokens + n);
+            s->wire_mac_refill_ns += n * XNA_WIRE_MAC_REFILL_NS;
+        }
+    } else {
+        s->wire_mac_refill_ns = now;
+    }
+    if (!s->wire_mac_tokens) {
+        return false;
+    }
+    s->wire_mac_tokens--;
+    return true;
+}
+
 static void wire_mac_learn(XenNetAccel *s, const uint8_t *frame)
 {
     static const uint8_t zero[6];
@@ -56,6 +85,13 @@ static void wire_mac_learn(XenNetAccel *s, const uint8_t *frame)
         return;
     }
     now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    if (xna_wire_macs_refresh(&s->wire_macs, src, now)) {
+        return;
+    }
+    if (!wire_mac_token(s, now)) {
+        s->stats.wire_macs_throttled++;
+        return;
+    }
     switch (xna_wire_macs_seen(&s->wire_macs, src, now, evicted)) {
     case XNA_WIRE_MAC_REFRESHED:
         return;
@@ -96,6 +132,8 @@ static void wire_mac_expire(void *opaque)
 void xna_wire_macs_start(XenNetAccel *s)
 {
     xna_wire_macs_init(&s->wire_macs);
+    s->wire_mac_tokens = XNA_WIRE_MAC_BURST;
+    s->wire_mac_refill_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     s->wire_mac_timer = timer_new_ns(QEMU_CLOCK_REALTIME, wire_mac_expire, s);
 }
 

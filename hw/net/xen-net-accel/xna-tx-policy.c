@@ -120,6 +120,30 @@ XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
     return xna_tx_policy_check_classified(p, frame, len, parsed, &info);
 }
 
+bool xna_tx_policy_format_sources(const XnaTxPolicy *p, char *buf,
+                                  size_t len)
+{
+    size_t off = 0;
+    uint32_t i, j;
+
+    if ((!p->nr_ipv4 && !p->nr_ipv6) || len < XNA_TX_POLICY_SOURCES_LEN) {
+        return false;
+    }
+    buf[0] = '\0';
+    for (i = 0; i < p->nr_ipv4; i++) {
+        off += snprintf(buf + off, len - off, "%s%u.%u.%u.%u",
+                        off ? " " : "", p->ipv4[i][0], p->ipv4[i][1],
+                        p->ipv4[i][2], p->ipv4[i][3]);
+    }
+    for (i = 0; i < p->nr_ipv6; i++) {
+        off += snprintf(buf + off, len - off, "%s", off ? " " : "");
+        for (j = 0; j < 16; j++) {
+            off += snprintf(buf + off, len - off, "%02x", p->ipv6[i][j]);
+        }
+    }
+    return true;
+}
+
 bool xna_tx_policy_addr_allowed(const XnaTxPolicy *p, bool ipv6,
                                 const uint8_t *addr)
 {

@@ -51,6 +51,17 @@ typedef enum XnaTxVerdict {
 bool xna_tx_policy_init(XnaTxPolicy *p, const uint8_t mac[6],
                         const char *ips, char *err, size_t err_len);
 
+/*
+ * The source addresses for the backend key source-ips: IPv4 dotted
+ * quads and IPv6 as 32 hex digits, separated by one blank, into @buf of
+ * @len bytes (at least XNA_TX_POLICY_SOURCES_LEN).  False, and nothing
+ * written, when any address is allowed (no ip=).
+ */
+#define XNA_TX_POLICY_SOURCES_LEN \
+    (XNA_TX_POLICY_MAX_IPS * (16 + 33) + 1)
+bool xna_tx_policy_format_sources(const XnaTxPolicy *p, char *buf,
+                                  size_t len);
+
 XnaTxVerdict xna_tx_policy_check(const XnaTxPolicy *p, const uint8_t *frame,
                                  size_t len);
 

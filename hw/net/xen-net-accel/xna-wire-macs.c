@@ -27,16 +27,27 @@ static unsigned int oldest_index(const XnaWireMacs *t)
     return o;
 }
 
-XnaWireMacSeen xna_wire_macs_seen(XnaWireMacs *t, const uint8_t *mac,
-                                  int64_t now_ns, uint8_t evicted[6])
+bool xna_wire_macs_refresh(XnaWireMacs *t, const uint8_t *mac,
+                           int64_t now_ns)
 {
     unsigned int i;
 
     for (i = 0; i < t->count; i++) {
         if (!memcmp(t->e[i].mac, mac, 6)) {
             t->e[i].seen_ns = now_ns;
-            return XNA_WIRE_MAC_REFRESHED;
+            return true;
         }
+    }
+    return false;
+}
+
+XnaWireMacSeen xna_wire_macs_seen(XnaWireMacs *t, const uint8_t *mac,
+                                  int64_t now_ns, uint8_t evicted[6])
+{
+    unsigned int i;
+
+    if (xna_wire_macs_refresh(t, mac, now_ns)) {
+        return XNA_WIRE_MAC_REFRESHED;
     }
     if (t->count < XNA_WIRE_MACS_MAX) {
         i = t->count++;

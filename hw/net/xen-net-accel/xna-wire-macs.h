@@ -39,6 +39,10 @@ typedef enum XnaWireMacSeen {
 
 void xna_wire_macs_init(XnaWireMacs *t);
 
+/* If @mac is known, its time becomes @now_ns: true; else false. */
+bool xna_wire_macs_refresh(XnaWireMacs *t, const uint8_t *mac,
+                           int64_t now_ns);
+
 /*
  * @mac was seen at @now_ns.  On XNA_WIRE_MAC_REPLACED, *@evicted is the
  * MAC it replaced.

@@ -138,7 +138,14 @@ struct xna_front {
     bool mac_overflow;
     /* WIRE_MACs: destinations the VI reaches before a flow is learned */
     bool wire_macs_on;
+    bool wire_offered; /* the backend's feature-wire-mac */
     struct xna_htab wire_macs;
+    /* what the backend lets through a VI: its mac and source-ips keys */
+    uint8_t mac[6];
+    uint8_t nr_src4;
+    uint8_t nr_src6;
+    uint8_t src4[XNA_MAX_SOURCE_IPS][4];
+    uint8_t src6[XNA_MAX_SOURCE_IPS][16];
 
     struct xna_front_stats stats;
     struct xna_vi vis[XNA_MAX_VIS];
@@ -279,6 +286,81 @@ static uint32_t rounddown_pow2(uint32_t v)
     return r;
 }
 
+/* "a.b.c.d", each part 0..255 in decimal without a leading zero. */
+static int parse_ipv4(const char *s, unsigned int n, uint8_t a[4])
+{
+    unsigned int i = 0, part, val, digits;
+
+    for (part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || s[i] != '.') {
+                return -EINVAL;
+            }
+            i++;
+        }
+        val = 0;
+        for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (digits && !val) {
+                return -EINVAL; /* leading zero */
+            }
+            val = val * 10 + (unsigned int)(s[i] - '0');
+            if (++digits > 3 || val > 255) {
+                return -EINVAL;
+            }
+        }
+        if (!digits) {
+            return -EINVAL;
+        }
+        a[part] = (uint8_t)val;
+    }
+    return i == n ? 0 : -EINVAL;
+}
+
+/*
+ * source-ips: dotted quads and 32-hex-digit IPv6 addresses, one blank
+ * between two.  Anything else, or more than XNA_MAX_SOURCE_IPS of a
+ * family, is -EINVAL.
+ */
+static int parse_sources(const char *s, struct xna_backend_info *bi)
+{
+    unsigned int n, i;
+
+    if (!*s) {
+        return -EINVAL;
+    }
+    for (;;) {
+        n = (unsigned int)strcspn(s, " ");
+        if (n == 32) {
+            if (bi->nr_src6 == XNA_MAX_SOURCE_IPS) {
+                return -EINVAL;
+            }
+            for (i = 0; i < 16; i++) {
+                int hi = hexval(s[2 * i]);
+                int lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
+
+                if (lo < 0) {
+                    return -EINVAL;
+                }
+                bi->src6[bi->nr_src6][i] = (uint8_t)(hi << 4 | lo);
+            }
+            bi->nr_src6++;
+        } else {
+            if (bi->nr_src4 == XNA_MAX_SOURCE_IPS ||
+                parse_ipv4(s, n, bi->src4[bi->nr_src4])) {
+                return -EINVAL;
+            }
+            bi->nr_src4++;
+        }
+        if (!s[n]) {
+            return 0;
+        }
+        s += n + 1;
+        if (!*s || *s == ' ') {
+            return -EINVAL;
+        }
+    }
+}
+
 struct key_reader {
     xna_read_key_fn read;
     void *opaque;
@@ -305,6 +387,26 @@ static int read_num(struct key_reader *kr, const char *key, uint64_t min,
         return -EINVAL;
     }
     return 0;
+}
+
+static int read_sources(struct xna_backend_info *bi, xna_read_key_fn read_key,
+                        void *opaque)
+{
+    char *buf = xna_zalloc(XNA_SOURCE_IPS_LEN + 1);
+    int err;
+
+    if (!buf) {
+        return -ENOMEM;
+    }
+    err = read_key(opaque, "source-ips", buf, XNA_SOURCE_IPS_LEN + 1);
+    if (!err) {
+        buf[XNA_SOURCE_IPS_LEN] = '\0';
+        err = parse_sources(buf, bi);
+    } else if (err == -ENOENT) {
+        err = 0;
+    }
+    xna_free(buf);
+    return err;
 }
 
 int xna_backend_info_parse(struct xna_backend_info *bi,
@@ -427,7 +529,8 @@ int xna_backend_info_parse(struct xna_backend_info *bi,
     } else if (err != -ENOENT) {
         return err;
     }
-    return 0;
+
+    return read_sources(bi, read_key, opaque);
 }
 
 /*
@@ -833,7 +936,15 @@ int xna_front_create(const struct xna_front_config *cfg, struct xna_front **out)
     f->opaque = cfg->opaque;
     f->csum_offload = cfg->backend->csum_offload;
     f->sg = cfg->backend->sg;
-    f->wire_macs_on = cfg->wire_macs && cfg->backend->wire_mac;
+    /* Without the guest's MAC the rule could pass what the policy drops. */
+    f->wire_macs_on =
+        cfg->wire_macs && cfg->backend->wire_mac && cfg->backend->has_mac;
+    f->wire_offered = cfg->backend->wire_mac;
+    memcpy(f->mac, cfg->backend->mac, sizeof(f->mac));
+    f->nr_src4 = cfg->backend->nr_src4;
+    f->nr_src6 = cfg->backend->nr_src6;
+    memcpy(f->src4, cfg->backend->src4, sizeof(f->src4));
+    memcpy(f->src6, cfg->backend->src6, sizeof(f->src6));
     f->mtu = cfg->backend->mtu ? cfg->backend->mtu : 1500;
     f->link_up = true;
     f->state = XNA_FRONT_INIT;
@@ -1001,9 +1112,13 @@ int xna_front_write_keys(const struct xna_front *f, uint64_t generation,
             return err;
         }
     }
-    /* Only when it is on: a backend that never offered it sees nothing. */
-    if (f->wire_macs_on) {
-        return write_key_u64(write, opaque, "feature-wire-mac", 1);
+    /*
+     * Where offered, 0 or 1: a 1 of an earlier connection must not
+     * outlive wire_macs=0.  A backend that does not offer it sees nothing.
+     */
+    if (f->wire_offered) {
+        return write_key_u64(write, opaque, "feature-wire-mac",
+                             f->wire_macs_on);
     }
     return 0;
 }
@@ -1757,6 +1872,41 @@ static bool ipv6_is_exthdr(uint8_t nh)
 }
 
 /*
+ * A frame the backend's TX policy will pass (specs: "What the guest may
+ * send through a VI"): from the guest's MAC and from an address of
+ * source-ips.  A learned flow proves its address; a WIRE_MAC destination
+ * does not, so a frame sent by that rule is checked here, or the VI would
+ * drop what netfront would have carried.
+ */
+static bool wire_source_ok(const struct xna_front *f, const uint8_t *h,
+                           uint8_t kind, const uint8_t *addr)
+{
+    bool v6 = kind == XNA_FILTER_IPV6_TCP || kind == XNA_FILTER_IPV6_UDP;
+    unsigned int i;
+
+    if (memcmp(h + 6, f->mac, 6)) {
+        return false;
+    }
+    if (!f->nr_src4 && !f->nr_src6) {
+        return true;
+    }
+    if (v6) {
+        for (i = 0; i < f->nr_src6; i++) {
+            if (!memcmp(f->src6[i], addr, 16)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    for (i = 0; i < f->nr_src4; i++) {
+        if (!memcmp(f->src4[i], addr, 4)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
  * The frame-only part of the decision (headers and tables).  @h holds
  * the first @hlen bytes of a frame of @len bytes.
  */
@@ -1873,7 +2023,8 @@ static enum xna_front_tx_verdict classify(const struct xna_front *f,
      */
     fk->wire = false;
     if (htab_find(&f->flows, kind, key, port) < 0) {
-        if (!f->wire_macs_on || htab_find(&f->wire_macs, 0, h, 0) < 0) {
+        if (!f->wire_macs_on || !wire_source_ok(f, h, kind, key) ||
+            htab_find(&f->wire_macs, 0, h, 0) < 0) {
             return XNA_TX_DECLINE_FLOW_NOT_FAST;
         }
         fk->wire = true;
