@@ -788,12 +788,15 @@ static void test_bad_wire_mac_flood(const void *mode)
     stop_host_path(&e, &hp);
 }
 
-/* wire-mac-ageing=0: the backend does not offer WIRE_MAC. */
+/*
+ * By default (wire-mac-ageing=0) the backend does not offer WIRE_MAC, nor
+ * read the frontend's key.
+ */
 static void test_wire_mac_off(const void *mode)
 {
     XnaTestEnv e;
 
-    xna_env_start(&e, mode, "wire-mac-ageing=0");
+    xna_env_start(&e, mode, NULL);
     xna_env_start_front(&e, 1);
     g_assert_false(e.tf.bi.wire_mac);
     xna_env_stop(&e);
@@ -1178,7 +1181,8 @@ static void test_bad_key_pool_pages(const void *mode)
 
 static void test_bad_key_wire_mac(const void *mode)
 {
-    xna_env_bad_key(mode, "feature-wire-mac", "2", "feature-wire-mac");
+    xna_env_bad_key_props(mode, "wire-mac-ageing=300", "feature-wire-mac",
+                          "2", "feature-wire-mac");
 }
 
 static void test_bad_grant_ref(const void *mode)

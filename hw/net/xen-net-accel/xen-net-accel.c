@@ -985,7 +985,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_BOOL("x-connect-limit", XenNetAccel, connect_limit, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
-    DEFINE_PROP_UINT32("wire-mac-ageing", XenNetAccel, wire_mac_ageing, 300),
+    DEFINE_PROP_UINT32("wire-mac-ageing", XenNetAccel, wire_mac_ageing, 0),
 };
 
 static const struct {
@@ -1020,8 +1020,8 @@ static const struct {
       "start-queue + n" },
     { "wire-mac-ageing", "seconds a host that sent the guest a frame "
       "through the NIC stays known as on the NIC's side (WIRE_MAC: the "
-      "guest sends to it through a VI before a flow is learned); 0: "
-      "off, only learned flows are fast" },
+      "guest sends to it through a VI before a flow is learned); 0 "
+      "(default): off, only learned flows are fast" },
 };
 
 static void xen_net_accel_class_init(ObjectClass *klass, void *data)

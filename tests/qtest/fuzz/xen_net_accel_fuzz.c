@@ -727,6 +727,7 @@ static void op_connect(XfInput *in)
         snprintf(key, sizeof(key), "vi-%u/event-channel", i);
         connect_key(&k, key, "%u", connect_port(&k, i + 1, v->port));
     }
+    connect_key(&k, "feature-wire-mac", "%u", 1);
     if (!(k.flags & CF_KEYS_ONLY)) {
         front_printf("state", "%u", (k.flags & CF_CONNECTED) ?
                      XenbusStateConnected : XenbusStateInitialised);
@@ -1350,7 +1351,7 @@ static void xf_pre_fuzz_netdev(QTestState *s)
 /* Every input connects again: no connect rate limit (a real guest has one). */
 #define XF_DEVICE \
     "-device xen-net-accel,id=xna0,mac=" XF_MAC ",mtu=9000,max-vis=4," \
-    "x-connect-limit=off," \
+    "x-connect-limit=off,wire-mac-ageing=1," \
     "max-filters=8,max-pool-pages=" stringify(XF_MAX_POOL) "," \
     "tx-ring-size=" stringify(XF_MAX_RING) "," \
     "rx-ring-size=" stringify(XF_MAX_RING)

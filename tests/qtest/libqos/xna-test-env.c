@@ -242,13 +242,20 @@ void xna_env_send_to_port(int sock, uint16_t port, const uint8_t *f,
 void xna_env_bad_key(const void *mode, const char *key, const char *val,
                      const char *expect_in_error)
 {
+    xna_env_bad_key_props(mode, NULL, key, val, expect_in_error);
+}
+
+void xna_env_bad_key_props(const void *mode, const char *props,
+                           const char *key, const char *val,
+                           const char *expect_in_error)
+{
     XnaTestFrontOpts o = { .keys_only = true };
     g_autofree char *path = NULL;
     g_autofree char *err = NULL;
     g_autofree char *err_path = NULL;
     XnaTestEnv e;
 
-    xna_env_start(&e, mode, NULL);
+    xna_env_start(&e, mode, props);
     g_assert_cmpint(xna_test_front_open(&e.tf, e.g, &o), ==, 0);
     path = g_strdup_printf("%s/%s", e.tf.dev.frontend, key);
     g_assert_cmpint(xen_guest_xs_write(e.g, XEN_GUEST_XBT_NULL, path, val),

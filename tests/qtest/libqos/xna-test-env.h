@@ -78,5 +78,9 @@ void xna_env_send_to_port(int sock, uint16_t port, const uint8_t *f,
  */
 void xna_env_bad_key(const void *mode, const char *key, const char *val,
                      const char *expect_in_error);
+/* The same, with device properties @props. */
+void xna_env_bad_key_props(const void *mode, const char *props,
+                           const char *key, const char *val,
+                           const char *expect_in_error);
 
 #endif /* TESTS_QTEST_XNA_TEST_ENV_H */
