@@ -1257,6 +1257,39 @@ static bool ctrl_vi_valid(struct xna_front *f, uint32_t vi)
 	return vi < f->l.num_vis;
 }
 
+/*
+ * The add or remove of a LOCAL_MAC or WIRE_MAC message, on table @t; an
+ * add that does not fit counts in @overflow and sets *@full (if given)
+ * under the table's sequence.  False for an unknown op.
+ */
+static bool mac_msg_apply(struct xna_front *f, struct xna_htab *t,
+			  const struct xna_msg *m, bool *full, uint64_t *added,
+			  uint64_t *removed, uint64_t *overflow)
+{
+	int r;
+
+	if (m->u.local_mac.op == XNA_OP_ADD) {
+		xna_seq_write_begin(&f->seq);
+		r = htab_insert(t, 0, m->u.local_mac.mac, 0, 0);
+		if (r < 0 && full)
+			*full = true;
+		xna_seq_write_end(&f->seq);
+		if (r < 0)
+			(*overflow)++;
+		else
+			*added += (uint64_t)r;
+		return true;
+	}
+	if (m->u.local_mac.op == XNA_OP_REMOVE) {
+		xna_seq_write_begin(&f->seq);
+		r = htab_remove(t, 0, m->u.local_mac.mac, 0);
+		xna_seq_write_end(&f->seq);
+		*removed += (uint64_t)r;
+		return true;
+	}
+	return false;
+}
+
 /* Applies a message; false when it is malformed or out of place. */
 static bool ctrl_apply(struct xna_front *f, const struct xna_msg *m)
 {
@@ -1330,51 +1363,20 @@ static bool ctrl_apply(struct xna_front *f, const struct xna_msg *m)
 	case XNA_MSG_LOCAL_MAC:
 		if (m->u.local_mac.pad[0] || m->u.local_mac.pad[1])
 			return false;
-		if (m->u.local_mac.op == XNA_OP_ADD) {
-			xna_seq_write_begin(&f->seq);
-			r = htab_insert(&f->macs, 0, m->u.local_mac.mac, 0, 0);
-			if (r < 0)
-				f->mac_overflow = true;
-			xna_seq_write_end(&f->seq);
-			if (r < 0)
-				f->stats.local_mac_overflow++;
-			else
-				f->stats.local_macs_added += (uint64_t)r;
-			return true;
-		}
-		if (m->u.local_mac.op == XNA_OP_REMOVE) {
-			xna_seq_write_begin(&f->seq);
-			r = htab_remove(&f->macs, 0, m->u.local_mac.mac, 0);
-			xna_seq_write_end(&f->seq);
-			f->stats.local_macs_removed += (uint64_t)r;
-			return true;
-		}
-		return false;
+		return mac_msg_apply(f, &f->macs, m, &f->mac_overflow,
+				     &f->stats.local_macs_added,
+				     &f->stats.local_macs_removed,
+				     &f->stats.local_mac_overflow);
 
 	case XNA_MSG_WIRE_MAC:
 		/* Only if asked for; a group address is never one host's. */
 		if (!f->wire_macs_on || m->u.local_mac.pad[0] ||
 		    m->u.local_mac.pad[1] || (m->u.local_mac.mac[0] & 1))
 			return false;
-		if (m->u.local_mac.op == XNA_OP_ADD) {
-			xna_seq_write_begin(&f->seq);
-			r = htab_insert(&f->wire_macs, 0, m->u.local_mac.mac, 0,
-					0);
-			xna_seq_write_end(&f->seq);
-			if (r < 0)
-				f->stats.wire_mac_overflow++;
-			else
-				f->stats.wire_macs_added += (uint64_t)r;
-			return true;
-		}
-		if (m->u.local_mac.op == XNA_OP_REMOVE) {
-			xna_seq_write_begin(&f->seq);
-			r = htab_remove(&f->wire_macs, 0, m->u.local_mac.mac, 0);
-			xna_seq_write_end(&f->seq);
-			f->stats.wire_macs_removed += (uint64_t)r;
-			return true;
-		}
-		return false;
+		return mac_msg_apply(f, &f->wire_macs, m, NULL,
+				     &f->stats.wire_macs_added,
+				     &f->stats.wire_macs_removed,
+				     &f->stats.wire_mac_overflow);
 
 	case XNA_MSG_FILTER:
 		if (m->u.filter.kind < XNA_FILTER_MAC ||
