@@ -99,34 +99,34 @@ static void flow_del(Model *m, unsigned int i)
     m->nflows--;
 }
 
-static int mac_find(const Model *m, const uint8_t *mac)
+/* Index of @mac among the @n MACs of @tab, or -1. */
+static int mac_index(const uint8_t (*tab)[6], unsigned int n,
+                     const uint8_t *mac)
 {
     unsigned int i;
 
-    for (i = 0; i < m->nmacs; i++) {
-        if (!memcmp(m->mac[i], mac, 6)) {
+    for (i = 0; i < n; i++) {
+        if (!memcmp(tab[i], mac, 6)) {
             return (int)i;
         }
     }
     return -1;
+}
+
+static int mac_find(const Model *m, const uint8_t *mac)
+{
+    return mac_index(m->mac, m->nmacs, mac);
+}
+
+static int wire_find(const Model *m, const uint8_t *mac)
+{
+    return mac_index(m->wire, m->nwire, mac);
 }
 
 /*
  * Feeds the model with a message the core applied; @before: the stats
  * before it, when known (NULL after a batch: no full-table check).
  */
-static int wire_find(const Model *m, const uint8_t *mac)
-{
-    unsigned int i;
-
-    for (i = 0; i < m->nwire; i++) {
-        if (!memcmp(m->wire[i], mac, 6)) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
 static void model_apply(Fuzz *z, const struct xna_msg *msg,
                         const struct xna_front_stats *before)
 {

@@ -498,6 +498,53 @@ static void expect_device_add_error(XnaTestEnv *e, const char *nic,
     qobject_unref(rsp);
 }
 
+typedef struct HostPath {
+    int wire, host;             /* the peers' sockets */
+    uint16_t qemu_wire;         /* where the wire peer sends to */
+    uint16_t qemu_host;         /* where the host peer sends to */
+} HostPath;
+
+/*
+ * A device on the host-path NIC between two dgram sockets, with @props;
+ * @spare adds a netdev "h1" that nothing uses (for device_add cases).
+ */
+static void start_host_path(XnaTestEnv *e, const void *mode, HostPath *hp,
+                            const char *props, bool spare)
+{
+    g_autofree char *h1 = NULL;
+    g_autofree char *dev = NULL;
+    uint16_t wire_peer, host_peer;
+    int fd;
+
+    hp->wire = xna_env_udp_socket(&wire_peer);
+    hp->host = xna_env_udp_socket(&host_peer);
+    fd = xna_env_udp_socket(&hp->qemu_wire);
+    close(fd);
+    fd = xna_env_udp_socket(&hp->qemu_host);
+    close(fd);
+    h1 = spare ? g_strdup_printf(
+        "-netdev dgram,id=h1,local.type=inet,local.host=127.0.0.1,"
+        "local.port=0,remote.type=inet,remote.host=127.0.0.1,remote.port=%u ",
+        host_peer) : g_strdup("");
+    dev = g_strdup_printf(
+        "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
+        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "-netdev dgram,id=h0,local.type=inet,local.host=127.0.0.1,"
+        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
+        "%s-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
+        "host-netdev=h0,mac=" GUEST_MAC "%s%s",
+        hp->qemu_wire, wire_peer, hp->qemu_host, host_peer, h1,
+        props ? "," : "", props ? props : "");
+    xna_env_start_dev(e, mode, dev);
+}
+
+static void stop_host_path(XnaTestEnv *e, HostPath *hp)
+{
+    xna_env_stop(e);
+    close(hp->wire);
+    close(hp->host);
+}
+
 /*
  * nic=netdev with a host-netdev: the NIC sits between a wire (the test's
  * socket "wire") and the host's stack (the socket "host"), like a real
@@ -509,50 +556,33 @@ static void expect_device_add_error(XnaTestEnv *e, const char *nic,
  */
 static void test_netdev_host_path(const void *mode)
 {
-    g_autofree char *dev = NULL;
-    uint16_t wire_peer, host_peer, qemu_wire, qemu_host;
     uint8_t f[600], got[1500];
-    int wire, host, fd, i;
     XnaTestEnv e;
+    HostPath hp;
+    int i;
 
-    wire = xna_env_udp_socket(&wire_peer);
-    host = xna_env_udp_socket(&host_peer);
-    fd = xna_env_udp_socket(&qemu_wire);
-    close(fd);
-    fd = xna_env_udp_socket(&qemu_host);
-    close(fd);
-    dev = g_strdup_printf(
-        "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
-        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
-        "-netdev dgram,id=h0,local.type=inet,local.host=127.0.0.1,"
-        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
-        "-netdev dgram,id=h1,local.type=inet,local.host=127.0.0.1,"
-        "local.port=0,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
-        "-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
-        "host-netdev=h0,mac=" GUEST_MAC,
-        qemu_wire, wire_peer, qemu_host, host_peer, host_peer);
-    xna_env_start_dev(&e, mode, dev);
+    start_host_path(&e, mode, &hp, NULL, true);
     expect_device_add_error(&e, "loopback", NULL, "h1",
                             "does not use a host-netdev");
     expect_device_add_error(&e, "netdev", "h1", "h1", "");
 
     /* No guest yet: wire -> host and host -> wire, byte-exact. */
     xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 0);
-    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
-    g_assert_cmpint(recv_within(host, got, sizeof(got),
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
     xna_env_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 1);
-    xna_env_send_to_port(host, qemu_host, f, sizeof(f));
-    g_assert_cmpint(recv_within(wire, got, sizeof(got),
+    xna_env_send_to_port(hp.host, hp.qemu_host, f, sizeof(f));
+    g_assert_cmpint(recv_within(hp.wire, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
 
     /* The guest connects: the first frame of a flow teaches its filter. */
     xna_env_start_front(&e, 1);
     xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 2);
-    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
-    g_assert_cmpint(recv_within(host, got, sizeof(got),
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_true(xna_test_front_wait(&e.tf, flow_b_fast, &e,
                                       XEN_GUEST_TIMEOUT_MS));
@@ -561,25 +591,25 @@ static void test_netdev_host_path(const void *mode)
     /* Its next frames take the VI, and no longer reach the host. */
     for (i = 0; i < 20; i++) {
         xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 10 + i);
-        xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
+        xna_env_send_to_port(hp.wire, hp.qemu_wire, f, sizeof(f));
         g_assert_true(xna_env_wait_rx(&e, i + 1));
         g_assert_cmpmem(((GByteArray *)g_ptr_array_index(e.rx, i))->data,
                         sizeof(f), f, sizeof(f));
         g_assert_false(xna_env_rx_flags(&e, i) & XNA_DESC_SLOW_PATH);
     }
-    g_assert_cmpint(recv_within(host, got, sizeof(got), 100), ==, -1);
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got), 100), ==, -1);
     g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 20);
     g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-slow-packets"), ==, 0);
 
     /* Another flow still goes to the host; the guest's VI TX to the wire. */
     xna_env_frame(f, sizeof(f), PORT_A + 9, PORT_A + 10, 40);
-    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
-    g_assert_cmpint(recv_within(host, got, sizeof(got),
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     xna_env_frame(f, sizeof(f), PORT_A + 8, PORT_A + 7, 41);
     f[0] = 0x02;
     xna_env_send(&e, 0, f, sizeof(f));
-    g_assert_cmpint(recv_within(wire, got, sizeof(got),
+    g_assert_cmpint(recv_within(hp.wire, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
 
@@ -587,15 +617,13 @@ static void test_netdev_host_path(const void *mode)
     xna_test_front_close(&e.tf);
     e.closed = true;
     xna_env_frame(f, sizeof(f), PORT_A + 7, PORT_A + 8, 50);
-    xna_env_send_to_port(wire, qemu_wire, f, sizeof(f));
-    g_assert_cmpint(recv_within(host, got, sizeof(got),
+    xna_env_send_to_port(hp.wire, hp.qemu_wire, f, sizeof(f));
+    g_assert_cmpint(recv_within(hp.host, got, sizeof(got),
                                 XEN_GUEST_TIMEOUT_MS), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
     g_assert_cmpuint(xna_env_stat(&e, "nic-host-frames"), ==, 4);
     g_assert_cmpuint(xna_env_stat(&e, "nic-host-tx-frames"), ==, 1);
-    xna_env_stop(&e);
-    close(wire);
-    close(host);
+    stop_host_path(&e, &hp);
 }
 
 /* An ARP reply from @from to the guest, as a host on the wire answers. */
@@ -643,43 +671,6 @@ static bool tx_verdict_is(void *opaque)
  * learns the flow from that frame, and the host's replies come fast.
  * Not seen for wire-mac-ageing seconds, the host is forgotten.
  */
-typedef struct HostPath {
-    int wire, host;             /* the peers' sockets */
-    uint16_t qemu_wire;         /* where the wire peer sends to */
-} HostPath;
-
-/* A device on the host-path NIC between two dgram sockets. */
-static void start_host_path(XnaTestEnv *e, const void *mode, HostPath *hp,
-                            const char *props)
-{
-    g_autofree char *dev = NULL;
-    uint16_t wire_peer, host_peer, qemu_host;
-    int fd;
-
-    hp->wire = xna_env_udp_socket(&wire_peer);
-    hp->host = xna_env_udp_socket(&host_peer);
-    fd = xna_env_udp_socket(&hp->qemu_wire);
-    close(fd);
-    fd = xna_env_udp_socket(&qemu_host);
-    close(fd);
-    dev = g_strdup_printf(
-        "-netdev dgram,id=w0,local.type=inet,local.host=127.0.0.1,"
-        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
-        "-netdev dgram,id=h0,local.type=inet,local.host=127.0.0.1,"
-        "local.port=%u,remote.type=inet,remote.host=127.0.0.1,remote.port=%u "
-        "-device xen-net-accel,id=" DEV_ID ",nic=netdev,netdev=w0,"
-        "host-netdev=h0,mac=" GUEST_MAC ",%s",
-        hp->qemu_wire, wire_peer, qemu_host, host_peer, props);
-    xna_env_start_dev(e, mode, dev);
-}
-
-static void stop_host_path(XnaTestEnv *e, HostPath *hp)
-{
-    xna_env_stop(e);
-    close(hp->wire);
-    close(hp->host);
-}
-
 static void test_wire_mac(const void *mode)
 {
     static const uint8_t peer[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x42 };
@@ -690,7 +681,8 @@ static void test_wire_mac(const void *mode)
     HostPath hp;
     size_t n;
 
-    start_host_path(&e, mode, &hp, "wire-mac-ageing=1,ip=10.0.0.1,,fd00::1");
+    start_host_path(&e, mode, &hp, "wire-mac-ageing=1,ip=10.0.0.1,,fd00::1",
+                    false);
     xna_env_start_front(&e, 1);
     g_assert_true(e.tf.bi.wire_mac);
     /* The policy's addresses, as the guest read them from source-ips. */
@@ -767,7 +759,7 @@ static void test_bad_wire_mac_flood(const void *mode)
     unsigned int i;
     size_t n;
 
-    start_host_path(&e, mode, &hp, "wire-mac-ageing=300");
+    start_host_path(&e, mode, &hp, "wire-mac-ageing=300", false);
     xna_env_start_front(&e, 1);
     for (i = 0; i < 200; i++) {
         mac[4] = (uint8_t)(i >> 8);

@@ -235,26 +235,26 @@ static void be_filter(Env *e, uint32_t op, uint32_t vi, uint8_t kind,
     be_send(e, &m);
 }
 
-static void be_local_mac(Env *e, uint32_t op, const uint8_t *mac)
+/* A LOCAL_MAC or WIRE_MAC message. */
+static void be_mac_msg(Env *e, uint16_t type, uint32_t op, const uint8_t *mac)
 {
     struct xna_msg m;
 
     memset(&m, 0, sizeof(m));
-    m.type = XNA_MSG_LOCAL_MAC;
+    m.type = type;
     m.u.local_mac.op = op;
     memcpy(m.u.local_mac.mac, mac, 6);
     be_send(e, &m);
 }
 
+static void be_local_mac(Env *e, uint32_t op, const uint8_t *mac)
+{
+    be_mac_msg(e, XNA_MSG_LOCAL_MAC, op, mac);
+}
+
 static void be_wire_mac(Env *e, uint32_t op, const uint8_t *mac)
 {
-    struct xna_msg m;
-
-    memset(&m, 0, sizeof(m));
-    m.type = XNA_MSG_WIRE_MAC;
-    m.u.local_mac.op = op;
-    memcpy(m.u.local_mac.mac, mac, 6);
-    be_send(e, &m);
+    be_mac_msg(e, XNA_MSG_WIRE_MAC, op, mac);
 }
 
 /*
