@@ -1117,6 +1117,97 @@ static void test_pool_no_buffer(void)
     env_teardown(&e);
 }
 
+/*
+ * Copy mode, and the guest takes nothing: its 256 buffers fill, and the
+ * rest of a burst waits in the socket's ring.  The socket stays readable,
+ * so the device must stop polling it (else it would wake without end: a
+ * dom0 CPU spent for a guest that posts nothing), and come back for the
+ * rest once the guest has taken its frames and posted again, in order.
+ * The device keeps a busy socket polled (nic-rx-wakeups counts the
+ * wake-ups), and only that test tells a stop for want of buffers from a
+ * ring the kernel filled again since the device's last look.
+ */
+static void test_copy_starved(void)
+{
+    enum { PORT = 5001, RING = 256, EXTRA = 100 };
+    uint64_t wakeups;
+    gint64 deadline;
+    uint8_t f[200], want[200];
+    GByteArray *last;
+    guint base;
+    int kfd, i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, rx_copy.props);
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    base = e.rx->len;
+    for (i = 1; i <= RING + EXTRA; i++) {
+        b_send(&e, f, sizeof(f), PORT, i, false);
+    }
+    /* Not wait_stat(): it would take the frames and repost. */
+    deadline = g_get_monotonic_time() + XEN_GUEST_TIMEOUT_MS * 1000LL;
+    while (dev_stat(&e, "vi0-rx-packets") < RING &&
+           g_get_monotonic_time() < deadline) {
+        g_usleep(2000);
+    }
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, RING);
+    g_usleep(50 * 1000);
+    wakeups = dev_stat(&e, "nic-rx-wakeups");
+    g_usleep(300 * 1000);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-wakeups"), <=, wakeups + 1);
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, RING);
+
+    g_assert_true(wait_rx(&e, base + RING + EXTRA));
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, RING + EXTRA);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-dropped"), ==, 0);
+    xna_test_udp4_frame(want, sizeof(want), guest_mac, peer_mac, peer_ip,
+                        guest_ip, 3000, PORT, RING + EXTRA);
+    last = g_ptr_array_index(e.rx, base + RING + EXTRA - 1);
+    g_assert_cmpmem(last->data, last->len, want, sizeof(want));
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
+/*
+ * Bursts into a busy socket, copy mode: frames that the kernel adds while
+ * the device reads the ring must wake it again.  The device keeps the
+ * socket polled after a read that emptied the ring; had it judged by the
+ * ring being empty after its run, a frame that came in between would
+ * have stopped the polling for good (tests/xen/bench stalled so).
+ */
+static void test_copy_bursts(void)
+{
+    enum { PORT = 5001, ROUNDS = 40, BURST = 64 };
+    uint8_t f[200];
+    guint base;
+    int kfd, r, i;
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT);
+    env_start(&e, rx_copy.props);
+    learn_port(&e, kfd, f, sizeof(f), PORT, 1);
+    base = e.rx->len;
+    for (r = 0; r < ROUNDS; r++) {
+        for (i = 0; i < BURST; i++) {
+            b_send(&e, f, sizeof(f), PORT, 1 + r * BURST + i, false);
+        }
+        g_assert_true(wait_rx(&e, base + (r + 1) * BURST));
+    }
+    g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, ROUNDS * BURST);
+    g_assert_cmpuint(dev_stat(&e, "nic-rx-dropped"), ==, 0);
+    close(kfd);
+    env_stop(&e, true);
+    env_teardown(&e);
+}
+
 static const uint8_t guest_ip6[16] = { 0xfd, 0x77, [15] = 2 };
 static const uint8_t peer_ip6[16] = { 0xfd, 0x77, [15] = 1 };
 
@@ -1369,6 +1460,8 @@ int main(int argc, char **argv)
                    test_queue_busy_disconnect);
     qtest_add_func("/xen-net-accel/afxdp/pool-refill", test_pool_refill);
     qtest_add_func("/xen-net-accel/afxdp/pool-no-buffer", test_pool_no_buffer);
+    qtest_add_func("/xen-net-accel/afxdp/copy-starved", test_copy_starved);
+    qtest_add_func("/xen-net-accel/afxdp/copy-bursts", test_copy_bursts);
     qtest_add_func("/xen-net-accel/afxdp/pool-prod-back", test_pool_prod_back);
     qtest_add_func("/xen-net-accel/afxdp/pool-bad-rx-desc",
                    test_pool_bad_rx_desc);

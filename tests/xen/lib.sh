@@ -11,20 +11,24 @@ die() {
     exit 1
 }
 
-# Host tools: the outer QEMU with TCG, Xen's user space for dom0, busybox.
-xen_host_tools() {
+# xen_host_packages PKG...: install what is missing from Debian.
+xen_host_packages() {
     local p need=()
-    [ "$(id -u)" = 0 ] || die "must run as root (xl, dom0 devices and bridges)"
-    for p in qemu-system-x86 xen-utils-4.17 busybox-static iproute2 bash; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
             need+=("$p")
     done
-    if [ ${#need[@]} -gt 0 ]; then
-        echo "installing ${need[*]}"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            --no-install-recommends "${need[@]}" > /dev/null ||
-            die "apt-get install ${need[*]} failed"
-    fi
+    [ ${#need[@]} -gt 0 ] || return 0
+    echo "installing ${need[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${need[@]}" > /dev/null ||
+        die "apt-get install ${need[*]} failed"
+}
+
+# Host tools: the outer QEMU with TCG, Xen's user space for dom0, busybox.
+xen_host_tools() {
+    [ "$(id -u)" = 0 ] || die "must run as root (xl, dom0 devices and bridges)"
+    xen_host_packages qemu-system-x86 xen-utils-4.17 busybox-static iproute2 bash
 }
 
 # The hypervisor and the 6.1 kernel the module is built for: Debian

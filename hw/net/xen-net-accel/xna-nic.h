@@ -88,6 +88,7 @@ typedef struct XnaNicStats {
     uint64_t tx_frames;
     uint64_t tx_dropped;
     uint64_t rx_frames;
+    uint64_t rx_wakeups;     /* the NIC's fds woke the device to receive */
     uint64_t rx_dropped;     /* queue full or no room */
     uint64_t filters;        /* filters in the NIC now */
     uint64_t host_frames;    /* host path: wire -> host */
@@ -121,6 +122,13 @@ typedef struct XnaNicHost {
     void *opaque;
     /* Frames are waiting on @queue: the owner will call rx_burst. */
     void (*rx_ready)(void *opaque, uint32_t queue);
+    /*
+     * Optional.  As rx_ready, but the owner takes the frames now, before
+     * it returns: only from an fd handler of the NIC's own, never from
+     * within a call of the owner's.  It saves a NIC that is woken by a
+     * readable fd the bottom half's round trip through the main loop.
+     */
+    void (*rx_run)(void *opaque, uint32_t queue);
     /* tx_burst took fewer frames than offered earlier, and has room now. */
     void (*tx_ready)(void *opaque);
     /*

@@ -295,6 +295,11 @@ static void nic_rx_ready(void *opaque, uint32_t queue)
     qemu_bh_schedule(s->rx_bh);
 }
 
+static void nic_rx_run(void *opaque, uint32_t queue)
+{
+    xna_rx_bh(opaque);
+}
+
 static void nic_tx_ready(void *opaque)
 {
     XenNetAccel *s = opaque;
@@ -320,6 +325,7 @@ void xna_steer_nic_host(XenNetAccel *s, XnaNicHost *host)
     *host = (XnaNicHost) {
         .opaque = s,
         .rx_ready = nic_rx_ready,
+        .rx_run = nic_rx_run,
         .tx_ready = nic_tx_ready,
         .vi_failed = nic_vi_failed,
     };

@@ -17,6 +17,11 @@
 #include "xna-wire.h"
 
 #define XNA_TX_LEARNED_PER_BURST    8
+/*
+ * Frames gathered before the NIC is called: one tx_burst (for AF_XDP one
+ * sendto) per batch rather than per frame, each frame in its own buffer.
+ */
+#define XNA_TX_BATCH                16
 
 struct XnaVi {
     uint32_t index;
@@ -48,7 +53,8 @@ struct XnaVi {
     XnaFilterKey tx_learned[XNA_TX_LEARNED_PER_BURST];
     uint32_t tx_learned_nr;
     uint32_t tx_learned_next;    /* slot to replace when all are used */
-    uint8_t frame_buf[XNA_MAX_FRAME_LEN];   /* a TX frame, gathered */
+    /* TX frames gathered out of the pool, for one call of tx_burst. */
+    uint8_t tx_bufs[XNA_TX_BATCH][XNA_MAX_FRAME_LEN];
 
     /*
      * Receiving into the guest's pool (xna-vi-pool.c): the buffers of

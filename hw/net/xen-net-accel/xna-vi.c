@@ -57,48 +57,38 @@ int64_t xna_vi_rx_posted(XnaVi *vi)
 /* Transmit */
 
 /*
- * Collect the frame starting at @idx (published up to @prod) into the
- * VI's frame buffer.  Returns the index after it, or @idx on error (the
- * VI is stopped then).
+ * Collect the frame starting at @idx (published up to @prod) into @buf
+ * (XNA_MAX_FRAME_LEN bytes).  Returns the index after it, or @idx on
+ * error (the VI is stopped then).
  */
 static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
-                          XnaFrame *frame)
+                          uint8_t *buf, XnaFrame *frame)
 {
     XnaWireRing ring = xna_vi_tx_ring(vi);
     XnaWirePool pool = xna_vi_wire_pool(vi);
     uint32_t len, next, bad;
     XnaWireStatus st;
 
-    st = xna_wire_tx_gather(&ring, &pool, idx, prod, vi->frame_buf, &len,
-                            &next, &bad);
+    st = xna_wire_tx_gather(&ring, &pool, idx, prod, buf, &len, &next, &bad);
     if (st != XNA_WIRE_OK) {
         xna_vi_error(vi, xna_wire_status_reason(st),
                      xna_wire_status_text(st), bad);
         return idx;
     }
-    frame->data = vi->frame_buf;
+    frame->data = buf;
     frame->len = len;
     frame->flags = 0;
     return next;
 }
 
 /*
- * dom0's policy for what leaves through a VI (xna-tx-policy.h): a frame
- * it refuses is consumed and counted, and the VI goes on.
+ * A frame dom0's policy (xna-tx-policy.h) refuses is consumed and counted;
+ * the VI goes on.
  */
-static bool tx_allowed(XnaVi *vi, const XnaFrame *frame, bool parsed,
-                       const XnaFlowInfo *info)
+static void tx_refused(XnaVi *vi, XnaTxVerdict v)
 {
-    XnaTxVerdict v = xna_tx_policy_check_classified(vi->owner.tx_policy,
-                                                    frame->data, frame->len,
-                                                    parsed, info);
-
-    if (v == XNA_TX_OK) {
-        return true;
-    }
     vi->stats.drop_tx_policy++;
     trace_xna_vi_tx_refused(vi->owner.xendev->name, vi->index, v);
-    return false;
 }
 
 /*
@@ -132,6 +122,86 @@ static void tx_learn(XnaVi *vi, const XnaFlowInfo *info)
     vi->owner.learn_tx(vi->owner.opaque, vi->index, &info->src_flow);
 }
 
+/* Frames gathered for one call of the NIC's tx_burst. */
+typedef struct TxBatch {
+    XnaFrame frames[XNA_TX_BATCH];
+    XnaFlowInfo info[XNA_TX_BATCH];
+    uint32_t next[XNA_TX_BATCH];     /* the ring index after each frame */
+    uint32_t nr;
+} TxBatch;
+
+/*
+ * Hand the batch to the NIC; what it took is consumed.  False when it
+ * took less: the rest stays in the ring, to be gathered again from the
+ * guest's pool once the NIC has room (xna_vi_tx_resume()).
+ */
+static bool tx_flush(XnaVi *vi, TxBatch *b)
+{
+    uint32_t sent, i;
+
+    if (!b->nr) {
+        return true;
+    }
+    sent = xna_nic_tx_burst(vi->owner.nic, vi->index, b->frames, b->nr);
+    for (i = 0; i < sent; i++) {
+        vi->stats.tx_packets++;
+        vi->stats.tx_bytes += b->frames[i].len;
+        tx_learn(vi, &b->info[i]);
+    }
+    if (sent) {
+        vi->tx_cons = b->next[sent - 1];
+    }
+    if (sent < b->nr) {
+        vi->stats.tx_nic_full++;
+        vi->tx_blocked = true;
+    }
+    b->nr = 0;
+    return !vi->tx_blocked;
+}
+
+/*
+ * The frames published up to @prod, in batches.  A frame the policy
+ * refuses is consumed only once those before it are sent, so that it is
+ * counted once.
+ */
+static void tx_ring(XnaVi *vi, uint32_t prod)
+{
+    uint32_t idx = vi->tx_cons;
+    TxBatch b;
+
+    b.nr = 0;
+    while (idx != prod && vi->up) {
+        XnaFrame *frame = &b.frames[b.nr];
+        XnaFlowInfo *info = &b.info[b.nr];
+        uint32_t next = tx_gather(vi, idx, prod, vi->tx_bufs[b.nr], frame);
+        XnaTxVerdict v;
+        bool parsed;
+
+        if (next == idx) {
+            return;              /* VI stopped */
+        }
+        parsed = xna_classify(frame->data, frame->len, info);
+        v = xna_tx_policy_check_classified(vi->owner.tx_policy, frame->data,
+                                           frame->len, parsed, info);
+        if (v != XNA_TX_OK) {
+            if (!tx_flush(vi, &b)) {
+                return;
+            }
+            tx_refused(vi, v);
+            vi->tx_cons = next;
+        } else {
+            b.next[b.nr++] = next;
+            if (b.nr == XNA_TX_BATCH && !tx_flush(vi, &b)) {
+                return;
+            }
+        }
+        idx = next;
+    }
+    if (vi->up) {
+        tx_flush(vi, &b);
+    }
+}
+
 bool xna_vi_process_tx(XnaVi *vi)
 {
     uint32_t old_cons = vi->tx_cons, prod;
@@ -147,28 +217,9 @@ bool xna_vi_process_tx(XnaVi *vi)
                          prod);
             return true;
         }
-        while (vi->tx_cons != prod && vi->up) {
-            XnaFrame frame;
-            XnaFlowInfo info;
-            uint32_t next = tx_gather(vi, vi->tx_cons, prod, &frame);
-            bool parsed;
-
-            if (next == vi->tx_cons) {
-                return true;     /* VI stopped */
-            }
-            parsed = xna_classify(frame.data, frame.len, &info);
-            if (!tx_allowed(vi, &frame, parsed, &info)) {
-                vi->tx_cons = next;
-                continue;
-            }
-            if (xna_nic_tx_burst(vi->owner.nic, vi->index, &frame, 1) == 0) {
-                vi->tx_blocked = true;  /* see xna_vi_tx_resume() */
-                break;
-            }
-            vi->stats.tx_packets++;
-            vi->stats.tx_bytes += frame.len;
-            tx_learn(vi, &info);
-            vi->tx_cons = next;
+        tx_ring(vi, prod);
+        if (!vi->up) {
+            return true;         /* VI stopped */
         }
         if (vi->tx_blocked) {
             break;

@@ -41,6 +41,7 @@ typedef struct XnaViStats {
     uint64_t drop_rx_small_buffers; /* frame needs > XNA_MAX_FRAGS buffers */
     uint64_t drop_rx_bad_len;    /* NIC frame shorter/longer than allowed */
     uint64_t drop_tx_policy;     /* frame dom0's policy refuses */
+    uint64_t tx_nic_full;        /* the NIC took part of a batch: wait */
     uint64_t resets;             /* VI_RESETs carried out */
     uint64_t resets_deferred;    /* ...of which waited for the rate limit */
     uint64_t rx_pool_packets;    /* placed in guest buffers by the NIC */
