@@ -233,6 +233,23 @@ static void rx_learn_from_samples(XenNetAccel *s)
     }
 }
 
+/* One RX round of VI @i; true when it must come back (see xna_rx_bh). */
+static bool rx_vi(XenNetAccel *s, uint32_t i)
+{
+    /* Without a host path, the slow path reaches the guest by VI 0. */
+    bool slow = i == 0 && !s->caps.slow_path_samples;
+    unsigned int r;
+
+    if (!xna_vi_is_up(s->vis[i])) {
+        return false;
+    }
+    r = xna_vi_process_rx(s->vis[i], slow ? rx_slow_path_accept : NULL, s);
+    if (r & XNA_VI_RX_YIELDED) {
+        s->stats.rx_yields++;
+    }
+    return r & XNA_VI_RX_AGAIN;
+}
+
 /*
  * xna_rx_bh and xna_tx_bh keep their names: they are entry points of the
  * data path for make bench (xna-bench-cg.c), as xna_vi_event is.
@@ -240,7 +257,7 @@ static void rx_learn_from_samples(XenNetAccel *s)
 static void xna_rx_bh(void *opaque)
 {
     XenNetAccel *s = opaque;
-    bool again = false, yield = false;
+    bool again = false;
     uint32_t i;
 
     if (!s->nic) {
@@ -253,20 +270,7 @@ static void xna_rx_bh(void *opaque)
         return;
     }
     for (i = 0; i < s->num_vis; i++) {
-        /* Without a host path, the slow path reaches the guest by VI 0. */
-        bool slow = i == 0 && !s->caps.slow_path_samples;
-        unsigned int r;
-
-        if (!xna_vi_is_up(s->vis[i])) {
-            continue;
-        }
-        r = xna_vi_process_rx(s->vis[i], slow ? rx_slow_path_accept : NULL,
-                              s);
-        again |= r & XNA_VI_RX_AGAIN;
-        yield |= r & XNA_VI_RX_YIELDED;
-    }
-    if (yield) {
-        s->stats.rx_yields++;
+        again |= rx_vi(s, i);
     }
     xna_nic_rx_resume(s->nic);
     if (again) {
@@ -295,9 +299,24 @@ static void nic_rx_ready(void *opaque, uint32_t queue)
     qemu_bh_schedule(s->rx_bh);
 }
 
+/*
+ * From the NIC's fd handler for the queue of VI @queue: that VI's round
+ * only, so that a wake-up of each of k queues in one main loop iteration
+ * costs k rounds, not k times every VI's.  The rest waits for the bottom
+ * half, as from rx_ready.
+ */
 static void nic_rx_run(void *opaque, uint32_t queue)
 {
-    xna_rx_bh(opaque);
+    XenNetAccel *s = opaque;
+
+    if (!s->nic || !s->connected || queue >= s->num_vis) {
+        qemu_bh_schedule(s->rx_bh);
+        return;
+    }
+    if (rx_vi(s, queue)) {
+        qemu_bh_schedule(s->rx_bh);
+    }
+    xna_nic_rx_resume(s->nic);
 }
 
 static void nic_tx_ready(void *opaque)

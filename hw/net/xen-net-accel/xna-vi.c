@@ -142,7 +142,8 @@ static bool tx_flush(XnaVi *vi, TxBatch *b)
     if (!b->nr) {
         return true;
     }
-    sent = xna_nic_tx_burst(vi->owner.nic, vi->index, b->frames, b->nr);
+    sent = MIN(xna_nic_tx_burst(vi->owner.nic, vi->index, b->frames, b->nr),
+               b->nr);
     for (i = 0; i < sent; i++) {
         vi->stats.tx_packets++;
         vi->stats.tx_bytes += b->frames[i].len;
@@ -178,7 +179,7 @@ static void tx_ring(XnaVi *vi, uint32_t prod)
         bool parsed;
 
         if (next == idx) {
-            return;              /* VI stopped */
+            return;     /* VI stopped: the batch's frames are not sent */
         }
         parsed = xna_classify(frame->data, frame->len, info);
         v = xna_tx_policy_check_classified(vi->owner.tx_policy, frame->data,
