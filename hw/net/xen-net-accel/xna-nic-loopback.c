@@ -40,7 +40,8 @@ static uint32_t loopback_tx_burst(XnaNic *nic, uint32_t vi, XnaFrame *frames,
     uint32_t i;
 
     for (i = 0; i < n; i++) {
-        if (!xna_soft_nic_receive(s, frames[i].data, frames[i].len)) {
+        if (!xna_soft_nic_receive_classified(s, frames[i].data,
+                                             frames[i].len, frames[i].info)) {
             lb->tx_blocked = true;
             break;
         }

@@ -131,7 +131,8 @@ static void soft_queue_free(XnaSoftQueue *q)
 }
 
 static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len,
-                              XnaFlowInfo *info, bool *parsed)
+                              const XnaFlowInfo *given, XnaFlowInfo *info,
+                              bool *parsed)
 {
     XnaFilterKey mac_key;
     gpointer vi_plus_1 = NULL;
@@ -146,7 +147,12 @@ static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len,
      * must not get by claiming its flow.  Other frames are not parsed.
      */
     if (!memcmp(buf, s->mac, sizeof(s->mac))) {
-        *parsed = xna_classify(buf, len, info);
+        if (given) {
+            *info = *given;
+            *parsed = true;
+        } else {
+            *parsed = xna_classify(buf, len, info);
+        }
         if (*parsed && info->has_flow) {
             vi_plus_1 = g_hash_table_lookup(s->filters, &info->dst_flow);
         }
@@ -180,6 +186,12 @@ bool xna_soft_nic_can_receive(XnaSoftNic *s)
 
 bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
 {
+    return xna_soft_nic_receive_classified(s, buf, len, NULL);
+}
+
+bool xna_soft_nic_receive_classified(XnaSoftNic *s, const uint8_t *buf,
+                                     size_t len, const XnaFlowInfo *given)
+{
     uint32_t queue, slot;
     XnaFlowInfo info;
     XnaSoftQueue *q;
@@ -196,7 +208,7 @@ bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len)
         s->stats.rx_bad_len++;
         return true;
     }
-    queue = soft_classify(s, buf, len, &info, &parsed);
+    queue = soft_classify(s, buf, len, given, &info, &parsed);
     q = soft_queue(s, queue);
     slot = q->prod % XNA_SOFT_NIC_RING;
     f = &q->slots[slot];

@@ -82,6 +82,9 @@ void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg);
  * taking it, when its queue is full.
  */
 bool xna_soft_nic_receive(XnaSoftNic *s, const uint8_t *buf, size_t len);
+/* The same, with xna_classify()'s result for @buf if the caller has it. */
+bool xna_soft_nic_receive_classified(XnaSoftNic *s, const uint8_t *buf,
+                                     size_t len, const XnaFlowInfo *given);
 /* True when every receive queue has room for more frames. */
 bool xna_soft_nic_can_receive(XnaSoftNic *s);
 

@@ -21,6 +21,7 @@
 #include "qom/object.h"
 #include "net/net.h"
 #include "xna-filter-table.h"
+#include "xna-classify.h"
 
 #define TYPE_XNA_NIC "xna-nic"
 OBJECT_DECLARE_TYPE(XnaNic, XnaNicClass, XNA_NIC)
@@ -58,6 +59,12 @@ typedef struct XnaFrame {
     uint16_t l4_offset;
     uint8_t l4_proto;
     bool ipv6;
+    /*
+     * In tx_burst, the device's xna_classify() of these very bytes (the
+     * device's own copy), or NULL: a NIC that steers by flow may use it
+     * rather than parse the frame again.
+     */
+    const XnaFlowInfo *info;
 } XnaFrame;
 
 typedef struct XnaNicCaps {

@@ -78,6 +78,7 @@ static uint32_t tx_gather(XnaVi *vi, uint32_t idx, uint32_t prod,
     frame->data = buf;
     frame->len = len;
     frame->flags = 0;
+    frame->info = NULL;
     return next;
 }
 
@@ -184,6 +185,7 @@ static void tx_ring(XnaVi *vi, uint32_t prod)
         parsed = xna_classify(frame->data, frame->len, info);
         v = xna_tx_policy_check_classified(vi->owner.tx_policy, frame->data,
                                            frame->len, parsed, info);
+        frame->info = parsed ? info : NULL;   /* the NIC need not parse */
         if (v != XNA_TX_OK) {
             if (!tx_flush(vi, &b)) {
                 return;
