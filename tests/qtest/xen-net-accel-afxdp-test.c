@@ -448,6 +448,21 @@ static bool wait_stat(Env *e, const char *name, uint64_t n)
 }
 
 /*
+ * Wait until device counter @name reaches @n without taking frames (as
+ * wait_stat() does, which reposts buffers): for tests of a guest that
+ * takes nothing.
+ */
+static void wait_stat_untaken(Env *e, const char *name, uint64_t n)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      XEN_GUEST_TIMEOUT_MS * 1000LL;
+
+    while (dev_stat(e, name) < n && g_get_monotonic_time() < deadline) {
+        g_usleep(2000);
+    }
+}
+
+/*
  * A VI's new socket waits a moment when its queue was busy (an old socket
  * closed just before): its flows take the slow path until it is made.
  */
@@ -1069,7 +1084,6 @@ static void test_pool_refill(void)
 static void test_pool_no_buffer(void)
 {
     enum { PORT = 5001, RING = 256, EXTRA = 8 };
-    gint64 deadline;
     uint8_t f[200];
     int kfd, i;
     Env e;
@@ -1086,13 +1100,8 @@ static void test_pool_no_buffer(void)
     for (i = 0; i < RING + EXTRA; i++) {
         b_send(&e, f, sizeof(f), PORT, i, false);
     }
-    /* Not wait_stat(): it would take the frames and repost. */
-    deadline = g_get_monotonic_time() + XEN_GUEST_TIMEOUT_MS * 1000LL;
-    while ((dev_stat(&e, "nic-rx-dropped") < EXTRA ||
-            dev_stat(&e, "vi0-rx-pool-packets") < RING) &&
-           g_get_monotonic_time() < deadline) {
-        g_usleep(2000);
-    }
+    wait_stat_untaken(&e, "nic-rx-dropped", EXTRA);
+    wait_stat_untaken(&e, "vi0-rx-pool-packets", RING);
     g_assert_cmpuint(dev_stat(&e, "nic-rx-dropped"), ==, EXTRA);
     g_assert_cmpuint(dev_stat(&e, "nic-rx-no-buffer"), ==, EXTRA);
     g_assert_cmpuint(dev_stat(&e, "nic-rx-ring-full"), ==, 0);
@@ -1131,7 +1140,6 @@ static void test_copy_starved(void)
 {
     enum { PORT = 5001, RING = 256, EXTRA = 100 };
     uint64_t wakeups;
-    gint64 deadline;
     uint8_t f[200], want[200];
     GByteArray *last;
     guint base;
@@ -1148,12 +1156,7 @@ static void test_copy_starved(void)
     for (i = 1; i <= RING + EXTRA; i++) {
         b_send(&e, f, sizeof(f), PORT, i, false);
     }
-    /* Not wait_stat(): it would take the frames and repost. */
-    deadline = g_get_monotonic_time() + XEN_GUEST_TIMEOUT_MS * 1000LL;
-    while (dev_stat(&e, "vi0-rx-packets") < RING &&
-           g_get_monotonic_time() < deadline) {
-        g_usleep(2000);
-    }
+    wait_stat_untaken(&e, "vi0-rx-packets", RING);
     g_assert_cmpuint(dev_stat(&e, "vi0-rx-packets"), ==, RING);
     g_usleep(50 * 1000);
     wakeups = dev_stat(&e, "nic-rx-wakeups");
