@@ -208,6 +208,8 @@ static void test_learning(const void *mode)
      * filter does not take it (else a guest that sends from any address
      * would be given that address's traffic); it is dropped as not for
      * the guest, and the flow's next frame is the next one delivered.
+     * The loopback NIC has no host path, so its unicast filter drops it
+     * before it is queued; the device never sees it.
      */
     xna_test_udp4_frame(f, sizeof(f), xna_other_mac, xna_mac, xna_ip,
                         xna_ip, PORT_A, port_b, 4);
@@ -219,7 +221,8 @@ static void test_learning(const void *mode)
                     ((GByteArray *)g_ptr_array_index(e.rx, 2))->len,
                     f, sizeof(f));
     g_assert_cmpuint(xna_env_stat(&e, "vi0-rx-packets"), ==, 2);
-    g_assert_cmpuint(xna_env_stat(&e, "drop-rx-not-for-guest"), ==, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "nic-rx-other-mac"), ==, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "drop-rx-not-for-guest"), ==, 0);
     xna_env_stop(&e);
 }
 

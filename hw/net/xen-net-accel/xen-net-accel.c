@@ -777,6 +777,7 @@ static void add_nic_stats(Object *obj)
         { "nic-rx-ring-full", offsetof(XnaNicStats, rx_ring_full) },
         { "nic-rx-invalid", offsetof(XnaNicStats, rx_invalid) },
         { "nic-rx-bad-length", offsetof(XnaNicStats, rx_bad_len) },
+        { "nic-rx-other-mac", offsetof(XnaNicStats, rx_other_mac) },
         { "nic-xdp-redirected", offsetof(XnaNicStats, xdp_redirected) },
         { "nic-xdp-passed", offsetof(XnaNicStats, xdp_passed) },
         { "nic-xdp-sampled", offsetof(XnaNicStats, xdp_sampled) },

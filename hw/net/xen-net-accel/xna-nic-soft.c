@@ -209,6 +209,17 @@ bool xna_soft_nic_receive_classified(XnaSoftNic *s, const uint8_t *buf,
         return true;
     }
     queue = soft_classify(s, buf, len, given, &info, &parsed);
+    /*
+     * Without a host path the default queue is the guest's slow path,
+     * and a unicast frame to another MAC has nowhere to go: dropped here,
+     * as a NIC's unicast filter does, instead of being copied, queued
+     * and dropped by the device.  (A frame of a MAC filter has a VI.)
+     */
+    if (queue == XNA_NIC_DEFAULT_QUEUE && !s->to_host &&
+        !xna_mac_is_group(buf) && memcmp(buf, s->mac, sizeof(s->mac))) {
+        s->stats.rx_other_mac++;
+        return true;
+    }
     q = soft_queue(s, queue);
     slot = q->prod % XNA_SOFT_NIC_RING;
     f = &q->slots[slot];

@@ -108,6 +108,7 @@ typedef struct XnaNicStats {
     uint64_t rx_ring_full;   /* ...or no room in the VI's receive ring */
     uint64_t rx_invalid;     /* buffers the NIC was given and refused */
     uint64_t rx_bad_len;     /* frames too short or too long: dropped */
+    uint64_t rx_other_mac;   /* unicast to a MAC no VI has: dropped */
     /* afxdp: what the XDP program did with each frame (xna_stats) */
     uint64_t xdp_redirected;
     uint64_t xdp_passed;
