@@ -33,6 +33,7 @@ UNIT_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 UNIT_LIBS = $(shell pkg-config --libs glib-2.0)
 # Pure-logic sources shared with the device, by unit test.
 test-filter-table_SRCS = $(XNA_DEV)/xna-filter-table.c
+test-flow-map_SRCS = $(XNA_DEV)/xna-flow-map.c $(XNA_DEV)/xna-filter-table.c
 test-wire-macs_SRCS = $(XNA_DEV)/xna-wire-macs.c
 test-front-core_SRCS = guest/core/xna-front.c
 test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
@@ -89,6 +90,8 @@ FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	$(shell pkg-config --cflags glib-2.0)
 fuzz-classify_SRCS = $(XNA_DEV)/xna-classify.c $(XNA_DEV)/xna-filter-table.c
 fuzz-filter-table_SRCS = $(XNA_DEV)/xna-filter-table.c
+fuzz-flow-map_SRCS = $(XNA_DEV)/xna-flow-map.c \
+	$(XNA_DEV)/xna-filter-table.c
 fuzz-front-ctrl_SRCS = guest/core/xna-front.c
 fuzz-front-rings_SRCS = guest/core/xna-front.c
 fuzz-front-keys_SRCS = guest/core/xna-front.c

@@ -8,6 +8,7 @@
 #include "qapi/error.h"
 #include "xna-nic-soft.h"
 #include "xna-classify.h"
+#include "xna-flow-map.h"
 #include "hw/net/xen-net-accel-protocol.h"
 
 void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
@@ -15,10 +16,12 @@ void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
     uint32_t i;
 
     s->max_vis = cfg->max_vis;
-    s->max_filters = cfg->max_filters;
+    /* The device's max-filters is at most 65536: well within the map's. */
+    s->max_filters = MIN(MAX(cfg->max_filters, 1), XNA_FLOW_MAP_MAX_ENTRIES);
     memcpy(s->mac, cfg->conf->macaddr.a, sizeof(s->mac));
-    s->filters = g_hash_table_new_full(xna_filter_key_hash,
-                                       xna_filter_key_equal, g_free, NULL);
+    s->filters = xna_flow_map_new(s->max_filters,
+                                  (uint64_t)g_random_int() << 32 |
+                                  g_random_int());
     s->queues = g_new0(XnaSoftQueue, s->max_vis + 1);
     for (i = 0; i <= s->max_vis; i++) {
         s->queues[i].slots = g_new0(XnaFrame, XNA_SOFT_NIC_RING);
@@ -135,7 +138,8 @@ static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len,
                               bool *parsed)
 {
     XnaFilterKey mac_key;
-    gpointer vi_plus_1 = NULL;
+    bool found = false;
+    uint32_t vi;
 
     *parsed = false;
     if (len < XNA_ETH_HLEN) {
@@ -154,19 +158,15 @@ static uint32_t soft_classify(XnaSoftNic *s, const uint8_t *buf, size_t len,
             *parsed = xna_classify(buf, len, info);
         }
         if (*parsed && info->has_flow) {
-            vi_plus_1 = g_hash_table_lookup(s->filters, &info->dst_flow);
+            found = xna_flow_map_get(s->filters, &info->dst_flow, &vi);
         }
     }
-    if (!vi_plus_1 && s->nr_mac_filters) {
+    if (!found && s->nr_mac_filters) {
         xna_filter_key_mac(&mac_key, buf);
-        vi_plus_1 = g_hash_table_lookup(s->filters, &mac_key);
+        found = xna_flow_map_get(s->filters, &mac_key, &vi);
     }
-    if (vi_plus_1) {
-        uint32_t vi = GPOINTER_TO_UINT(vi_plus_1) - 1;
-
-        if (vi < s->max_vis && s->vi_active[vi]) {
-            return vi;
-        }
+    if (found && vi < s->max_vis && s->vi_active[vi]) {
+        return vi;
     }
     return XNA_NIC_DEFAULT_QUEUE;
 }
@@ -305,29 +305,30 @@ static int soft_filter_insert(XnaNic *nic, const XnaFilterKey *key,
     if (vi >= s->max_vis || !xna_filter_key_valid(key)) {
         return -EINVAL;
     }
-    known = g_hash_table_contains(s->filters, key);
-    if (!known && g_hash_table_size(s->filters) >= s->max_filters) {
+    known = xna_flow_map_contains(s->filters, key);
+    if (!known && xna_flow_map_count(s->filters) >= s->max_filters) {
+        return -ENOSPC;
+    }
+    if (!xna_flow_map_set(s->filters, key, vi)) {
         return -ENOSPC;
     }
     if (!known && key->kind == XNA_FILTER_MAC) {
         s->nr_mac_filters++;
     }
-    g_hash_table_insert(s->filters, g_memdup2(key, sizeof(*key)),
-                        GUINT_TO_POINTER(vi + 1));
-    s->stats.filters = g_hash_table_size(s->filters);
+    s->stats.filters = xna_flow_map_count(s->filters);
     return 0;
 }
 
 static int soft_filter_remove(XnaNic *nic, const XnaFilterKey *key)
 {
     XnaSoftNic *s = XNA_SOFT_NIC(nic);
-    bool found = g_hash_table_remove(s->filters, key);
+    bool found = xna_flow_map_remove(s->filters, key);
 
     if (found && key->kind == XNA_FILTER_MAC) {
         s->nr_mac_filters--;
     }
 
-    s->stats.filters = g_hash_table_size(s->filters);
+    s->stats.filters = xna_flow_map_count(s->filters);
     return found ? 0 : -ENOENT;
 }
 
@@ -367,9 +368,7 @@ static void soft_finalize(Object *obj)
     }
     g_free(s->queues);
     g_free(s->vi_active);
-    if (s->filters) {
-        g_hash_table_destroy(s->filters);
-    }
+    xna_flow_map_free(s->filters);
 }
 
 static void soft_class_init(ObjectClass *oc, void *data)

@@ -62,7 +62,7 @@ struct XnaSoftNic {
     uint32_t max_vis;
     uint32_t max_filters;
     uint8_t mac[6];          /* the guest's: flow filters match only it */
-    GHashTable *filters;     /* XnaFilterKey * -> VI + 1 */
+    struct XnaFlowMap *filters; /* XnaFilterKey -> VI */
     uint32_t nr_mac_filters; /* of them XNA_FILTER_MAC ones */
     XnaSoftQueue *queues;    /* max_vis VI queues, then the default one */
     bool *vi_active;
