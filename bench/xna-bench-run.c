@@ -2,12 +2,13 @@
  * xna-bench: one timed pass of a case through one device
  *
  * The guest is a busy-polling NAPI-style loop: it offers frames in
- * batches of TX_BATCH (one kick decision per batch, as Linux's
- * xmit_more), takes completions and received frames, and serves the
- * peer; when a round finds nothing to do it re-arms every notification
- * as an interrupt-driven guest going idle does, so the backends notify
- * exactly as they would, and the notifications are counted.  It does not
- * sleep on them: it yields the CPU and looks again.
+ * batches of bench_tx_batch (--tx-batch, 64; one kick decision per
+ * batch and VI, as Linux's xmit_more), takes completions and received
+ * frames, and serves the peer; when a round finds nothing to do it
+ * re-arms every notification as an interrupt-driven guest going idle
+ * does, so the backends notify exactly as they would, and the
+ * notifications are counted.  It does not sleep on them: it yields the
+ * CPU and looks again.
  *
  * Frames in flight from the wire to the guest are bounded (window) so
  * that QEMU's socket of the -netdev never overflows: otherwise the
@@ -21,10 +22,10 @@
 #include "xna-bench.h"
 #include "xna-bench-peer.h"
 
-#define TX_BATCH        64
 #define RX_BUDGET       256
 
 uint64_t bench_stall_ns = 2000000000ull;
+uint32_t bench_tx_batch = 64;
 
 const char *const bench_workload_names[BENCH_NR_WORKLOADS] = {
     "tx", "rx", "both",
@@ -96,7 +97,7 @@ static bool round_once(Run *r)
         if (room) {
             k = ops->tx(t->dev, t->loopback && r->wl == BENCH_BOTH ?
                         fr->to_self : fr->to_peer, fr->nflows, fr->size,
-                        r->sent, MIN(room, TX_BATCH));
+                        r->sent, MIN(room, bench_tx_batch));
             r->sent += k;
             progress |= k;
         }

@@ -114,10 +114,12 @@ static void usage(void)
 {
     g_printerr("usage: xna-bench [--packets N] [--reps N] [--cg-packets N]"
                " [--sizes 64,512,...] [--vis 1,4] [--workloads tx,rx,both]"
-               " [--csv FILE] [--cg-dir DIR] [--afxdp 0|1] [--xdp-pool 0|1]\n"
+               " [--csv FILE] [--cg-dir DIR] [--afxdp 0|1] [--xdp-pool 0|1]"
+               " [--tx-batch N]\n"
                "QTEST_QEMU_BINARY names QEMU; --cg-packets 0: no "
                "callgrind pass; --afxdp 0: no accel-xdp targets;\n"
-               "--xdp-pool 0: no accel-xdp (zero-copy=on) target\n");
+               "--xdp-pool 0: no accel-xdp (zero-copy=on) target; --tx-batch: "
+               "frames per kick decision over all VIs (64)\n");
     exit(2);
 }
 
@@ -151,6 +153,9 @@ static void parse_options(int argc, char **argv)
             opt.afxdp = g_ascii_strtoull(v, NULL, 10) != 0;
         } else if (!strcmp(a, "--xdp-pool")) {
             opt.xdp_pool = g_ascii_strtoull(v, NULL, 10) != 0;
+        } else if (!strcmp(a, "--tx-batch")) {
+            bench_tx_batch = MAX(1, MIN(1024,
+                                        g_ascii_strtoull(v, NULL, 10)));
         } else {
             usage();
         }

@@ -164,6 +164,8 @@ void bench_report(GArray *results, const BenchTarget *targets, FILE *csv);
 
 /* Give up on a pass when nothing moved for this long. */
 extern uint64_t bench_stall_ns;
+/* Frames the guest offers per kick decision (xmit_more), all VIs. */
+extern uint32_t bench_tx_batch;
 
 /*
  * Run @n frames of workload @wl through @t: @n frames sent by the guest
