@@ -10,7 +10,7 @@
  * value (a removal that shifted an entry to where a lookup cannot reach
  * it shows here).
  *
- * Input: u8 max_entries (1 + x % 32), u32 seed, then per operation a
+ * Input: u8 max_entries (1 + x % 32), u64 seed (two u32), then per operation a
  * byte (low 2 bits: 0 set, 1 get, 2 remove, 3 get of a raw 20-byte key;
  * the rest: the value to set) and a key: 3 bytes into a small space of
  * valid and invalid keys (see small_key()), or 20 raw bytes for op 3.
@@ -86,12 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static Model m;
     XnaFlowMap *map;
     FuzzIn in;
-    uint32_t seed;
+    uint64_t seed;
 
     fin_init(&in, data, size);
     memset(&m, 0, sizeof(m));
     m.max = 1 + fin_u8(&in) % MAX_ENTRIES;
     seed = fin_u32(&in);
+    seed |= (uint64_t)fin_u32(&in) << 32;
     map = xna_flow_map_new(m.max, seed);
     while (!fin_done(&in)) {
         uint8_t op = fin_u8(&in);

@@ -6,10 +6,25 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "crypto/random.h"
 #include "xna-nic-soft.h"
 #include "xna-classify.h"
 #include "xna-flow-map.h"
 #include "hw/net/xen-net-accel-protocol.h"
+
+/*
+ * The filter map's hash seed: the guest picks the ports of its keys, and
+ * only a seed it cannot guess keeps them from sharing one run of slots.
+ */
+static uint64_t soft_filter_seed(void)
+{
+    uint64_t seed;
+
+    if (qcrypto_random_bytes(&seed, sizeof(seed), NULL) < 0) {
+        seed = (uint64_t)g_random_int() << 32 | g_random_int();
+    }
+    return seed;
+}
 
 void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
 {
@@ -19,9 +34,7 @@ void xna_soft_nic_open(XnaSoftNic *s, const XnaNicConfig *cfg)
     /* The device's max-filters is at most 65536: well within the map's. */
     s->max_filters = MIN(MAX(cfg->max_filters, 1), XNA_FLOW_MAP_MAX_ENTRIES);
     memcpy(s->mac, cfg->conf->macaddr.a, sizeof(s->mac));
-    s->filters = xna_flow_map_new(s->max_filters,
-                                  (uint64_t)g_random_int() << 32 |
-                                  g_random_int());
+    s->filters = xna_flow_map_new(s->max_filters, soft_filter_seed());
     s->queues = g_new0(XnaSoftQueue, s->max_vis + 1);
     for (i = 0; i <= s->max_vis; i++) {
         s->queues[i].slots = g_new0(XnaFrame, XNA_SOFT_NIC_RING);
