@@ -42,7 +42,7 @@ test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
 CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
 	hw/xen/*.c hw/xen/*.h include/hw/xen/*.h tests/qtest/*.c \
 	tests/qtest/libqos/*.c tests/qtest/libqos/*.h tests/qtest/fuzz/*.c \
-	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h)
+	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h tools/*.c tools/*.h)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
 	bench bench-xen check-xen tools install patches clean distclean
@@ -58,6 +58,7 @@ qemu: config.mak
 	flock $(BUILD)/.ninja.lock ninja -C $(QEMU_BUILD) qemu-system-x86_64 \
 		$(addprefix tests/qtest/,$(QTESTS) $(QEMU_QTESTS)) \
 		tests/qtest/xna-bench/xna-bench \
+		tests/qtest/xna-stat/xna-stat-test \
 		tests/unit/test-xs-node
 
 # The guest module, built out of tree in a copy per kernel version so
@@ -129,6 +130,8 @@ checkpatch: config.mak
 	@# The benchmark, by the path it builds at: a test program there.
 	cd $(QEMU_SRC) && scripts/checkpatch.pl --no-tree --strict \
 		-f $(addprefix tests/qtest/xna-bench/,$(notdir $(wildcard bench/*.c bench/*.h)))
+	cd $(QEMU_SRC) && scripts/checkpatch.pl --no-tree --strict \
+		-f $(addprefix tests/qtest/xna-stat/,$(notdir $(wildcard tests/xna-stat/*.c)))
 	@# The series' patches are checked one by one by tools/check-patches.
 	$(QEMU_SRC)/scripts/checkpatch.pl --no-tree --strict qemu-patches/local/*.patch
 	@# The protocol header is dual-licensed (GPL-2.0-or-later OR MIT), so
@@ -168,19 +171,25 @@ check-xen: config.mak
 bench-xen: config.mak
 	tests/xen/bench $(BENCH_XEN_ARGS)
 
-# Host tools: the QMP client of the vif hotplug script.
-tools: $(BUILD)/tools/xna-qmp
-$(BUILD)/tools/xna-qmp: tools/xna-qmp.c
+# Host tools: the QMP client of the vif hotplug script and the status
+# tool (docs/xl.md), sharing one QMP client (tools/qmp-client.c).
+TOOL_BINS = $(BUILD)/tools/xna-qmp $(BUILD)/tools/xna-stat
+tools: $(TOOL_BINS)
+$(TOOL_BINS): $(BUILD)/tools/%: tools/%.c tools/qmp-client.c tools/qmp-client.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< tools/qmp-client.c
 
-# What a dom0 needs: our QEMU, the QMP client, the vif hotplug script and
-# its settings (kept if present).  PREFIX=/usr/local, DESTDIR for staging.
+# What a dom0 needs: our QEMU, the QMP client, the status tool (linked
+# from sbin: an admin runs it), the vif hotplug script and its settings
+# (kept if present).  PREFIX=/usr/local, DESTDIR for staging.
 PREFIX ?= /usr/local
 XNA_LIBDIR = $(DESTDIR)$(PREFIX)/lib/xen-net-accel
 install: qemu tools
 	install -D -s -m 755 $(QEMU_BIN) $(XNA_LIBDIR)/qemu-system-x86_64
 	install -D -m 755 $(BUILD)/tools/xna-qmp $(XNA_LIBDIR)/xna-qmp
+	install -D -m 755 $(BUILD)/tools/xna-stat $(XNA_LIBDIR)/xna-stat
+	@mkdir -p $(DESTDIR)$(PREFIX)/sbin
+	ln -sfn ../lib/xen-net-accel/xna-stat $(DESTDIR)$(PREFIX)/sbin/xna-stat
 	@mkdir -p $(DESTDIR)/etc/xen/scripts
 	sed 's|/usr/local/|$(PREFIX)/|g' tools/vif-accel \
 		> $(DESTDIR)/etc/xen/scripts/vif-accel

@@ -11,110 +11,44 @@
  * The vif hotplug script needs a QMP client that works in a minimal dom0
  * (no python, no socat) and that waits for the reply of every command:
  * closing the socket early makes QEMU drop commands it has not run yet.
+ * The client itself is qmp-client.c, shared with xna-stat.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+
+#include "qmp-client.h"
 
 #define TIMEOUT_MS 10000
 
-static char buf[1 << 20];
-static size_t buf_len;
-
-/*
- * Read one line (a QMP message) into @line; false on EOF, error or
- * timeout.
- */
-static int read_line(int fd, char *line, size_t size)
-{
-    for (;;) {
-        char *nl = memchr(buf, '\n', buf_len);
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        ssize_t n;
-
-        if (nl) {
-            size_t len = nl - buf;
-
-            if (len >= size) {
-                len = size - 1;
-            }
-            memcpy(line, buf, len);
-            line[len] = '\0';
-            buf_len -= nl + 1 - buf;
-            memmove(buf, nl + 1, buf_len);
-            return 1;
-        }
-        if (buf_len == sizeof(buf) || poll(&pfd, 1, TIMEOUT_MS) != 1) {
-            return 0;
-        }
-        n = read(fd, buf + buf_len, sizeof(buf) - buf_len);
-        if (n <= 0) {
-            return 0;
-        }
-        buf_len += n;
-    }
-}
-
-/* Send @cmd and wait for its reply; 0 ok, 1 error reply, 2 broken. */
-static int command(int fd, const char *cmd, int print)
-{
-    static char line[1 << 20];
-    size_t len = strlen(cmd);
-
-    if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-        return 2;
-    }
-    while (read_line(fd, line, sizeof(line))) {
-        if (strstr(line, "\"event\"") && !strstr(line, "\"return\"")) {
-            continue;
-        }
-        if (print) {
-            printf("%s\n", line);
-        }
-        return strncmp(line, "{\"error\"", 8) == 0 ? 1 : 0;
-    }
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    char greeting[4096];
-    int fd, i, rc = 0;
+    static char reply[QMP_MAX_LINE];
+    char err[256];
+    QmpConn c;
+    int i, rc = 0;
 
-    if (argc < 2 || strlen(argv[1]) >= sizeof(addr.sun_path)) {
+    if (argc < 2) {
         fprintf(stderr, "usage: xna-qmp SOCKET 'COMMAND-JSON' ...\n");
         return 2;
     }
-    strcpy(addr.sun_path, argv[1]);
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        fprintf(stderr, "xna-qmp: %s: %s\n", argv[1], strerror(errno));
-        return 2;
-    }
-    if (!read_line(fd, greeting, sizeof(greeting)) ||
-        !strstr(greeting, "\"QMP\"") ||
-        command(fd, "{\"execute\": \"qmp_capabilities\"}", 0) != 0) {
-        fprintf(stderr, "xna-qmp: %s: no QMP greeting\n", argv[1]);
+    if (qmp_open(&c, argv[1], TIMEOUT_MS, err, sizeof(err)) != QMP_OK) {
+        fprintf(stderr, "xna-qmp: %s\n", err);
+        qmp_close(&c);
         return 2;
     }
     for (i = 2; i < argc; i++) {
-        int r = command(fd, argv[i], 1);
+        int r = qmp_command(&c, argv[i], reply, sizeof(reply));
 
-        if (r == 2) {
+        if (r == QMP_BROKEN) {
             fprintf(stderr, "xna-qmp: connection lost at: %s\n", argv[i]);
+            qmp_close(&c);
             return 2;
         }
+        printf("%s\n", reply);
         rc |= r;
     }
-    close(fd);
+    qmp_close(&c);
     return rc;
 }
