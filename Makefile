@@ -45,7 +45,7 @@ CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
 	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h tools/*.c tools/*.h)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
-	bench bench-xen check-xen tools install patches clean distclean
+	bench bench-xen check-xen tools install uninstall patches clean distclean
 
 all: qemu guest
 
@@ -197,6 +197,27 @@ install: qemu tools
 	[ -e $(DESTDIR)/etc/xen/xen-net-accel.conf ] || \
 		sed 's|/usr/local/|$(PREFIX)/|g' tools/xen-net-accel.conf \
 		> $(DESTDIR)/etc/xen/xen-net-accel.conf
+
+# Undo install, except the settings (yours to keep or delete).  Refused
+# while a backend QEMU it started still runs (a pidfile in XNA_RUNDIR of a
+# live process): detach the guests' vifs first, or FORCE=1.  Guests whose
+# vif line still names script=vif-accel fail to start once it is gone.
+XNA_RUNDIR ?= /run/xen-net-accel
+uninstall:
+	@if [ "$(FORCE)" != 1 ]; then \
+		for p in $(XNA_RUNDIR)/*.pid; do \
+			[ -r "$$p" ] && kill -0 "$$(cat "$$p")" 2>/dev/null || continue; \
+			echo "uninstall: backend QEMU $$(cat "$$p") ($$p) still runs:" \
+				"detach its vifs first, or make uninstall FORCE=1" >&2; \
+			exit 1; \
+		done; \
+	fi
+	rm -f $(XNA_LIBDIR)/qemu-system-x86_64 $(XNA_LIBDIR)/xna-qmp \
+		$(XNA_LIBDIR)/xna-stat $(DESTDIR)$(PREFIX)/sbin/xna-stat \
+		$(DESTDIR)/etc/xen/scripts/vif-accel
+	-rmdir $(XNA_LIBDIR) 2>/dev/null
+	@[ ! -e $(DESTDIR)/etc/xen/xen-net-accel.conf ] || \
+		echo "uninstall: kept $(DESTDIR)/etc/xen/xen-net-accel.conf"
 
 # A git format-patch series of the whole change against pristine QEMU.
 patches: config.mak
