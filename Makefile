@@ -88,7 +88,7 @@ FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz-,$(FUZZERS))
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Itests/fuzz -I$(XNA_DEV) -Iinclude -Iguest/core \
-	$(shell pkg-config --cflags glib-2.0)
+	-Itools $(shell pkg-config --cflags glib-2.0)
 fuzz-classify_SRCS = $(XNA_DEV)/xna-classify.c $(XNA_DEV)/xna-filter-table.c
 fuzz-filter-table_SRCS = $(XNA_DEV)/xna-filter-table.c
 fuzz-flow-map_SRCS = $(XNA_DEV)/xna-flow-map.c \
@@ -100,8 +100,11 @@ fuzz-backend-wire_SRCS = $(XNA_DEV)/xna-wire.c $(XNA_DEV)/xna-classify.c \
 	$(XNA_DEV)/xna-filter-table.c
 fuzz-backend-policy_SRCS = $(XNA_DEV)/xna-tx-policy.c \
 	$(XNA_DEV)/xna-classify.c $(XNA_DEV)/xna-filter-table.c
+fuzz-qmp-json_SRCS = tools/qmp-json.c tools/qmp-client.c
+fuzz-qmp-json_HDRS = tools/qmp-json.h tools/qmp-client.h
 
-$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-$$*_SRCS) $(wildcard tests/fuzz/*.h) \
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-$$*_SRCS) $$(fuzz-$$*_HDRS) \
+		$(wildcard tests/fuzz/*.h) \
 		$(wildcard $(XNA_DEV)/*.h include/hw/net/*.h guest/core/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz-$*_SRCS) $(UNIT_LIBS)
@@ -172,12 +175,15 @@ bench-xen: config.mak
 	tests/xen/bench $(BENCH_XEN_ARGS)
 
 # Host tools: the QMP client of the vif hotplug script and the status
-# tool (docs/xl.md), sharing one QMP client (tools/qmp-client.c).
+# tool (docs/xl.md), sharing one QMP client (tools/qmp-client.c); the
+# status tool reads QEMU's replies with tools/qmp-json.c.
 TOOL_BINS = $(BUILD)/tools/xna-qmp $(BUILD)/tools/xna-stat
+xna-qmp_SRCS = tools/qmp-client.c
+xna-stat_SRCS = tools/qmp-client.c tools/qmp-json.c
 tools: $(TOOL_BINS)
-$(TOOL_BINS): $(BUILD)/tools/%: tools/%.c tools/qmp-client.c tools/qmp-client.h
+$(TOOL_BINS): $(BUILD)/tools/%: tools/%.c $$($$*_SRCS) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< tools/qmp-client.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< $($*_SRCS)
 
 # What a dom0 needs: our QEMU, the QMP client, the status tool (linked
 # from sbin: an admin runs it), the vif hotplug script and its settings

@@ -13,10 +13,11 @@
  * docs/xl.md describes the columns, the JSON and the exit statuses.
  *
  * Everything QEMU answers is untrusted (a guest may have taken over its
- * backend QEMU): replies are parsed by a bounded parser, names are
- * checked before they go into a command, strings are escaped before they
- * reach the terminal or the JSON, lists are capped, and every domain has
- * a deadline, so a hostile or wedged QEMU shows as that domain's error.
+ * backend QEMU): replies are parsed by a bounded parser (qmp-json.c),
+ * names are checked before they go into a command, strings are escaped
+ * before they reach the terminal or the JSON, lists are capped, and every
+ * domain has a deadline, so a hostile or wedged QEMU shows as that
+ * domain's error.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #include "qmp-client.h"
+#include "qmp-json.h"
 
 #define DEFAULT_RUNDIR "/run/xen-net-accel"
 #define DEFAULT_CONF "/etc/xen/xen-net-accel.conf"
@@ -47,9 +49,8 @@
 #define MAX_DOMAINS 1024
 #define MAX_VIFS 64             /* per domain */
 #define MAX_COUNTERS 512        /* per device; 16 VIs need about 340 */
-#define MAX_LIST 4096           /* entries of a qom-list looked at */
-#define NAME_LEN 64
-#define JSON_DEPTH 16
+/* Ids, names, MACs, NIC kinds; what a qom-list entry's name fits in. */
+#define NAME_LEN QMP_JSON_NAME_LEN
 
 /* Exit statuses (docs/xl.md). */
 enum { EXIT_OK = 0, EXIT_DOMAIN = 1, EXIT_USAGE = 2 };
@@ -106,204 +107,6 @@ static int opt_json;
 static Sample *samples;
 static unsigned int n_samples;
 
-/* ---- a bounded JSON reader for QEMU's replies ------------------------- */
-
-typedef struct J {
-    const char *p;
-    int depth;
-} J;
-
-static void j_ws(J *j)
-{
-    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' ||
-           *j->p == '\n') {
-        j->p++;
-    }
-}
-
-static int j_lit(J *j, char c)
-{
-    j_ws(j);
-    if (*j->p != c) {
-        return 0;
-    }
-    j->p++;
-    return 1;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/*
- * A string into @out (@size bytes, NULL to skip it); fails if it does
- * not fit.  \u escapes beyond ASCII become '?': nothing we read needs
- * them, and the output stays plain ASCII.
- */
-static int j_str(J *j, char *out, size_t size)
-{
-    size_t n = 0;
-
-    if (!j_lit(j, '"')) {
-        return 0;
-    }
-    for (;;) {
-        char c = *j->p++;
-
-        if (c == '\0') {
-            return 0;
-        }
-        if (c == '"') {
-            break;
-        }
-        if (c == '\\') {
-            c = *j->p++;
-            switch (c) {
-            case '"':
-            case '\\':
-            case '/':
-                break;
-            case 'b':
-                c = '\b';
-                break;
-            case 'f':
-                c = '\f';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
-            case 't':
-                c = '\t';
-                break;
-            case 'u': {
-                int i, v = 0;
-
-                for (i = 0; i < 4; i++) {
-                    int h = hexval(*j->p);
-
-                    if (h < 0) {
-                        return 0;
-                    }
-                    v = v * 16 + h;
-                    j->p++;
-                }
-                c = (v > 0 && v < 0x80) ? (char)v : '?';
-                break;
-            }
-            default:
-                return 0;
-            }
-        }
-        if (out) {
-            if (n + 1 >= size) {
-                return 0;
-            }
-            out[n++] = c;
-        }
-    }
-    if (out) {
-        out[n] = '\0';
-    }
-    return 1;
-}
-
-/* An integer (what QEMU prints for every integer property). */
-static int j_int(J *j, int *neg, uint64_t *v)
-{
-    j_ws(j);
-    *neg = 0;
-    *v = 0;
-    if (*j->p == '-') {
-        *neg = 1;
-        j->p++;
-    }
-    if (*j->p < '0' || *j->p > '9') {
-        return 0;
-    }
-    while (*j->p >= '0' && *j->p <= '9') {
-        unsigned int d = *j->p++ - '0';
-
-        if (*v > (UINT64_MAX - d) / 10) {
-            return 0;
-        }
-        *v = *v * 10 + d;
-    }
-    return 1;
-}
-
-/* Skip any value, nested at most JSON_DEPTH deep. */
-static int j_skip(J *j)
-{
-    j_ws(j);
-    switch (*j->p) {
-    case '"':
-        return j_str(j, NULL, 0);
-    case '{':
-    case '[': {
-        char close = *j->p == '{' ? '}' : ']';
-        int first = 1;
-
-        if (++j->depth > JSON_DEPTH) {
-            return 0;
-        }
-        j->p++;
-        for (;;) {
-            if (j_lit(j, close)) {
-                break;
-            }
-            if (!first && !j_lit(j, ',')) {
-                return 0;
-            }
-            first = 0;
-            if (close == '}' && (!j_str(j, NULL, 0) || !j_lit(j, ':'))) {
-                return 0;
-            }
-            if (!j_skip(j)) {
-                return 0;
-            }
-        }
-        j->depth--;
-        return 1;
-    }
-    default:
-        if (*j->p == '\0') {
-            return 0;
-        }
-        /* A number, true, false or null: the run of their characters. */
-        if (!strchr("-+.0123456789eEtrufalsn", *j->p)) {
-            return 0;
-        }
-        while (*j->p && strchr("-+.0123456789eEtrufalsn", *j->p)) {
-            j->p++;
-        }
-        return 1;
-    }
-}
-
-/* Position @j at the value of {"return": VALUE}. */
-static int j_return(J *j, const char *reply)
-{
-    char key[16];
-
-    j->p = reply;
-    j->depth = 0;
-    return j_lit(j, '{') && j_str(j, key, sizeof(key)) &&
-           !strcmp(key, "return") && j_lit(j, ':');
-}
-
 /* ---- QMP queries ------------------------------------------------------ */
 
 typedef struct Query {
@@ -357,18 +160,16 @@ static int safe_name(const char *s)
     return 1;
 }
 
-typedef int (*ListFn)(void *opaque, const char *name, const char *type);
-
 /*
  * qom-list @path, calling @fn for each child's name and type (both short
  * enough); stops early when @fn returns 0.  Returns a QMP_* status, or
  * QMP_BROKEN for a reply that does not parse.
  */
-static int qom_list(Query *q, const char *path, ListFn fn, void *opaque)
+static int qom_list(Query *q, const char *path, QmpJsonListFn fn,
+                    void *opaque)
 {
     char cmd[256];
-    int r, n = 0;
-    J j;
+    int r;
 
     snprintf(cmd, sizeof(cmd), "{\"execute\": \"qom-list\", \"arguments\": "
              "{\"path\": \"%s\"}}", path);
@@ -376,107 +177,63 @@ static int qom_list(Query *q, const char *path, ListFn fn, void *opaque)
     if (r != QMP_OK) {
         return r;
     }
-    if (!j_return(&j, q->reply) || !j_lit(&j, '[')) {
-        goto bad;
-    }
-    if (j_lit(&j, ']')) {
-        return QMP_OK;
-    }
-    do {
-        char name[NAME_LEN] = "", type[NAME_LEN] = "", key[16];
-        int name_ok = 0, type_ok = 0;
-
-        if (++n > MAX_LIST || !j_lit(&j, '{')) {
-            goto bad;
-        }
-        if (!j_lit(&j, '}')) {
-            do {
-                J save;
-
-                if (!j_str(&j, key, sizeof(key)) || !j_lit(&j, ':')) {
-                    goto bad;
-                }
-                /* Too long a name or type: not one of ours, skipped. */
-                save = j;
-                if (!strcmp(key, "name") && j_str(&j, name, sizeof(name))) {
-                    name_ok = 1;
-                } else if (!strcmp(key, "type") &&
-                           j_str(&j, type, sizeof(type))) {
-                    type_ok = 1;
-                } else {
-                    j = save;
-                    if (!j_skip(&j)) {
-                        goto bad;
-                    }
-                }
-            } while (j_lit(&j, ','));
-            if (!j_lit(&j, '}')) {
-                goto bad;
-            }
-        }
-        if (name_ok && type_ok && !fn(opaque, name, type)) {
-            return QMP_OK;
-        }
-    } while (j_lit(&j, ','));
-    if (!j_lit(&j, ']')) {
-        goto bad;
+    if (qmp_json_return_list(q->reply, fn, opaque) != QMP_JSON_OK) {
+        snprintf(q->err, sizeof(q->err), "unexpected reply to qom-list %s",
+                 path);
+        return QMP_BROKEN;
     }
     return QMP_OK;
-bad:
-    snprintf(q->err, sizeof(q->err), "unexpected reply to qom-list %s", path);
-    return QMP_BROKEN;
 }
 
-/* qom-get of a property; leaves q's parser @j at the value. */
-static int qom_get(Query *q, const char *id, const char *prop, J *j)
+/* qom-get of a property; the reply is in q->reply. */
+static int qom_get(Query *q, const char *id, const char *prop)
 {
     char cmd[256];
-    int r;
 
     snprintf(cmd, sizeof(cmd), "{\"execute\": \"qom-get\", \"arguments\": "
              "{\"path\": \"/machine/peripheral/%s\", \"property\": \"%s\"}}",
              id, prop);
-    r = query(q, cmd);
-    if (r == QMP_OK && !j_return(j, q->reply)) {
+    return query(q, cmd);
+}
+
+/* QMP_BROKEN, with its message, for a reply @prop's reader refused. */
+static int bad_reply(Query *q, const char *prop, int why, const char *what)
+{
+    if (why == QMP_JSON_NO_RETURN) {
         snprintf(q->err, sizeof(q->err), "unexpected reply to qom-get %s",
                  prop);
-        return QMP_BROKEN;
+    } else {
+        snprintf(q->err, sizeof(q->err), "%s: %s", prop, what);
     }
-    return r;
+    return QMP_BROKEN;
 }
 
 static int get_int(Query *q, const char *id, const char *prop,
                    long long *out)
 {
-    uint64_t v;
-    int neg, r;
-    J j;
+    int r = qom_get(q, id, prop);
 
-    r = qom_get(q, id, prop, &j);
     if (r != QMP_OK) {
         return r;
     }
-    if (!j_int(&j, &neg, &v) || v > INT64_MAX) {
-        snprintf(q->err, sizeof(q->err), "%s: not an integer", prop);
-        return QMP_BROKEN;
+    r = qmp_json_return_int(q->reply, out);
+    if (r != QMP_JSON_OK) {
+        return bad_reply(q, prop, r, "not an integer");
     }
-    *out = neg ? -(long long)v : (long long)v;
     return QMP_OK;
 }
 
 static int get_str(Query *q, const char *id, const char *prop, char *out,
                    size_t size)
 {
-    int r;
-    J j;
+    int r = qom_get(q, id, prop);
 
-    r = qom_get(q, id, prop, &j);
     if (r != QMP_OK) {
         return r;
     }
-    if (!j_str(&j, out, size)) {
-        snprintf(q->err, sizeof(q->err), "%s: not a short string", prop);
-        return QMP_BROKEN;
+    r = qmp_json_return_str(q->reply, out, size);
+    if (r != QMP_JSON_OK) {
+        return bad_reply(q, prop, r, "not a short string");
     }
     return QMP_OK;
 }
@@ -618,7 +375,7 @@ static int query_vif(Query *q, Vif *v)
         r = QMP_BROKEN;
     }
     for (i = 0; r == QMP_OK && i < v->n_counters; i++) {
-        long long x;
+        long long x = 0;
 
         r = get_int(q, v->id, v->counters[i].name, &x);
         if (r == QMP_OK && x < 0) {
