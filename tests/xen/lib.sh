@@ -95,7 +95,8 @@ busybox_root() {
 pack() { (cd "$1" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) > "$2"; }
 
 # xen_domu_image INIT INITRD BINS...: the domU's initramfs: busybox,
-# netfront, our module, the static test BINS, INIT as /init.
+# netfront, our module, the static test BINS, INIT as /init, and the
+# programs XEN_DOMU_EXTRA names (absolute paths, with their libraries).
 xen_domu_image() {
     local init=$1 initrd=$2 d=$OUT/domu-root
     shift 2
@@ -104,6 +105,8 @@ xen_domu_image() {
     copy_module xen-netfront "$d"
     cp "$TOP/build/guest-6.1/xen-netaccel.ko" "$d/lib/modules/"
     cp "$@" "$d/bin/"
+    # shellcheck disable=SC2086 # a list of paths
+    [ -z "${XEN_DOMU_EXTRA:-}" ] || copy_bins "$d" $XEN_DOMU_EXTRA
     cp "$init" "$d/init"
     pack "$d" "$initrd"
 }

@@ -7,12 +7,14 @@
  * measurement itself, so that the guest needs nothing but this binary.
  *
  *   xna-perf agent PORT
- *       Listen on TCP PORT and, forever, serve one control connection at
- *       a time: read one command line (at most 512 bytes with its '\n',
- *       within 10 s), split it on spaces, run it as one of the commands
- *       below with every line it prints sent to the connection, then
- *       close the connection.  A failing command prints "error MESSAGE"
- *       and the agent goes on; "agent" and "ctl" are refused.
+ *       Listen on TCP PORT and, forever, serve each control connection
+ *       in a process of its own (so that a command, say a profiler, can
+ *       run while another measures): read one command line (at most 512
+ *       bytes with its '\n', within 10 s), split it on spaces, run it as
+ *       one of the commands below with every line it prints sent to the
+ *       connection, then close the connection.  A failing command prints
+ *       "error MESSAGE" and the agent goes on; "agent" and "ctl" are
+ *       refused.
  *
  *   xna-perf ctl HOST PORT CMD [ARGS...]
  *       Connect to an agent (retrying for 10 s), send "CMD ARGS...\n" and
@@ -67,6 +69,13 @@
  *   xna-perf rmmod NAME        unload the kernel module NAME, "rmmod ok"
  *                              (the benchmark's plain configuration is
  *                              the same guest without the module)
+ *   xna-perf run PROG [ARGS...]
+ *                              run the program PROG (a path: no shell, no
+ *                              PATH lookup) with stdout and stderr sent
+ *                              to the connection, then "run exit=N" (N
+ *                              128+signal when killed) and, unless N
+ *                              is 0, an error.  For a profiler in the
+ *                              guest.
  *
  * HOST is a dotted IPv4 address.  A stream that stalls for 60 s fails,
  * so that an agent never hangs on a vanished peer.  Errors go to stderr
@@ -97,6 +106,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1107,6 +1117,47 @@ static int do_ctl(int argc, char **argv)
     return r ? RC_FAIL : RC_OK;
 }
 
+/* run PROG [ARGS...]: see the comment at the top */
+static int do_run(int argc, char **argv)
+{
+    char *args[CMD_ARGS_MAX + 1];
+    int fd = fileno(out), st, nul;
+    pid_t pid;
+
+    if (argc > CMD_ARGS_MAX) {
+        fail("more than %d words", CMD_ARGS_MAX);
+        return RC_USAGE;
+    }
+    memcpy(args, argv, argc * sizeof(*argv));
+    args[argc] = NULL;
+    fflush(NULL);               /* nothing buffered twice */
+    pid = fork();
+    if (pid < 0) {
+        return fail_sys("fork");
+    }
+    if (pid == 0) {
+        nul = open("/dev/null", O_RDONLY);
+        if (nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+            _exit(127);
+        }
+        execv(args[0], args);
+        dprintf(fd, "error run: exec %s: %s\n", args[0], strerror(errno));
+        _exit(127);
+    }
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            return fail_sys("waitpid");
+        }
+    }
+    st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    fprintf(out, "run exit=%d\n", st);
+    if (st) {
+        fail("%s exited with %d", args[0], st);
+        return RC_FAIL;
+    }
+    return RC_OK;
+}
+
 /* agent PORT */
 static int agent_read_line(int fd, char *buf, size_t size)
 {
@@ -1203,6 +1254,7 @@ static int do_agent(int argc, char **argv)
 {
     unsigned long port;
     int lfd, cfd;
+    pid_t pid;
 
     (void)argc;
     if (num_arg(argv[0], "PORT", 1, 65535, &port)) {
@@ -1212,6 +1264,10 @@ static int do_agent(int argc, char **argv)
     if (lfd < 0) {
         return RC_SETUP;
     }
+    /* The connections' processes are reaped by the kernel. */
+    if (signal(SIGCHLD, SIG_IGN) == SIG_ERR) {
+        return fail_sys("signal");
+    }
     printf("agent: listening on port %lu\n", port);
     for (;;) {
         cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -1220,7 +1276,22 @@ static int do_agent(int argc, char **argv)
             nap_ms(RETRY_MS);   /* EMFILE and the like: let it pass */
             continue;
         }
-        agent_serve(cfd);
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {          /* serve it here, one at a time */
+            fail_sys("fork");
+            agent_serve(cfd);
+            continue;
+        }
+        if (pid == 0) {
+            /* "run" waits for its own child. */
+            signal(SIGCHLD, SIG_DFL);
+            close(lfd);
+            agent_serve(cfd);
+            fflush(NULL);
+            _exit(0);
+        }
+        close(cfd);
     }
 }
 
@@ -1238,6 +1309,7 @@ static const Cmd cmds[] = {
     { "sleep",  "SECS",                    1,  1, 1, do_sleep },
     { "insmod", "PATH",                    1,  1, 1, do_insmod },
     { "rmmod",  "NAME",                    1,  1, 1, do_rmmod },
+    { "run",    "PROG [ARGS...]",          1, -1, 1, do_run },
     { NULL },
 };
 
