@@ -491,6 +491,7 @@ enum xna_front_tx_verdict {
 	XNA_TX_DECLINE_FLOW_NOT_FAST,	/* source addr+port has no filter */
 	XNA_TX_DECLINE_OFFLOAD,		/* caller cannot express the frame */
 	XNA_TX_DECLINE_GSO,		/* GSO, or a flow whose GSO goes slow */
+	XNA_TX_DECLINE_NOTHING_FAST,	/* no filter, no WIRE_MAC: not parsed */
 	XNA_TX_NR_VERDICTS,
 	/*
 	 * Not a decline (not counted in tx_declines[]): the VI would take

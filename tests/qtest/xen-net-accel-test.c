@@ -172,11 +172,14 @@ static void test_learning(const void *mode)
     xna_env_start(&e, mode, NULL);
     xna_env_start_front(&e, 1);
 
-    /* B -> A is not a fast flow yet: the guest declines it. */
+    /*
+     * B -> A is not a fast flow yet: the guest declines it, unparsed
+     * while the backend has announced no filter at all.
+     */
     xna_env_frame(f, sizeof(f), port_b, PORT_A, 0);
     g_assert_cmpint(xna_front_tx_decide(xna_front_vi(e.tf.f, 0), &frag, 1,
                                         sizeof(f), 0), ==,
-                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+                    XNA_TX_DECLINE_NOTHING_FAST);
 
     /* A -> B: first frame slow, and a filter for B is learned. */
     xna_env_frame(f, sizeof(f), PORT_A, port_b, 1);
@@ -280,6 +283,18 @@ static void test_local_mac(const void *mode)
     g_assert_false(xna_front_mac_is_local(e.tf.f, xna_mac));
     vi = xna_front_vi(e.tf.f, 0);
 
+    /* No filter yet: every frame is declined before it is parsed. */
+    xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
+    memcpy(f, other, 6);
+    g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
+                    XNA_TX_DECLINE_NOTHING_FAST);
+    /* A flow of the guest's, learned: from now on frames are parsed. */
+    xna_env_frame(f, sizeof(f), PORT_A + 5, PORT_A + 6, 1);
+    xna_env_send(&e, 0, f, sizeof(f));
+    g_assert_true(xna_env_wait_rx(&e, 1));
+    g_assert_true(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP, xna_ip,
+                                         GUINT16_TO_BE(PORT_A + 6)));
+
     xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
     memcpy(f, other, 6);
     g_assert_cmpint(xna_front_tx_decide(vi, &frag, 1, sizeof(f), 0), ==,
@@ -297,8 +312,8 @@ static void test_local_mac(const void *mode)
     xna_env_frame(f, sizeof(f), PORT_A, PORT_A + 1, 0);
     memset(f, 0xff, 6);
     xna_env_send(&e, 0, f, sizeof(f));
-    g_assert_true(xna_env_wait_rx(&e, 1));
-    g_assert_true(xna_env_rx_flags(&e, 0) & XNA_DESC_SLOW_PATH);
+    g_assert_true(xna_env_wait_rx(&e, 2));
+    g_assert_true(xna_env_rx_flags(&e, 1) & XNA_DESC_SLOW_PATH);
     g_assert_false(xna_front_flow_is_fast(e.tf.f, XNA_FILTER_IPV4_UDP,
                                           xna_ip,
                                           GUINT16_TO_BE(PORT_A + 1)));
@@ -695,10 +710,13 @@ static void test_wire_mac(const void *mode)
     g_assert_cmpuint(e.tf.bi.src6[0][0], ==, 0xfd);
     g_assert_cmpuint(e.tf.bi.src6[0][15], ==, 1);
 
-    /* Guest -> peer, a flow nobody learned: the slow path's. */
+    /*
+     * Guest -> peer, a flow nobody learned: the slow path's (no filter and
+     * no wire MAC yet: declined unparsed).
+     */
     xna_test_udp4_frame(f, sizeof(f), peer, xna_mac, xna_ip, xna_ip, sport,
                         dport, 0);
-    w = (WireMacWait) { &e, f, sizeof(f), XNA_TX_DECLINE_FLOW_NOT_FAST };
+    w = (WireMacWait) { &e, f, sizeof(f), XNA_TX_DECLINE_NOTHING_FAST };
     g_assert_true(tx_verdict_is(&w));
 
     /* A broadcast from the peer teaches nothing; its ARP reply does. */

@@ -1348,8 +1348,9 @@ static void test_tx_decide(void)
     build(buf, &s, 0);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_VI_DOWN);
     connect_all(e);
+    /* no filter yet: declined unparsed, whatever the frame */
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
-                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+                    XNA_TX_DECLINE_NOTHING_FAST);
     make_fast4(e, XNA_FILTER_IPV4_TCP);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
 
@@ -1515,7 +1516,8 @@ static void test_tx_decide(void)
     xna_front_tx_count_decline(vi, XNA_TX_ACCEPT, 100);
 
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_VI_DOWN], ==, 1);
-    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_FLOW_NOT_FAST], ==, 4);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_FLOW_NOT_FAST], ==, 3);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_NOTHING_FAST], ==, 1);
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_BROADCAST], ==, 1);
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_MULTICAST], ==, 1);
     g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_LOCAL_MAC], ==, 1);
@@ -1542,6 +1544,68 @@ static void test_tx_decide(void)
  * bursts and, once a VI has remembered XNA_TX_BULK_FLOWS newer flows,
  * the flow itself go back to the VI.
  */
+/*
+ * Until the backend announces a filter or a WIRE_MAC, and again once its
+ * last filter went, nothing can be fast: every frame is declined without
+ * a parse (decline_nothing_fast), a GSO packet remembers no flow.
+ */
+static void test_tx_nothing_fast(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_vi *vi = xna_front_vi(e->f, 0);
+    const struct xna_front_vi_stats *st = xna_front_vi_stats(vi);
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint8_t buf[200], gso[200];
+    struct xna_frag fr = { gso, sizeof(gso) };
+    FrameSpec s;
+
+    connect_all(e);
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_NOTHING_FAST);
+    s.dst = bcast;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_NOTHING_FAST);
+    /* what is checked before the parse still counts as itself */
+    g_assert_cmpint(decide1(e, 0, buf, 13), ==, XNA_TX_DECLINE_MALFORMED);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_NOTHING_FAST], ==, 2);
+    g_assert_cmpuint(st->tx_slow_packets, ==, 3);
+
+    /* a filter: frames are parsed again, whatever their flow */
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_BROADCAST);
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    s.sport = GUEST_PORT + 1;
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+
+    /* the last filter gone: nothing fast again */
+    be_filter(e, XNA_OP_REMOVE, 0, XNA_FILTER_IPV4_UDP, guest_ip4, 4,
+              g_htons(GUEST_PORT));
+    guest_ctrl(e);
+    g_assert_cmpuint(xna_front_flow_count(e->f), ==, 0);
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
+                    XNA_TX_DECLINE_NOTHING_FAST);
+
+    /* a GSO packet then: counted, and its flow not remembered */
+    s = spec_v4(17, sizeof(gso));
+    build(gso, &s, 0);
+    xna_front_tx_slow_gso(vi, &fr, 1, 60000);
+    g_assert_cmpuint(st->tx_declines[XNA_TX_DECLINE_GSO], ==, 1);
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    s = spec_v4(17, 100);
+    build(buf, &s, 0);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    env_free(e);
+}
+
 static void test_tx_slow_gso(void)
 {
     Env *e = env_new(1, 256, 256);
@@ -1706,7 +1770,7 @@ static void test_tx_wire_mac(void)
     connect_all(e);
     build(buf, &s, 0);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
-                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+                    XNA_TX_DECLINE_NOTHING_FAST);
     be_wire_mac(e, XNA_OP_ADD, peer_mac);
     guest_ctrl(e);
     g_assert_cmpuint(fs->wire_macs_added, ==, 1);
@@ -1829,7 +1893,7 @@ static void test_tx_wire_mac(void)
     s = spec_v4(17, 100);
     build(buf, &s, 0);
     g_assert_cmpint(decide1(e, 0, buf, s.len), ==,
-                    XNA_TX_DECLINE_FLOW_NOT_FAST);
+                    XNA_TX_DECLINE_NOTHING_FAST);
     env_free(e);
 }
 
@@ -3039,6 +3103,7 @@ int main(int argc, char **argv)
     g_test_add_func("/front-core/flows/table", test_flow_table);
     g_test_add_func("/front-core/flows/table-full", test_flow_table_full);
     g_test_add_func("/front-core/tx/decide", test_tx_decide);
+    g_test_add_func("/front-core/tx/nothing-fast", test_tx_nothing_fast);
     g_test_add_func("/front-core/tx/decide-no-sg", test_tx_decide_no_sg);
     g_test_add_func("/front-core/tx/slow-gso", test_tx_slow_gso);
     g_test_add_func("/front-core/tx/local-mac-overflow",
