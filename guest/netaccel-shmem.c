@@ -264,6 +264,7 @@ int netaccel_conn_create(struct netaccel_front *nf,
 		spin_lock_init(&conn->vis[n].tx_lock);
 		timer_setup(&conn->vis[n].stall_timer, netaccel_tx_stall_timer,
 			    0);
+		conn->vis[n].tx_progress = jiffies;
 	}
 
 	want_vis = netaccel_num_vis ? netaccel_num_vis : num_online_cpus();

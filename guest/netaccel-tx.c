@@ -271,6 +271,16 @@ netaccel_tx_offer(struct netaccel_conn *conn, const struct netaccel_hook *hook,
 	__skb_queue_head_init(&fallback);
 
 	spin_lock(&vi->tx_lock);
+	/*
+	 * A backend that consumes nothing of what waits in the VI for as
+	 * long as a full VI may wait (dead, or wedged) is given up on even
+	 * with room left: else a stream in timeout backoff would lose one
+	 * retransmission after another into it.
+	 */
+	if (xna_front_tx_progress(vi->core))
+		vi->tx_progress = jiffies;
+	else if (time_after(jiffies, vi->tx_progress + NETACCEL_TX_STALL))
+		xna_front_tx_stall(vi->core);
 	was_waiting = xna_front_tx_waiting(vi->core);
 	if (!READ_ONCE(netaccel_enable))
 		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_DISABLED,

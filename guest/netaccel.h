@@ -89,6 +89,7 @@ struct netaccel_vi {
 	/* back-pressure: a BUSY wait that lasts too long (tx_lock) */
 	struct timer_list stall_timer;
 	unsigned long busy_since;	/* jiffies */
+	unsigned long tx_progress;	/* jiffies: nothing waited, or consumed */
 	struct netaccel_vi_kstats kstats;
 	char irq_name[40];
 } ____cacheline_aligned_in_smp;

@@ -9,7 +9,8 @@
  * VIs with VI_DOWN (also between a TX decision and the send), and in
  * between makes the guest decide and send frames (xna_front_tx_decide and
  * xna_front_tx_frame, whole frames or GSO-like bursts), reclaim, wait for room
- * (xna_front_tx_wake_check, xna_front_tx_give_up), poll RX, arm, and reset VIs.
+ * (xna_front_tx_wake_check, xna_front_tx_give_up, xna_front_tx_progress,
+ * xna_front_tx_stall), poll RX, arm, and reset VIs.
  *
  * Invariants besides memory safety:
  *  - the guest never writes the backend's half of a VI page;
@@ -706,9 +707,10 @@ static void do_tx(Fuzz *z, FuzzIn *in, unsigned int n)
 static void do_tx_wait(Fuzz *z, unsigned int n, uint8_t how)
 {
     Vi *v = &z->v[n];
-    bool waiting = xna_front_tx_waiting(v->vi), woke;
+    bool waiting = xna_front_tx_waiting(v->vi), woke, moved;
+    uint64_t stalls;
 
-    switch (how % 3) {
+    switch (how % 5) {
     case 0:
         xna_front_tx_kick_needed(v->vi);
         break;
@@ -724,6 +726,18 @@ static void do_tx_wait(Fuzz *z, unsigned int n, uint8_t how)
     case 2:
         xna_front_tx_give_up(v->vi);
         FUZZ_CHECK(!xna_front_tx_waiting(v->vi), "waiting after give_up");
+        break;
+    case 3:             /* the dead-backend watch, whatever tx_cons says */
+        moved = xna_front_tx_progress(v->vi);
+        FUZZ_CHECK(moved || xna_front_tx_free_slots(v->vi) <
+                   z->e->l.tx_entries, "no progress with nothing waiting");
+        break;
+    case 4:
+        stalls = xna_front_vi_stats(v->vi)->tx_stalls;
+        xna_front_tx_stall(v->vi);
+        xna_front_tx_stall(v->vi);
+        FUZZ_CHECK(xna_front_vi_stats(v->vi)->tx_stalls - stalls <= 1,
+                   "one stall counted twice");
         break;
     }
 }

@@ -1539,12 +1539,6 @@ static void test_tx_decide(void)
 }
 
 /*
- * A GSO packet that netfront sends whole takes its flow's single frames
- * with it (they would overtake or trail it through the VI); other flows,
- * bursts and, once a VI has remembered XNA_TX_BULK_FLOWS newer flows,
- * the flow itself go back to the VI.
- */
-/*
  * Until the backend announces a filter or a WIRE_MAC, and again once its
  * last filter went, nothing can be fast: every frame is declined without
  * a parse (decline_nothing_fast), a GSO packet remembers no flow.
@@ -1606,6 +1600,12 @@ static void test_tx_nothing_fast(void)
     env_free(e);
 }
 
+/*
+ * A GSO packet that netfront sends whole takes its flow's single frames
+ * with it (they would overtake or trail it through the VI); other flows,
+ * bursts and, once a VI has remembered XNA_TX_BULK_FLOWS newer flows,
+ * the flow itself go back to the VI.
+ */
 static void test_tx_slow_gso(void)
 {
     Env *e = env_new(1, 256, 256);
@@ -2939,6 +2939,49 @@ static void test_hostile_tx_stalled_backend(void)
 }
 
 /*
+ * A backend that died (or wedged) with room left in the ring: the ring
+ * would swallow every frame offered, a stream in timeout backoff losing
+ * one retransmission after another.  xna_front_tx_progress() tells the
+ * caller that frames wait unconsumed; after xna_front_tx_stall() every
+ * frame that would take the VI is declined, room or not, until the
+ * backend consumes again.
+ */
+static void test_hostile_tx_dead_backend_with_room(void)
+{
+    Env *e = env_new(1, 256, 256);
+    struct xna_vi *vi = xna_front_vi(e->f, 0);
+    uint8_t buf[200];
+    FrameSpec s = spec_v4(17, 100);
+
+    connect_all(e);
+    make_fast4(e, XNA_FILTER_IPV4_UDP);
+    build(buf, &s, 1);
+    g_assert_true(xna_front_tx_progress(vi));        /* nothing waits */
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+    g_assert_false(xna_front_tx_progress(vi));       /* one waits */
+    g_assert_false(xna_front_tx_progress(vi));
+    g_assert_cmpuint(xna_front_tx_free_slots(vi), >, 200);
+
+    xna_front_tx_stall(vi);
+    xna_front_tx_stall(vi);
+    g_assert_cmpuint(xna_front_vi_stats(vi)->tx_stalls, ==, 1);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_RING_FULL);
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_DECLINE_RING_FULL);
+
+    /* it consumes: progress, and frames take the VI again */
+    shared(e, 0)->tx_cons = 1;
+    g_assert_true(xna_front_tx_progress(vi));
+    g_assert_cmpint(decide1(e, 0, buf, s.len), ==, XNA_TX_ACCEPT);
+    g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+    g_assert_false(xna_front_tx_progress(vi));
+    shared(e, 0)->tx_cons = 2;
+    g_assert_true(xna_front_tx_progress(vi));
+    g_assert_true(xna_front_tx_progress(vi));        /* nothing waits */
+    env_free(e);
+}
+
+/*
  * Issue 14, item 9: the backend's "vif" and "mac" keys pick the netfront
  * interface to hook.  A backend (a driver domain, say) must not be able
  * to name an interface that another domain serves.
@@ -3126,6 +3169,8 @@ int main(int argc, char **argv)
                     test_hostile_tx_full_busy);
     g_test_add_func("/front-core/hostile/tx-stalled-backend",
                     test_hostile_tx_stalled_backend);
+    g_test_add_func("/front-core/hostile/tx-dead-backend-with-room",
+                    test_hostile_tx_dead_backend_with_room);
     g_test_add_func("/front-core/hostile/pair-other-backend",
                     test_hostile_pair_other_backend);
     g_test_add_func("/front-core/hostile/resume-new-backend",

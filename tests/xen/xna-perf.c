@@ -1136,7 +1136,10 @@ static int do_run(int argc, char **argv)
         return fail_sys("fork");
     }
     if (pid == 0) {
-        nul = open("/dev/null", O_RDONLY);
+        /* What the agent ignores, the program must not inherit. */
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
             _exit(127);
         }
@@ -1280,7 +1283,9 @@ static int do_agent(int argc, char **argv)
         pid = fork();
         if (pid < 0) {          /* serve it here, one at a time */
             fail_sys("fork");
+            signal(SIGCHLD, SIG_DFL);   /* "run" waits for its child */
             agent_serve(cfd);
+            signal(SIGCHLD, SIG_IGN);
             continue;
         }
         if (pid == 0) {

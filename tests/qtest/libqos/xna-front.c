@@ -86,8 +86,9 @@ struct xna_vi {
     uint32_t tx_reserved; /* slots the last accept reserved */
     uint32_t tx_wake_room; /* a waiter wakes with this much room */
     bool tx_waiting; /* XNA_TX_BUSY given, no wake yet */
-    bool tx_stalled; /* gave up waiting: decline when full */
+    bool tx_stalled; /* gave up on the backend: decline */
     uint32_t tx_stalled_cons; /* tx_cons when we gave up */
+    uint32_t tx_watch_cons; /* tx_cons at the last progress */
     struct xna_tx_shadow *tx_shadow;
     /* fast flows whose GSO packets the slow path sends: see tx_slow_gso */
     struct xna_flow_key tx_bulk[XNA_TX_BULK_FLOWS];
@@ -870,6 +871,7 @@ static void vi_rings_init(struct xna_vi *vi)
     XNA_WRITE_ONCE(vi->tx_waiting, false);
     vi->tx_stalled = false;
     vi->tx_stalled_cons = 0;
+    vi->tx_watch_cons = 0;
     memset(vi->tx_shadow, 0, (vi->tx_mask + 1) * sizeof(*vi->tx_shadow));
     vi->rx_cons = 0;
     vi->rx_seen = 0;
@@ -1633,7 +1635,7 @@ bool xna_front_flow_is_fast(const struct xna_front *f, uint8_t kind,
 
 unsigned int xna_front_flow_count(const struct xna_front *f)
 {
-    return f->flows.count;
+    return XNA_READ_ONCE(f->flows.count); /* sysfs reads it unlocked */
 }
 
 bool xna_front_mac_is_local(const struct xna_front *f, const uint8_t *mac)
@@ -2147,6 +2149,26 @@ bool xna_front_tx_wake_check(struct xna_vi *vi)
     return true;
 }
 
+bool xna_front_tx_progress(struct xna_vi *vi)
+{
+    xna_front_tx_reclaim(vi);
+    if (vi->tx_cons == vi->tx_prod || vi->tx_cons != vi->tx_watch_cons) {
+        vi->tx_watch_cons = vi->tx_cons;
+        return true;
+    }
+    return false;
+}
+
+void xna_front_tx_stall(struct xna_vi *vi)
+{
+    if (vi->tx_stalled) {
+        return;
+    }
+    vi->tx_stalled = true;
+    vi->tx_stalled_cons = vi->tx_cons;
+    vi->stats.tx_stalls++;
+}
+
 void xna_front_tx_give_up(struct xna_vi *vi)
 {
     if (!vi->tx_waiting) {
@@ -2240,6 +2262,18 @@ xna_front_tx_decide(struct xna_vi *vi, const struct xna_frag *frags,
     if (!slots && tx_bulk_has(vi, &fk)) {
         v = XNA_TX_DECLINE_GSO;
         goto out;
+    }
+    /*
+     * Given up on (xna_front_tx_stall(), xna_front_tx_give_up()): room
+     * or not, nothing more goes in until the backend consumes again.
+     */
+    if (vi->tx_stalled) {
+        xna_front_tx_reclaim(vi);
+        if (vi->tx_cons == vi->tx_stalled_cons) {
+            v = XNA_TX_DECLINE_RING_FULL;
+            goto out;
+        }
+        vi->tx_stalled = false;
     }
 
     if (xna_front_tx_free_slots(vi) < need && xna_front_tx_reclaim(vi) < need) {

@@ -594,13 +594,23 @@ unsigned int xna_front_tx_free_slots(const struct xna_vi *vi);
  *
  * A backend that never frees a slot must not stall the guest's
  * interface: when a wait lasts too long (the caller's clock), the TX
- * context calls xna_front_tx_give_up() and wakes the queues.  From then on a
- * frame that finds no room is declined (XNA_TX_DECLINE_RING_FULL, the
- * slow path) until the backend consumes something again.
+ * context calls xna_front_tx_give_up() and wakes the queues.  From then on
+ * every frame that would take the VI is declined (XNA_TX_DECLINE_RING_FULL,
+ * the slow path) until the backend consumes something again.
+ *
+ * Nor must a backend that died with room left in the ring: a stream in
+ * timeout backoff sends a retransmission now and then, each of which the
+ * ring would swallow.  The TX context calls xna_front_tx_progress() before
+ * each decision: false when frames wait in the ring and the backend has
+ * consumed none of them since the last call that returned true.  When it
+ * stays false for as long as a wait may last (the caller's clock), the
+ * caller calls xna_front_tx_stall(), which gives up as above.
  */
 bool xna_front_tx_waiting(const struct xna_vi *vi); /* cheap, lockless */
 bool xna_front_tx_wake_check(struct xna_vi *vi);
 void xna_front_tx_give_up(struct xna_vi *vi);
+bool xna_front_tx_progress(struct xna_vi *vi);
+void xna_front_tx_stall(struct xna_vi *vi);
 
 /*
  * RX
