@@ -495,8 +495,11 @@ static void test_empty(void)
 
 /*
  * A QEMU that answers garbage (a guest may own its backend QEMU): here
- * a nesting too deep for any reply of ours, then a line longer than the
- * client's buffer.  The test serves the socket itself.
+ * a member nested 900000 deep (within the client's 1 MiB) in an entry of
+ * a qom-list reply (the reader skips members it does not know: without
+ * its depth limit, its recursion overflows the stack and xna-stat dies),
+ * then a line longer than the client's buffer.  The test serves the
+ * socket itself.
  */
 static void hostile_serve(int lfd, const char *reply)
 {
@@ -541,7 +544,7 @@ static void test_hostile(void)
     g_autofree char *dir = g_dir_make_tmp("xna-stat-XXXXXX", NULL);
     g_autofree char *sock = g_strdup_printf("%s/9.qmp", dir);
     g_autofree char *me = g_strdup_printf("%d\n", (int)getpid());
-    g_autofree char *brackets = g_strnfill(100000, '[');
+    g_autofree char *brackets = g_strnfill(900000, '[');
     g_autofree char *deep = NULL;
     g_autofree char *huge = NULL;
     const char *replies[2];
@@ -551,7 +554,8 @@ static void test_hostile(void)
     int lfd;
 
     g_assert_nonnull(bin);
-    deep = g_strdup_printf("{\"return\": [%s\n", brackets);
+    deep = g_strdup_printf("{\"return\": [{\"name\": \"xna0\", \"x\": %s\n",
+                           brackets);
     huge = g_strnfill(2 << 20, 'x');
     replies[0] = deep;
     replies[1] = huge;
