@@ -2014,6 +2014,14 @@ bool xna_front_tx_wake_check(struct xna_vi *vi)
 
 bool xna_front_tx_progress(struct xna_vi *vi)
 {
+	/*
+	 * A VI not up is not the backend's to consume (its tx_cons may be
+	 * stale across a reset): no reclaim, no ring_errors for it.
+	 */
+	if (xna_front_vi_state(vi) != XNA_VI_UP) {
+		vi->tx_watch_cons = vi->tx_cons;
+		return true;
+	}
 	xna_front_tx_reclaim(vi);
 	if (vi->tx_cons == vi->tx_prod || vi->tx_cons != vi->tx_watch_cons) {
 		vi->tx_watch_cons = vi->tx_cons;
@@ -2036,9 +2044,10 @@ void xna_front_tx_give_up(struct xna_vi *vi)
 	if (!vi->tx_waiting)
 		return;
 	xna_front_tx_reclaim(vi);
+	if (!vi->tx_stalled)		/* not counted twice with tx_stall() */
+		vi->stats.tx_stalls++;
 	vi->tx_stalled = true;
 	vi->tx_stalled_cons = vi->tx_cons;
-	vi->stats.tx_stalls++;
 	XNA_WRITE_ONCE(vi->tx_waiting, false);
 }
 

@@ -2978,6 +2978,19 @@ static void test_hostile_tx_dead_backend_with_room(void)
     shared(e, 0)->tx_cons = 2;
     g_assert_true(xna_front_tx_progress(vi));
     g_assert_true(xna_front_tx_progress(vi));        /* nothing waits */
+
+    /*
+     * A VI the backend stopped and the guest reset: the backend's
+     * tx_cons is stale until VI_UP; the watch neither reclaims nor counts
+     * a ring error for it.
+     */
+    g_assert_cmpint(send1(e, 0, buf, s.len), >=, 0);
+    be_send_type(e, XNA_MSG_VI_DOWN, 0, XNA_ERR_BAD_DESC);
+    guest_ctrl(e);
+    g_assert_cmpint(xna_front_vi_reset(vi, NULL, NULL), ==, 0);
+    g_assert_true(xna_front_tx_progress(vi));
+    g_assert_true(xna_front_tx_progress(vi));
+    g_assert_cmpuint(xna_front_vi_stats(vi)->ring_errors, ==, 0);
     env_free(e);
 }
 
