@@ -45,6 +45,10 @@ static const uint8_t other_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0c };
 static const uint8_t guest_ip[4] = { 10, 77, 0, 2 };
 static const uint8_t peer_ip[4] = { 10, 77, 0, 1 };
 static const uint8_t bcast_ip[4] = { 10, 77, 0, 255 };
+/* A second guest on xq0 (its frames reach A's stack as another host's). */
+#define GUEST2_MAC      "00:16:3e:00:00:02"
+static const uint8_t guest2_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
+static const uint8_t guest2_ip[4] = { 10, 77, 0, 3 };
 
 typedef struct Env {
     char ns_a[32];
@@ -161,7 +165,7 @@ static void note_prog(Env *e)
     g_assert_cmpint(bpf_obj_get_info_by_fd(fd, &info, &len), ==, 0);
     close(fd);
     g_assert_cmpstr(info.name, ==, "xna_xdp");
-    /* filters, sockets, samples, config, stats */
+    /* guests, filters, sockets, samples, stats */
     g_assert_cmpuint(info.nr_map_ids, ==, 5);
     e->nr_map_ids = info.nr_map_ids;
 }
@@ -227,7 +231,8 @@ static void remove_stale_namespaces(void)
     g_dir_close(dir);
 }
 
-static bool env_setup(Env *e, const char *extra_b)
+/* @b_txqs: transmit queues of xp0, so of receive queues xq0 sees used. */
+static bool env_setup_txq(Env *e, const char *extra_b, int b_txqs)
 {
     memset(e, 0, sizeof(*e));
     /*
@@ -261,8 +266,8 @@ static bool env_setup(Env *e, const char *extra_b)
     g_assert_true(run("ip netns exec %s sysctl -qw "
                       "net.ipv6.conf.default.disable_ipv6=1", e->ns_b));
     g_assert_true(run("ip -n %s link add xq0 numtxqueues 2 numrxqueues 2 "
-                      "type veth peer name xp0 netns %s numtxqueues 1 "
-                      "numrxqueues 1", e->ns_a, e->ns_b));
+                      "type veth peer name xp0 netns %s numtxqueues %d "
+                      "numrxqueues 1", e->ns_a, e->ns_b, b_txqs));
     g_assert_true(run("ip -n %s link set xq0 address " GUEST_MAC, e->ns_a));
     g_assert_true(run("ip -n %s link set xp0 address " PEER_MAC "%s",
                       e->ns_b, extra_b ? extra_b : ""));
@@ -288,6 +293,11 @@ static bool env_setup(Env *e, const char *extra_b)
     }
     ns_leave(e);
     return true;
+}
+
+static bool env_setup(Env *e, const char *extra_b)
+{
+    return env_setup_txq(e, extra_b, 1);
 }
 
 static void env_teardown(Env *e)
@@ -333,17 +343,21 @@ static void env_start_qemu(Env *e, const char *dev)
 static uint64_t dev_stat(Env *e, const char *name);
 static void wait_sockets(Env *e);
 
-/* Start QEMU and the guest; with @ready, until the VI has its socket. */
-static void env_start_full(Env *e, const char *props, bool ready)
+/*
+ * Start QEMU and guest @mac; with @ready, until the VI has its socket.
+ * The first guest on xq0 finds nothing attached there before its VI.
+ */
+static void env_start_guest(Env *e, const char *mac, const char *props,
+                            bool first, bool ready)
 {
     g_autofree char *dev = g_strdup_printf(
         "-device xen-net-accel,id=" DEV_ID ",nic=afxdp,ifname=xq0,"
-        "mac=" GUEST_MAC ",%s", props);
+        "mac=%s,%s", mac, props);
     XnaTestFrontOpts o = { .vis = 1 };
 
     env_start_qemu(e, dev);
     /* Realize only checked XDP: nothing is attached before a VI. */
-    g_assert_false(xdp_attached(e));
+    g_assert_true(!first || !xdp_attached(e));
     g_assert_cmpint(xna_test_front_start(&e->tf, e->g, &o), ==, 0);
     g_assert_true(xna_front_ready(e->tf.f));
     e->started = true;
@@ -352,6 +366,11 @@ static void env_start_full(Env *e, const char *props, bool ready)
     if (ready) {
         wait_sockets(e);
     }
+}
+
+static void env_start_full(Env *e, const char *props, bool ready)
+{
+    env_start_guest(e, GUEST_MAC, props, true, ready);
 }
 
 static void env_start(Env *e, const char *props)
@@ -578,7 +597,6 @@ static void test_learning(const void *opaque)
                    dev_stat(&e, "nic-zero-copy-vis"));
     mfd = find_map(&e, "xna_filters", &info);
     g_assert_cmpint(mfd, >=, 0);
-    g_assert_cmpuint(info.max_entries, ==, 8);
 
     b_send(&e, f, sizeof(f), PORT, 0, false);
     expect_datagram(kfd, f, sizeof(f));
@@ -650,9 +668,9 @@ static void test_eviction(void)
         kfd[i] = udp_socket(&e, e.ns_a, NULL, PORT + i);
     }
     env_start(&e, "max-filters=2");
+    /* The map is the interface's guests': each keeps to its own share. */
     mfd = find_map(&e, "xna_filters", &info);
     g_assert_cmpint(mfd, >=, 0);
-    g_assert_cmpuint(info.max_entries, ==, FILTERS);
 
     for (i = 0; i < FLOWS; i++) {
         b_send(&e, f, sizeof(f), PORT + i, i, false);
@@ -1321,7 +1339,9 @@ static void test_bad_config(void)
     expect_add_error(&e, "'ifname': 'xq0', 'start-queue': 2",
                      "do not exist");
     expect_add_error(&e, "'ifname': 'xq0', 'max-vis': 3",
-                     "do not exist");
+                     "fewer than max-vis 3");
+    expect_add_error(&e, "'ifname': 'xq0', 'start-queue': 1, "
+                     "'max-vis': 2", "do not exist");
     expect_add_error(&e, "'max-vis': 1", "needs an ifname");
     expect_add_error(&e, "'ifname': 'xq0'", "cannot attach an XDP program");
     g_assert_false(xdp_attached(&e));
@@ -1441,6 +1461,190 @@ static void test_queue_busy_disconnect(void)
     env_teardown(&e);
 }
 
+/* Two guests on one interface */
+
+/*
+ * B sends a UDP frame to @mac/@ip that xq0 receives on queue @queue:
+ * xp0 picks its transmit queue by the sending CPU (XPS, set up by
+ * test_two_guests), and a veth receives on the queue its peer sent on.
+ * This stands for a real NIC's flow steering (ethtool -N).
+ */
+static void b_send_on(Env *e, int queue, uint8_t *f, size_t len,
+                      const uint8_t *mac, const uint8_t *ip, uint16_t dport,
+                      uint32_t seq)
+{
+    cpu_set_t old, one;
+
+    g_assert_cmpint(sched_getaffinity(0, sizeof(old), &old), ==, 0);
+    CPU_ZERO(&one);
+    CPU_SET(queue, &one);
+    g_assert_cmpint(sched_setaffinity(0, sizeof(one), &one), ==, 0);
+    xna_test_udp4_frame(f, len, mac, peer_mac, peer_ip, ip, 3000, dport,
+                        seq);
+    g_assert_cmpint(send(e->pkt_b, f, len, 0), ==, len);
+    g_assert_cmpint(sched_setaffinity(0, sizeof(old), &old), ==, 0);
+}
+
+/* A second guest in the namespaces of @e: its own QEMU and frontend. */
+static void env_share(Env *e2, const Env *e)
+{
+    memset(e2, 0, sizeof(*e2));
+    memcpy(e2->ns_a, e->ns_a, sizeof(e2->ns_a));
+    memcpy(e2->ns_b, e->ns_b, sizeof(e2->ns_b));
+    e2->ns_root = e->ns_root;
+    e2->pkt_b = e->pkt_b;
+}
+
+static void assert_frame(Env *e, guint i, const uint8_t *f, size_t len)
+{
+    GByteArray *b = g_ptr_array_index(e->rx, i);
+
+    g_assert_cmpmem(b->data, b->len, f, len);
+}
+
+/* Let frames in flight arrive, then take what the guest has. */
+static void settle(Env *e)
+{
+    g_usleep(100 * 1000);
+    poll_rx(e);
+}
+
+/*
+ * A QEMU that died left its guest's entry and filters in a slot that
+ * nobody holds any more: what the test puts in the maps before the
+ * second guest comes.  Slot 1, which the second guest will take, has a
+ * filter of the dead one's; slot 7 claims the second guest's own MAC.
+ */
+static void plant_ghosts(Env *e, int gfd, int ffd)
+{
+    struct {
+        uint8_t addr[6];
+        uint16_t pad;
+    } mac = { { 0 } };
+    struct {
+        uint32_t slot, start_queue, nr_vis, pad;
+    } g = { .slot = 7, .start_queue = 1, .nr_vis = 1 };
+    struct {
+        uint8_t kind, slot;
+        uint16_t port;
+        uint8_t addr[16];
+    } key = { .kind = XNA_FILTER_IPV4_UDP, .slot = 1, .port = htons(5999) };
+    uint32_t vi = 0;
+
+    memcpy(mac.addr, guest2_mac, 6);
+    g_assert_cmpint(bpf_map_update_elem(gfd, &mac, &g, BPF_NOEXIST), ==, 0);
+    memcpy(mac.addr, other_mac, 6);
+    g.slot = 1;
+    g_assert_cmpint(bpf_map_update_elem(gfd, &mac, &g, BPF_NOEXIST), ==, 0);
+    memcpy(key.addr, guest2_ip, 4);
+    g_assert_cmpint(bpf_map_update_elem(ffd, &key, &vi, BPF_NOEXIST), ==, 0);
+}
+
+/*
+ * Two QEMUs, each with its guest, share xq0: one XDP program, each guest
+ * on its own queue (the first free), each guest's flows learned and
+ * steered to its own VI only; a frame that comes on a queue that is not
+ * its guest's goes to the kernel; one MAC cannot be taken twice; what a
+ * dead QEMU left is cleared by the next; the program stays while one
+ * QEMU uses it, and goes with the last.
+ */
+static void test_two_guests(void)
+{
+    enum { PORT1 = 5101, PORT2 = 5102 };
+    struct bpf_map_info info;
+    uint8_t f[8][300];
+    uint32_t prog_id;
+    int kfd, gfd, ffd;
+    Env e, e2;
+
+    if (!env_setup_txq(&e, NULL, 2)) {
+        return;
+    }
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        g_test_skip("needs 2 CPUs (one per transmit queue of xp0)");
+        env_teardown(&e);
+        return;
+    }
+    g_assert_true(run("ip netns exec %s sh -c 'echo 1 > "
+                      "/sys/class/net/xp0/queues/tx-0/xps_cpus && echo 2 > "
+                      "/sys/class/net/xp0/queues/tx-1/xps_cpus'", e.ns_b));
+    kfd = udp_socket(&e, e.ns_a, NULL, PORT1);
+    env_start_guest(&e, GUEST_MAC, "max-vis=1,max-filters=8", true, true);
+    g_assert_cmpuint(dev_stat(&e, "nic-start-queue"), ==, 0);
+    gfd = find_map(&e, "xna_guests_v2", &info);
+    ffd = find_map(&e, "xna_filters", &info);
+    g_assert_cmpint(gfd, >=, 0);
+    g_assert_cmpint(ffd, >=, 0);
+    plant_ghosts(&e, gfd, ffd);
+    g_assert_cmpuint(map_count(gfd), ==, 3);
+
+    /* The second joins the program, takes the next queue, clears ghosts. */
+    env_share(&e2, &e);
+    env_start_guest(&e2, GUEST2_MAC, "max-vis=1,max-filters=8", false, true);
+    g_assert_cmpuint(e2.prog_id, ==, e.prog_id);
+    g_assert_cmpuint(dev_stat(&e2, "nic-start-queue"), ==, 1);
+    g_assert_cmpuint(map_count(gfd), ==, 2);
+    g_assert_cmpuint(map_count(ffd), ==, 0);
+    /* A MAC accelerated on xq0 is not taken by a second QEMU. */
+    expect_add_error(&e2, "'id': 'xna9', 'ifname': 'xq0', 'max-vis': 1",
+                     "is accelerated there already");
+
+    /* Each learns its flow from the kernel's copy, then gets it. */
+    b_send_on(&e, 0, f[0], sizeof(f[0]), guest_mac, guest_ip, PORT1, 0);
+    expect_datagram(kfd, f[0], sizeof(f[0]));
+    g_assert_true(wait_stat(&e, "filters-inserted", 1));
+    b_send_on(&e, 1, f[1], sizeof(f[1]), guest2_mac, guest2_ip, PORT2, 1);
+    g_assert_true(wait_stat(&e2, "filters-inserted", 1));
+    b_send_on(&e, 0, f[2], sizeof(f[2]), guest_mac, guest_ip, PORT1, 2);
+    b_send_on(&e, 1, f[3], sizeof(f[3]), guest2_mac, guest2_ip, PORT2, 3);
+    g_assert_true(wait_rx(&e, 1));
+    g_assert_true(wait_rx(&e2, 1));
+    assert_frame(&e, 0, f[2], sizeof(f[2]));
+    assert_frame(&e2, 0, f[3], sizeof(f[3]));
+
+    /*
+     * A frame to the second guest's MAC with the first one's flow, on
+     * the first one's queue, is not the first one's: the second's
+     * backend sees it (a copy), the kernel gets it.
+     */
+    b_send_on(&e, 0, f[4], sizeof(f[4]), guest2_mac, guest_ip, PORT1, 4);
+    g_assert_true(wait_stat(&e2, "nic-xdp-sampled", 2));
+    /* The second's flow on the first one's queue: to the kernel. */
+    b_send_on(&e, 0, f[5], sizeof(f[5]), guest2_mac, guest2_ip, PORT2, 5);
+    g_assert_true(wait_stat(&e2, "nic-xdp-no-vi-queue", 1));
+    settle(&e);
+    settle(&e2);
+    g_assert_cmpuint(e.rx->len, ==, 1);
+    g_assert_cmpuint(e2.rx->len, ==, 1);
+    g_assert_cmpuint(dev_stat(&e, "nic-xdp-redirected"), ==, 1);
+
+    /*
+     * The QEMU that attached the program goes: the program stays for the
+     * other guest, whose flow stays fast.
+     */
+    xen_guest_free(e.g);
+    qtest_quit(e.qts);
+    g_ptr_array_unref(e.rx);
+    g_array_unref(e.rx_flags);
+    g_assert_true(xdp_attached(&e2));
+    ns_enter(e.ns_a);
+    g_assert_cmpint(bpf_xdp_query_id(if_nametoindex("xq0"), 0, &prog_id),
+                    ==, 0);
+    ns_leave(&e);
+    g_assert_cmpuint(prog_id, ==, e2.prog_id);
+    g_assert_cmpuint(map_count(gfd), ==, 1);
+    b_send_on(&e2, 1, f[6], sizeof(f[6]), guest2_mac, guest2_ip, PORT2, 6);
+    g_assert_true(wait_rx(&e2, 2));
+    assert_frame(&e2, 1, f[6], sizeof(f[6]));
+
+    /* The last one's VI goes: the program and its maps with it. */
+    close(gfd);
+    close(ffd);
+    close(kfd);
+    env_stop(&e2, true);
+    env_teardown(&e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1472,5 +1676,6 @@ int main(int argc, char **argv)
     qtest_add_data_func("/xen-net-accel/afxdp/tx/pool", &rx_pool, test_tx);
     qtest_add_data_func("/xen-net-accel/afxdp/tx/copy", &rx_copy, test_tx);
     qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);
+    qtest_add_func("/xen-net-accel/afxdp/two-guests", test_two_guests);
     return g_test_run();
 }

@@ -1,16 +1,20 @@
 /*
  * xen-net-accel: the XDP program of the AF_XDP NIC
  *
- * Runs on every frame the host interface receives.  Frames that match a
- * filter (destination IPv4/IPv6 address and TCP/UDP port, else
- * destination MAC; the keys of the backend's filter table) go to the
- * AF_XDP socket of their VI.  The others go on to the kernel's stack (to
- * netfront's path); when they are unicast TCP/UDP to the guest's MAC, a
- * copy goes to the backend through a ring buffer too, so that it learns
- * the flow and inserts a filter: that ring is this NIC's default queue.
- * So do ARP frames to the guest's MAC (replies to the guest's requests),
- * from which the backend learns which hosts are on this interface's side
- * (WIRE_MAC) without a flow of theirs.
+ * Runs on every frame the host interface receives, for every guest
+ * accelerated on it: one program per interface, shared by the QEMUs of
+ * those guests (xna-afxdp-prog.c: the first attaches it, each holds it,
+ * it goes with the last).  A frame's destination MAC names its guest
+ * (xna_guests_v2); frames to no guest go on to the kernel untouched.  A
+ * guest's frames that match one of its filters (destination IPv4/IPv6
+ * address and TCP/UDP port, else its MAC; the keys of the backend's
+ * filter table) go to the AF_XDP socket of their VI.  The others go on
+ * to the kernel's stack (to netfront's path); when they are unicast
+ * TCP/UDP, a copy goes to that guest's backend through its ring buffer
+ * too, so that it learns the flow and inserts a filter: that ring is the
+ * NIC's default queue.  So do ARP frames to the guest's MAC (replies to
+ * the guest's requests), from which the backend learns which hosts are
+ * on this interface's side (WIRE_MAC) without a flow of theirs.
  *
  * Built by tools/gen-bpf-skeleton (QEMU's tools/ebpf/Makefile.ebpf: clang
  * -target bpf, then bpftool gen skeleton) into the committed
@@ -30,44 +34,57 @@
 #define PROTO_TCP       6
 #define PROTO_UDP       17
 
-/* max_entries of the filters map is set by QEMU to the NIC's table size. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1);
+    __uint(max_entries, XNA_BPF_MAX_GUESTS);
+    __type(key, struct xna_bpf_mac);
+    __type(value, struct xna_bpf_guest);
+} xna_guests_v2 SEC(".maps");
+
+/* Allocated as filters come: guests share it, each within its share. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, XNA_BPF_MAX_FILTERS);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, struct xna_bpf_key);
     __type(value, struct xna_bpf_filter);
 } xna_filters SEC(".maps");
 
-/* Index: the VI, i.e. receive queue - start_queue. */
+/*
+ * Index: the receive queue.  A queue is one guest's (its QEMU's socket
+ * is bound to it), and the kernel drops an entry when its socket closes.
+ */
 struct {
     __uint(type, BPF_MAP_TYPE_XSKMAP);
-    __uint(max_entries, XNA_BPF_MAX_XSKS);
+    __uint(max_entries, XNA_BPF_MAX_QUEUES);
     __type(key, __u32);
     __type(value, __u32);
 } xna_xsks SEC(".maps");
 
-struct {
+/* Index: the slot; each guest's QEMU puts its own ring in its slot. */
+struct xna_ring {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, XNA_BPF_SAMPLE_RING);
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, XNA_BPF_MAX_GUESTS);
+    __type(key, __u32);
+    __array(values, struct xna_ring);
 } xna_samples SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct xna_bpf_config);
-} xna_config SEC(".maps");
-
-struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, XNA_BPF_STAT_MAX);
+    __uint(max_entries, XNA_BPF_STATS_ROWS * XNA_BPF_STAT_MAX);
     __type(key, __u32);
     __type(value, __u64);
 } xna_stats SEC(".maps");
 
-static __always_inline void count(__u32 stat)
+static __always_inline void count(__u32 slot, __u32 stat)
 {
-    __u64 *v = bpf_map_lookup_elem(&xna_stats, &stat);
+    __u32 i = slot * XNA_BPF_STAT_MAX + stat;
+    __u64 *v = bpf_map_lookup_elem(&xna_stats, &i);
 
     if (v) {
         *v += 1;
@@ -144,10 +161,12 @@ static __always_inline int parse_flow(void *data, void *end,
     return key->dst_port != 0;
 }
 
-/* Copy the frame to the sample ring for the backend to learn from. */
-static __always_inline void sample(struct xdp_md *ctx, __u64 len)
+/* Copy the frame to the guest's sample ring for its backend to learn. */
+static __always_inline void sample(struct xdp_md *ctx, __u32 slot,
+                                   __u64 len)
 {
     struct xna_bpf_sample *s;
+    void *ring;
 
     /*
      * The verifier must see the bounds on the register that is passed:
@@ -157,9 +176,10 @@ static __always_inline void sample(struct xdp_md *ctx, __u64 len)
     if (len < ETH_HLEN || len > XNA_BPF_SAMPLE_MAX) {
         return;
     }
-    s = bpf_ringbuf_reserve(&xna_samples, sizeof(*s), 0);
+    ring = bpf_map_lookup_elem(&xna_samples, &slot);
+    s = ring ? bpf_ringbuf_reserve(ring, sizeof(*s), 0) : NULL;
     if (!s) {
-        count(XNA_BPF_STAT_SAMPLE_LOST);
+        count(slot, XNA_BPF_STAT_SAMPLE_LOST);
         return;
     }
     if (bpf_xdp_load_bytes(ctx, 0, s->data, len) < 0) {
@@ -169,13 +189,7 @@ static __always_inline void sample(struct xdp_md *ctx, __u64 len)
     s->len = len;
     s->queue = ctx->rx_queue_index;
     bpf_ringbuf_submit(s, 0);
-    count(XNA_BPF_STAT_SAMPLED);
-}
-
-static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
-{
-    return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] &&
-           a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+    count(slot, XNA_BPF_STAT_SAMPLED);
 }
 
 SEC("xdp")
@@ -184,60 +198,72 @@ int xna_xdp(struct xdp_md *ctx)
     void *data = (void *)(long)ctx->data;
     void *end = (void *)(long)ctx->data_end;
     struct xna_bpf_key key = { 0 };
-    struct xna_bpf_filter *f = NULL;
-    struct xna_bpf_config *cfg;
-    __u32 zero = 0, vi;
-    __u8 *dst = data;
-    int to_guest, has_flow;
+    struct xna_bpf_mac mac = { { 0 } };
+    struct xna_bpf_filter *f;
+    struct xna_bpf_guest *g;
+    __u32 slot, queue, vi;
+    int has_flow;
     long ret;
 
-    cfg = bpf_map_lookup_elem(&xna_config, &zero);
-    if (!cfg || dst + ETH_HLEN > (__u8 *)end) {
+    if (data + ETH_HLEN > end) {
         return XDP_PASS;
     }
     /*
-     * Flow filters take only frames to the guest's MAC: the same address
-     * and port may be the host's, or another guest's, on this interface,
-     * and a guest must not be handed their traffic by claiming a flow.
+     * Only frames to a guest's MAC are that guest's: the same address and
+     * port may be the host's, or another guest's, on this interface, and
+     * a guest must not be handed their traffic by claiming a flow.
      */
-    to_guest = mac_equal(dst, cfg->guest_mac);
-    has_flow = to_guest && parse_flow(data, end, &key);
-    if (has_flow) {
-        f = bpf_map_lookup_elem(&xna_filters, &key);
+    __builtin_memcpy(mac.addr, data, ETH_ALEN);
+    g = bpf_map_lookup_elem(&xna_guests_v2, &mac);
+    if (!g) {
+        count(XNA_BPF_MAX_GUESTS, XNA_BPF_STAT_PASSED);
+        return XDP_PASS;
     }
+    slot = g->slot;
+    if (slot >= XNA_BPF_MAX_GUESTS) {
+        return XDP_PASS;
+    }
+    has_flow = parse_flow(data, end, &key);
+    key.slot = slot;
+    f = has_flow ? bpf_map_lookup_elem(&xna_filters, &key) : NULL;
     if (!f) {
         __builtin_memset(&key, 0, sizeof(key));
         key.kind = XNA_BPF_FILTER_MAC;
-        __builtin_memcpy(key.dst_addr, dst, ETH_ALEN);
+        key.slot = slot;
+        __builtin_memcpy(key.dst_addr, data, ETH_ALEN);
         f = bpf_map_lookup_elem(&xna_filters, &key);
     }
     if (!f) {
-        count(XNA_BPF_STAT_PASSED);
+        count(slot, XNA_BPF_STAT_PASSED);
         if (has_flow ||
-            (to_guest && ((struct ethhdr *)data)->h_proto ==
-                         bpf_htons(ETH_P_ARP))) {
-            sample(ctx, (__u64)(end - data));
+            ((struct ethhdr *)data)->h_proto == bpf_htons(ETH_P_ARP)) {
+            sample(ctx, slot, (__u64)(end - data));
         }
         return XDP_PASS;
     }
     /*
      * A socket only takes frames of the queue it is bound to, and XDP
      * cannot move a frame to another queue: a frame of another VI's flow
-     * goes to the VI of the queue it came in on (steering flows to queues
-     * is the hardware's flow director's job, see docs/nic-ops.md).
+     * goes to the VI of the queue it came in on, and one that came in on
+     * a queue that is not this guest's (another guest's, or one without
+     * a VI) goes on to the kernel, which hands it to netfront (steering
+     * flows to queues is the hardware's flow director's job, see
+     * docs/nic-ops.md).
      */
-    vi = ctx->rx_queue_index - cfg->start_queue;
-    if (vi >= cfg->nr_vis) {
-        count(XNA_BPF_STAT_NO_VI_QUEUE);
+    queue = ctx->rx_queue_index;
+    vi = queue - g->start_queue;
+    if (vi >= g->nr_vis) {
+        count(slot, XNA_BPF_STAT_NO_VI_QUEUE);
         return XDP_PASS;
     }
     /* No socket in the map (the VI's waits for its queue): passed. */
-    ret = bpf_redirect_map(&xna_xsks, vi, XDP_PASS);
+    ret = bpf_redirect_map(&xna_xsks, queue, XDP_PASS);
     if (ret != XDP_REDIRECT) {
-        count(XNA_BPF_STAT_PASSED);
+        count(slot, XNA_BPF_STAT_PASSED);
         return ret;
     }
-    count(vi == f->vi ? XNA_BPF_STAT_REDIRECTED : XNA_BPF_STAT_OTHER_QUEUE);
+    count(slot, vi == f->vi ? XNA_BPF_STAT_REDIRECTED :
+                              XNA_BPF_STAT_OTHER_QUEUE);
     return ret;
 }
 

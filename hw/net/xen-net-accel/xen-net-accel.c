@@ -773,6 +773,7 @@ static void add_nic_stats(Object *obj)
         { "nic-pool-vis", offsetof(XnaNicStats, pool_vis) },
         { "nic-zero-copy-vis", offsetof(XnaNicStats, driver_zero_copy_vis) },
         { "nic-sockets-waiting", offsetof(XnaNicStats, sockets_waiting) },
+        { "nic-start-queue", offsetof(XnaNicStats, start_queue) },
         { "nic-rx-no-buffer", offsetof(XnaNicStats, rx_no_buffer) },
         { "nic-rx-ring-full", offsetof(XnaNicStats, rx_ring_full) },
         { "nic-rx-invalid", offsetof(XnaNicStats, rx_invalid) },
@@ -821,8 +822,9 @@ static void add_dev_stats(XenNetAccel *s)
 static bool set_nic_kind_props(XenNetAccel *s, Error **errp)
 {
     Object *nic = OBJECT(s->nic);
+    bool queue_set = s->start_queue != XNA_START_QUEUE_AUTO;
 
-    if (s->ifname || s->start_queue) {
+    if (s->ifname || queue_set) {
         const char *name = s->ifname ? "ifname" : "start-queue";
 
         if (!object_property_find(nic, name)) {
@@ -833,7 +835,7 @@ static bool set_nic_kind_props(XenNetAccel *s, Error **errp)
     }
     return (!s->ifname ||
             object_property_set_str(nic, "ifname", s->ifname, errp)) &&
-           (!s->start_queue ||
+           (!queue_set ||
             object_property_set_uint(nic, "start-queue", s->start_queue,
                                      errp));
 }
@@ -987,7 +989,8 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_STRING("ip", XenNetAccel, ip),
     DEFINE_PROP_BOOL("x-connect-limit", XenNetAccel, connect_limit, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
-    DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue, 0),
+    DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue,
+                       XNA_START_QUEUE_AUTO),
     DEFINE_PROP_UINT32("wire-mac-ageing", XenNetAccel, wire_mac_ageing, 0),
 };
 
@@ -1020,7 +1023,8 @@ static const struct {
       "second); off only for the device fuzzer" },
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
-      "start-queue + n" },
+      "start-queue + n.  Unset: the first max-vis queues in a row that "
+      "no other guest's VIs on ifname use" },
     { "wire-mac-ageing", "seconds a host that sent the guest a frame "
       "through the NIC stays known as on the NIC's side (WIRE_MAC: the "
       "guest sends to it through a VI before a flow is learned); 0 "

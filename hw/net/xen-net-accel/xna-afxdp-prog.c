@@ -5,21 +5,69 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/un.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include "qapi/error.h"
 #include "xna-afxdp-prog.h"
 #include "ebpf/xna-afxdp.bpf.skeleton.h"
 #include "trace.h"
 
+/* How long a QEMU waits for another one joining the same interface. */
+#define XNA_AFXDP_LOCK_WAIT_MS  2000
+/* Bounds the search for the link of the program among the host's. */
+#define XNA_AFXDP_MAX_LINKS     65536
+
+enum {
+    MAP_GUESTS,
+    MAP_FILTERS,
+    MAP_XSKS,
+    MAP_SAMPLES,
+    MAP_STATS,
+    NR_MAPS
+};
+
+/* What each map of the program must be, for a QEMU to join it. */
+static const struct {
+    const char *name;
+    uint32_t type, key_size, value_size, max_entries;
+} map_layout[NR_MAPS] = {
+    [MAP_GUESTS] = { XNA_BPF_MAP_GUESTS, BPF_MAP_TYPE_HASH,
+                     sizeof(struct xna_bpf_mac),
+                     sizeof(struct xna_bpf_guest), XNA_BPF_MAX_GUESTS },
+    [MAP_FILTERS] = { XNA_BPF_MAP_FILTERS, BPF_MAP_TYPE_HASH,
+                      sizeof(struct xna_bpf_key),
+                      sizeof(struct xna_bpf_filter), XNA_BPF_MAX_FILTERS },
+    [MAP_XSKS] = { XNA_BPF_MAP_XSKS, BPF_MAP_TYPE_XSKMAP, 4, 4,
+                   XNA_BPF_MAX_QUEUES },
+    [MAP_SAMPLES] = { XNA_BPF_MAP_SAMPLES, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4,
+                      XNA_BPF_MAX_GUESTS },
+    [MAP_STATS] = { XNA_BPF_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
+                    XNA_BPF_STATS_ROWS * XNA_BPF_STAT_MAX },
+};
+
 struct XnaAfxdpProg {
     char *ifname;
+    int ifindex;
+    uint32_t prog_id;
+    /* Loaded and attached by this QEMU: the skeleton owns the fds. */
     struct xna_afxdp_bpf *skel;
     struct bpf_link *link;
+    /* Joined: our own references to the program, its link and maps. */
+    int prog_fd;
+    int link_fd;
+    int map_fd[NR_MAPS];
+
+    int slot_sock;           /* bound while this QEMU holds the slot */
+    uint32_t slot;
+    uint32_t start_queue;
+    uint32_t nr_vis;
+    bool queues_in;          /* start_queue.. are ours */
+    uint8_t mac[6];
+    bool guest_in;           /* our entry is in the guests map */
+    int ring_fd;             /* our sample ring, in the samples map */
     struct ring_buffer *samples;
-    int filters_fd;
-    int xsks_fd;
-    int stats_fd;
     XnaAfxdpSampleFn sample_fn;
     void *sample_opaque;
 };
@@ -35,29 +83,98 @@ static int sample_cb(void *ctx, void *data, size_t size)
 }
 
 /*
- * Load the program (tools/ebpf/xna-afxdp.bpf.c, carried by its bpftool
- * skeleton) with the filter map sized to the NIC's table.
+ * Bind an abstract Unix socket to @name: a lock or a claim that only one
+ * process in this network namespace holds, released by the kernel when
+ * the process dies.  The fd, or a negative errno (-EADDRINUSE: held).
  */
-static bool prog_load(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
-                      Error **errp)
+static int name_take(const char *name)
 {
-    struct xna_bpf_config c = {
-        .start_queue = cfg->start_queue,
-        .nr_vis = cfg->nr_vis,
-    };
-    uint32_t zero = 0;
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    size_t len = strlen(name);
+    int fd;
+
+    assert(len + 1 < sizeof(a.sun_path));
+    memcpy(a.sun_path + 1, name, len);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (bind(fd, (struct sockaddr *)&a,
+             offsetof(struct sockaddr_un, sun_path) + 1 + len) < 0) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
+static char *slot_name(uint32_t prog_id, uint32_t slot)
+{
+    return g_strdup_printf("xen-net-accel/xdp/prog%u/slot%u", prog_id, slot);
+}
+
+/* Is the QEMU that took @slot of program @prog_id still running? */
+static bool slot_held(uint32_t prog_id, uint32_t slot)
+{
+    g_autofree char *name = slot_name(prog_id, slot);
+    int fd = name_take(name);
+
+    if (fd >= 0) {
+        close(fd);
+        return false;
+    }
+    return fd == -EADDRINUSE;
+}
+
+/* The interface's lock: the fd to close to release it, or -1. */
+static int iface_lock(int ifindex, const char *ifname, Error **errp)
+{
+    g_autofree char *name = g_strdup_printf("xen-net-accel/xdp/if%d",
+                                            ifindex);
+    int waited, fd = -EADDRINUSE;
+
+    for (waited = 0; waited < XNA_AFXDP_LOCK_WAIT_MS; waited++) {
+        fd = name_take(name);
+        if (fd != -EADDRINUSE) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    if (fd < 0) {
+        error_setg_errno(errp, -fd, "ifname=%s: cannot take the lock of "
+                         "its XDP program%s", ifname, fd == -EADDRINUSE ?
+                         " (another QEMU held it for 2 s)" : "");
+        return -1;
+    }
+    return fd;
+}
+
+/* The program attached to @ifindex, 0 if none, or a negative errno. */
+static int64_t attached_prog(int ifindex)
+{
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    int ret = bpf_xdp_query(ifindex, 0, &q);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (q.attach_mode == XDP_ATTACHED_MULTI) {
+        return -EBUSY;
+    }
+    return q.prog_id;
+}
+
+/* Load the program and attach it (the first guest of the interface). */
+static bool prog_create(XnaAfxdpProg *p, Error **errp)
+{
+    struct bpf_prog_info pi = { 0 };
+    uint32_t len = sizeof(pi);
     int ret;
 
     p->skel = xna_afxdp_bpf__open();
     if (!p->skel) {
         error_setg_errno(errp, errno, "XDP program: cannot open the object");
-        return false;
-    }
-    ret = bpf_map__set_max_entries(p->skel->maps.xna_filters,
-                                   cfg->max_filters);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret, "XDP program: filter map size %u",
-                         cfg->max_filters);
         return false;
     }
     ret = xna_afxdp_bpf__load(p->skel);
@@ -66,18 +183,304 @@ static bool prog_load(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
                          "verifier's log above)");
         return false;
     }
-    p->filters_fd = bpf_map__fd(p->skel->maps.xna_filters);
-    p->xsks_fd = bpf_map__fd(p->skel->maps.xna_xsks);
-    p->stats_fd = bpf_map__fd(p->skel->maps.xna_stats);
-    memcpy(c.guest_mac, cfg->guest_mac, sizeof(c.guest_mac));
-    ret = bpf_map_update_elem(bpf_map__fd(p->skel->maps.xna_config), &zero,
-                              &c, BPF_ANY);
-    if (ret < 0) {
-        error_setg_errno(errp, errno, "XDP program: config map");
+    p->map_fd[MAP_GUESTS] = bpf_map__fd(p->skel->maps.xna_guests_v2);
+    p->map_fd[MAP_FILTERS] = bpf_map__fd(p->skel->maps.xna_filters);
+    p->map_fd[MAP_XSKS] = bpf_map__fd(p->skel->maps.xna_xsks);
+    p->map_fd[MAP_SAMPLES] = bpf_map__fd(p->skel->maps.xna_samples);
+    p->map_fd[MAP_STATS] = bpf_map__fd(p->skel->maps.xna_stats);
+    /*
+     * Driver mode where the driver has it, else generic.  A link, not a
+     * netlink attachment: the kernel detaches it with the last file
+     * descriptor, also when QEMU is killed.
+     */
+    p->link = bpf_program__attach_xdp(p->skel->progs.xna_xdp, p->ifindex);
+    if (!p->link) {
+        int err = errno;
+
+        error_setg_errno(errp, err, "ifname=%s: cannot attach an XDP "
+                         "program%s", p->ifname,
+                         err == EBUSY || err == EEXIST ?
+                         " (another one is attached)" :
+                         err == ERANGE ? " (the driver refused it: MTU too "
+                         "large for XDP?)" : "");
         return false;
     }
-    p->samples = ring_buffer__new(bpf_map__fd(p->skel->maps.xna_samples),
-                                  sample_cb, p, NULL);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(p->skel->progs.xna_xdp),
+                               &pi, &len) < 0) {
+        error_setg_errno(errp, errno, "XDP program: its id");
+        return false;
+    }
+    p->prog_id = pi.id;
+    trace_xna_afxdp_attach(p->ifname, p->prog_id);
+    return true;
+}
+
+/* A file descriptor of the link that attaches @prog_id to @ifindex. */
+static int find_link(int ifindex, uint32_t prog_id)
+{
+    uint32_t id = 0;
+    int n;
+
+    for (n = 0; n < XNA_AFXDP_MAX_LINKS &&
+                bpf_link_get_next_id(id, &id) == 0; n++) {
+        struct bpf_link_info li = { 0 };
+        uint32_t len = sizeof(li);
+        int fd = bpf_link_get_fd_by_id(id);
+
+        if (fd < 0) {
+            continue;
+        }
+        if (bpf_obj_get_info_by_fd(fd, &li, &len) == 0 &&
+            li.type == BPF_LINK_TYPE_XDP && li.prog_id == prog_id &&
+            li.xdp.ifindex == (uint32_t)ifindex) {
+            return fd;
+        }
+        close(fd);
+    }
+    return -1;
+}
+
+/* Take references to the program another QEMU attached, and its maps. */
+static bool prog_join(XnaAfxdpProg *p, uint32_t prog_id, Error **errp)
+{
+    struct bpf_prog_info pi = { 0 };
+    uint32_t map_ids[NR_MAPS + 1];
+    uint32_t len = sizeof(pi), i;
+    int m;
+
+    p->prog_fd = bpf_prog_get_fd_by_id(prog_id);
+    if (p->prog_fd < 0) {
+        error_setg_errno(errp, errno, "ifname=%s: XDP program %u", p->ifname,
+                         prog_id);
+        return false;
+    }
+    pi.nr_map_ids = ARRAY_SIZE(map_ids);
+    pi.map_ids = (uintptr_t)map_ids;
+    if (bpf_obj_get_info_by_fd(p->prog_fd, &pi, &len) < 0) {
+        error_setg_errno(errp, errno, "ifname=%s: XDP program %u", p->ifname,
+                         prog_id);
+        return false;
+    }
+    if (strcmp(pi.name, XNA_BPF_PROG) || pi.nr_map_ids != NR_MAPS) {
+        error_setg(errp, "ifname=%s: another XDP program is attached "
+                   "(id %u, '%s'), not xen-net-accel's", p->ifname, prog_id,
+                   pi.name);
+        return false;
+    }
+    for (i = 0; i < NR_MAPS; i++) {
+        struct bpf_map_info mi = { 0 };
+        uint32_t mlen = sizeof(mi);
+        int fd = bpf_map_get_fd_by_id(map_ids[i]);
+
+        if (fd < 0) {
+            continue;
+        }
+        if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0) {
+            for (m = 0; m < NR_MAPS; m++) {
+                if (p->map_fd[m] < 0 && !strcmp(mi.name, map_layout[m].name) &&
+                    mi.type == map_layout[m].type &&
+                    mi.key_size == map_layout[m].key_size &&
+                    mi.value_size == map_layout[m].value_size &&
+                    mi.max_entries == map_layout[m].max_entries) {
+                    p->map_fd[m] = fd;
+                    fd = -1;
+                    break;
+                }
+            }
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    for (m = 0; m < NR_MAPS; m++) {
+        if (p->map_fd[m] < 0) {
+            break;
+        }
+    }
+    if (m < NR_MAPS) {
+        error_setg(errp, "ifname=%s: the XDP program attached (id %u) is "
+                   "another version of xen-net-accel's: the guests of one "
+                   "interface need QEMUs of one version", p->ifname,
+                   prog_id);
+        return false;
+    }
+    p->link_fd = find_link(p->ifindex, prog_id);
+    if (p->link_fd < 0) {
+        error_setg(errp, "ifname=%s: XDP program %u is attached without a "
+                   "link: not by a xen-net-accel QEMU", p->ifname, prog_id);
+        return false;
+    }
+    p->prog_id = prog_id;
+    trace_xna_afxdp_join(p->ifname, prog_id);
+    return true;
+}
+
+/* Remove every filter of @slot (a stale one's, or ours as we leave). */
+static void filters_clear(XnaAfxdpProg *p, uint32_t slot)
+{
+    g_autoptr(GArray) keys = g_array_new(false, false,
+                                         sizeof(struct xna_bpf_key));
+    struct xna_bpf_key key, next;
+    void *prev = NULL;
+    guint i, n;
+
+    /*
+     * Bounded: a key that others delete under the walk restarts it from
+     * the first.
+     */
+    for (n = 0; n < 2 * XNA_BPF_MAX_FILTERS &&
+                bpf_map_get_next_key(p->map_fd[MAP_FILTERS], prev, &next) == 0;
+         n++) {
+        if (next.slot == slot) {
+            g_array_append_val(keys, next);
+        }
+        key = next;
+        prev = &key;
+    }
+    for (i = 0; i < keys->len; i++) {
+        bpf_map_delete_elem(p->map_fd[MAP_FILTERS],
+                            &g_array_index(keys, struct xna_bpf_key, i));
+    }
+}
+
+static void stats_clear(XnaAfxdpProg *p, uint32_t slot)
+{
+    int ncpus = libbpf_num_possible_cpus();
+    g_autofree uint64_t *zero = NULL;
+    uint32_t i, idx;
+
+    if (ncpus <= 0) {
+        return;
+    }
+    zero = g_new0(uint64_t, ncpus);
+    for (i = 0; i < XNA_BPF_STAT_MAX; i++) {
+        idx = slot * XNA_BPF_STAT_MAX + i;
+        bpf_map_update_elem(p->map_fd[MAP_STATS], &idx, zero, BPF_ANY);
+    }
+}
+
+/*
+ * Take a free slot: the first whose name nobody holds.  What a QEMU that
+ * died in it left (its guest's entry, filters, counters) is removed.
+ */
+static bool slot_take(XnaAfxdpProg *p, Error **errp)
+{
+    uint32_t s;
+
+    for (s = 0; s < XNA_BPF_MAX_GUESTS; s++) {
+        g_autofree char *name = slot_name(p->prog_id, s);
+
+        p->slot_sock = name_take(name);
+        if (p->slot_sock >= 0) {
+            p->slot = s;
+            filters_clear(p, s);
+            stats_clear(p, s);
+            bpf_map_delete_elem(p->map_fd[MAP_SAMPLES], &s);
+            return true;
+        }
+        if (p->slot_sock != -EADDRINUSE) {
+            error_setg_errno(errp, -p->slot_sock, "ifname=%s: slot of the "
+                             "XDP program", p->ifname);
+            return false;
+        }
+    }
+    error_setg(errp, "ifname=%s: %d guests use its XDP program already",
+               p->ifname, XNA_BPF_MAX_GUESTS);
+    return false;
+}
+
+/*
+ * The guests of the program: drop the entries of guests whose QEMU is
+ * gone, refuse our MAC if a live one has it, and mark the queues of the
+ * live ones in @used (XNA_BPF_MAX_QUEUES of them).
+ */
+static bool guests_scan(XnaAfxdpProg *p, bool *used, Error **errp)
+{
+    struct xna_bpf_mac macs[XNA_BPF_MAX_GUESTS];
+    struct xna_bpf_mac key, next;
+    struct xna_bpf_guest g;
+    void *prev = NULL;
+    uint32_t n = 0, i, q;
+
+    while (n < XNA_BPF_MAX_GUESTS &&
+           bpf_map_get_next_key(p->map_fd[MAP_GUESTS], prev, &next) == 0) {
+        macs[n++] = next;
+        key = next;
+        prev = &key;
+    }
+    for (i = 0; i < n; i++) {
+        if (bpf_map_lookup_elem(p->map_fd[MAP_GUESTS], &macs[i], &g) < 0) {
+            continue;
+        }
+        if (g.slot == p->slot || g.slot >= XNA_BPF_MAX_GUESTS ||
+            !slot_held(p->prog_id, g.slot)) {
+            bpf_map_delete_elem(p->map_fd[MAP_GUESTS], &macs[i]);
+            continue;
+        }
+        if (!memcmp(macs[i].addr, p->mac, sizeof(p->mac))) {
+            error_setg(errp, "ifname=%s: MAC %02x:%02x:%02x:%02x:%02x:%02x "
+                       "is accelerated there already (by another QEMU)",
+                       p->ifname, p->mac[0], p->mac[1], p->mac[2], p->mac[3],
+                       p->mac[4], p->mac[5]);
+            return false;
+        }
+        for (q = g.start_queue;
+             q < XNA_BPF_MAX_QUEUES && q - g.start_queue < g.nr_vis; q++) {
+            used[q] = true;
+        }
+    }
+    return true;
+}
+
+/* Our queues: the ones asked for, or the first range free. */
+static bool queues_take(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
+                        const bool *used, Error **errp)
+{
+    uint32_t limit = MIN(cfg->nr_queues, XNA_BPF_MAX_QUEUES);
+    uint32_t s, q;
+
+    for (s = 0; s + cfg->nr_vis <= limit; s++) {
+        if (cfg->start_queue != XNA_AFXDP_QUEUE_AUTO &&
+            s != cfg->start_queue) {
+            continue;
+        }
+        for (q = s; q < s + cfg->nr_vis && !used[q]; q++) {
+            /* free so far */
+        }
+        if (q == s + cfg->nr_vis) {
+            p->start_queue = s;
+            p->queues_in = true;
+            return true;
+        }
+    }
+    if (cfg->start_queue != XNA_AFXDP_QUEUE_AUTO) {
+        error_setg(errp, "ifname=%s: queues %u..%u are not free (another "
+                   "guest's VIs use some, or they are beyond %u)", p->ifname,
+                   cfg->start_queue, cfg->start_queue + cfg->nr_vis - 1,
+                   limit);
+    } else {
+        error_setg(errp, "ifname=%s: no %u free receive queues in a row "
+                   "(of %u; other guests' VIs use the others)", p->ifname,
+                   cfg->nr_vis, limit);
+    }
+    return false;
+}
+
+/* Our sample ring, in our slot of the samples map. */
+static bool ring_add(XnaAfxdpProg *p, Error **errp)
+{
+    p->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "xna_ring", 0, 0,
+                                XNA_BPF_SAMPLE_RING, NULL);
+    if (p->ring_fd < 0) {
+        error_setg_errno(errp, -p->ring_fd, "XDP program: sample ring");
+        return false;
+    }
+    if (bpf_map_update_elem(p->map_fd[MAP_SAMPLES], &p->slot, &p->ring_fd,
+                            BPF_ANY) < 0) {
+        error_setg_errno(errp, errno, "XDP program: samples map");
+        return false;
+    }
+    p->samples = ring_buffer__new(p->ring_fd, sample_cb, p, NULL);
     if (!p->samples) {
         error_setg_errno(errp, errno, "XDP program: sample ring");
         return false;
@@ -85,79 +488,173 @@ static bool prog_load(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
     return true;
 }
 
+static bool guest_add(XnaAfxdpProg *p, Error **errp)
+{
+    struct xna_bpf_guest g = {
+        .slot = p->slot,
+        .start_queue = p->start_queue,
+        .nr_vis = p->nr_vis,
+    };
+    struct xna_bpf_mac mac = { { 0 } };
+
+    memcpy(mac.addr, p->mac, sizeof(mac.addr));
+    if (bpf_map_update_elem(p->map_fd[MAP_GUESTS], &mac, &g,
+                            BPF_NOEXIST) < 0) {
+        error_setg_errno(errp, errno, "XDP program: guests map");
+        return false;
+    }
+    p->guest_in = true;
+    return true;
+}
+
+static bool prog_setup(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
+                       Error **errp)
+{
+    g_autofree bool *used = g_new0(bool, XNA_BPF_MAX_QUEUES);
+    int64_t id = attached_prog(cfg->ifindex);
+
+    if (id < 0) {
+        error_setg_errno(errp, -id, "ifname=%s: cannot query its XDP "
+                         "program%s", cfg->ifname, id == -EBUSY ?
+                         " (several are attached)" : "");
+        return false;
+    }
+    if (id ? !prog_join(p, id, errp) : !prog_create(p, errp)) {
+        return false;
+    }
+    return slot_take(p, errp) && guests_scan(p, used, errp) &&
+           queues_take(p, cfg, used, errp) && ring_add(p, errp) &&
+           guest_add(p, errp);
+}
+
 XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
                                  Error **errp)
 {
     XnaAfxdpProg *p = g_new0(XnaAfxdpProg, 1);
+    int lock, m;
+    bool ok;
 
     p->ifname = g_strdup(cfg->ifname);
-    if (!prog_load(p, cfg, errp)) {
-        goto fail;
+    p->ifindex = cfg->ifindex;
+    p->nr_vis = cfg->nr_vis;
+    memcpy(p->mac, cfg->guest_mac, sizeof(p->mac));
+    p->prog_fd = p->link_fd = p->slot_sock = p->ring_fd = -1;
+    for (m = 0; m < NR_MAPS; m++) {
+        p->map_fd[m] = -1;
     }
-    /*
-     * Driver mode where the driver has it, else generic.  A link, not a
-     * netlink attachment: it goes away with the last file descriptor,
-     * also when QEMU is killed.
-     */
-    p->link = bpf_program__attach_xdp(p->skel->progs.xna_xdp, cfg->ifindex);
-    if (!p->link) {
-        int err = errno;
-
-        error_setg_errno(errp, err, "ifname=%s: cannot attach an XDP "
-                         "program%s", cfg->ifname,
-                         err == EBUSY || err == EEXIST ?
-                         " (another one is attached)" :
-                         err == ERANGE ? " (the driver refused it: MTU too "
-                         "large for XDP?)" : "");
-        goto fail;
+    lock = iface_lock(cfg->ifindex, cfg->ifname, errp);
+    if (lock < 0) {
+        xna_afxdp_prog_free(p);
+        return NULL;
     }
-    trace_xna_afxdp_attach(p->ifname,
-                           bpf_program__fd(p->skel->progs.xna_xdp));
+    ok = prog_setup(p, cfg, errp);
+    if (!ok) {
+        /* Leaves under the lock: a QEMU joining sees all or nothing. */
+        xna_afxdp_prog_free(p);
+        p = NULL;
+    } else {
+        trace_xna_afxdp_slot(p->ifname, p->prog_id, p->slot, p->start_queue,
+                             p->nr_vis);
+    }
+    close(lock);
     return p;
-
-fail:
-    xna_afxdp_prog_free(p);
-    return NULL;
 }
 
 void xna_afxdp_prog_free(XnaAfxdpProg *p)
 {
+    struct xna_bpf_mac mac = { { 0 } };
+    uint32_t q;
+    int m;
+
     if (!p) {
         return;
     }
-    if (p->link) {
-        bpf_link__destroy(p->link);
-        trace_xna_afxdp_detach(p->ifname);
+    if (p->guest_in) {
+        memcpy(mac.addr, p->mac, sizeof(mac.addr));
+        bpf_map_delete_elem(p->map_fd[MAP_GUESTS], &mac);
+    }
+    /* Only what is ours: a QEMU refused may not touch the others'. */
+    for (q = p->start_queue; p->queues_in && q - p->start_queue < p->nr_vis;
+         q++) {
+        bpf_map_delete_elem(p->map_fd[MAP_XSKS], &q);
+    }
+    if (p->slot_sock >= 0) {
+        filters_clear(p, p->slot);
+        bpf_map_delete_elem(p->map_fd[MAP_SAMPLES], &p->slot);
     }
     ring_buffer__free(p->samples);
-    xna_afxdp_bpf__destroy(p->skel);
+    if (p->ring_fd >= 0) {
+        close(p->ring_fd);
+    }
+    if (p->skel) {
+        /* Closes our fd of the link: others may hold it attached. */
+        bpf_link__destroy(p->link);
+        xna_afxdp_bpf__destroy(p->skel);
+    } else {
+        for (m = 0; m < NR_MAPS; m++) {
+            if (p->map_fd[m] >= 0) {
+                close(p->map_fd[m]);
+            }
+        }
+        if (p->link_fd >= 0) {
+            close(p->link_fd);
+        }
+        if (p->prog_fd >= 0) {
+            close(p->prog_fd);
+        }
+    }
+    if (p->slot_sock >= 0) {
+        close(p->slot_sock);
+    }
+    if (p->prog_id) {
+        trace_xna_afxdp_leave(p->ifname, p->prog_id);
+    }
     g_free(p->ifname);
     g_free(p);
+}
+
+uint32_t xna_afxdp_prog_start_queue(XnaAfxdpProg *p)
+{
+    return p->start_queue;
 }
 
 int xna_afxdp_prog_filter_set(XnaAfxdpProg *p, const struct xna_bpf_key *key,
                               uint32_t vi)
 {
     struct xna_bpf_filter v = { .vi = vi };
+    struct xna_bpf_key k = *key;
 
-    return bpf_map_update_elem(p->filters_fd, key, &v, BPF_ANY) < 0 ?
+    k.slot = p->slot;
+    return bpf_map_update_elem(p->map_fd[MAP_FILTERS], &k, &v, BPF_ANY) < 0 ?
            -errno : 0;
 }
 
 int xna_afxdp_prog_filter_del(XnaAfxdpProg *p, const struct xna_bpf_key *key)
 {
-    return bpf_map_delete_elem(p->filters_fd, key) < 0 ? -errno : 0;
+    struct xna_bpf_key k = *key;
+
+    k.slot = p->slot;
+    return bpf_map_delete_elem(p->map_fd[MAP_FILTERS], &k) < 0 ? -errno : 0;
 }
 
 int xna_afxdp_prog_xsk_set(XnaAfxdpProg *p, uint32_t vi, int fd)
 {
-    return bpf_map_update_elem(p->xsks_fd, &vi, &fd, BPF_ANY) < 0 ?
+    uint32_t q = p->start_queue + vi;
+
+    if (vi >= p->nr_vis) {
+        return -EINVAL;
+    }
+    return bpf_map_update_elem(p->map_fd[MAP_XSKS], &q, &fd, BPF_ANY) < 0 ?
            -errno : 0;
 }
 
 void xna_afxdp_prog_xsk_del(XnaAfxdpProg *p, uint32_t vi)
 {
-    bpf_map_delete_elem(p->xsks_fd, &vi);
+    uint32_t q = p->start_queue + vi;
+
+    if (vi < p->nr_vis) {
+        bpf_map_delete_elem(p->map_fd[MAP_XSKS], &q);
+    }
 }
 
 int xna_afxdp_prog_samples_fd(XnaAfxdpProg *p)
@@ -178,7 +675,7 @@ void xna_afxdp_prog_stats(XnaAfxdpProg *p, uint64_t stats[XNA_BPF_STAT_MAX])
 {
     int ncpus = libbpf_num_possible_cpus();
     g_autofree uint64_t *v = NULL;
-    uint32_t i;
+    uint32_t i, idx;
     int c;
 
     memset(stats, 0, sizeof(uint64_t) * XNA_BPF_STAT_MAX);
@@ -187,7 +684,8 @@ void xna_afxdp_prog_stats(XnaAfxdpProg *p, uint64_t stats[XNA_BPF_STAT_MAX])
     }
     v = g_new0(uint64_t, ncpus);
     for (i = 0; i < XNA_BPF_STAT_MAX; i++) {
-        if (bpf_map_lookup_elem(p->stats_fd, &i, v) == 0) {
+        idx = p->slot * XNA_BPF_STAT_MAX + i;
+        if (bpf_map_lookup_elem(p->map_fd[MAP_STATS], &idx, v) == 0) {
             for (c = 0; c < ncpus; c++) {
                 stats[i] += v[c];
             }

@@ -1,12 +1,20 @@
 /*
  * xen-net-accel: the AF_XDP NIC's XDP program and its maps
  *
- * Loads the program that QEMU carries in its skeleton
- * (ebpf/xna-afxdp.bpf.skeleton.h, from tools/ebpf/xna-afxdp.bpf.c), sizes
- * its filter map to the NIC's table, attaches it to one interface and
- * owns it: freeing this detaches the program, and the maps go with their
- * last file descriptor.  The attachment is a BPF link, which belongs to
- * this process, so that a QEMU that dies leaves nothing attached.
+ * One program per host interface serves every guest accelerated on it,
+ * each guest's QEMU in its own slot of the program's maps with its own
+ * receive queues.  The first QEMU loads the program (the one it carries
+ * in its skeleton, ebpf/xna-afxdp.bpf.skeleton.h, from
+ * tools/ebpf/xna-afxdp.bpf.c) and attaches it; the next ones find it on
+ * the interface and join it.  The attachment is a BPF link, of which
+ * each of them holds a file descriptor: the kernel keeps the program
+ * attached while one of them runs and detaches it with the last, also
+ * when they are killed.  Nothing is pinned, nothing outlives them.
+ *
+ * Joining and leaving are serialized per interface by an abstract Unix
+ * socket name (the kernel frees it when its holder dies), and a guest
+ * holds its slot the same way: a slot whose name is free is stale, and
+ * whoever takes it first removes what the dead QEMU left in it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,22 +24,31 @@
 
 #include "ebpf/xna-afxdp-bpf.h"
 
+/* start_queue: the first range of free queues. */
+#define XNA_AFXDP_QUEUE_AUTO    UINT32_MAX   /* = XNA_START_QUEUE_AUTO */
+
 typedef struct XnaAfxdpProg XnaAfxdpProg;
 
 typedef struct XnaAfxdpProgConfig {
     int ifindex;
     const char *ifname;
     const uint8_t *guest_mac;
-    uint32_t start_queue;
+    uint32_t start_queue;    /* or XNA_AFXDP_QUEUE_AUTO */
     uint32_t nr_vis;
-    uint32_t max_filters;
+    uint32_t nr_queues;      /* the interface's receive queues */
 } XnaAfxdpProgConfig;
 
-/* Load, configure and attach; NULL with @errp set on failure. */
+/*
+ * Attach the program or join the one attached, take a slot and the
+ * queues; NULL with @errp set on failure.
+ */
 XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
                                  Error **errp);
-/* Detach and close everything. */
+/* Leave: our entries go; the program goes with its last user. */
 void xna_afxdp_prog_free(XnaAfxdpProg *p);
+
+/* The receive queue of VI 0 (VI n is on start + n). */
+uint32_t xna_afxdp_prog_start_queue(XnaAfxdpProg *p);
 
 /* 0 or a negative errno (-E2BIG when the map is full). */
 int xna_afxdp_prog_filter_set(XnaAfxdpProg *p, const struct xna_bpf_key *key,
@@ -49,7 +66,7 @@ int xna_afxdp_prog_samples_fd(XnaAfxdpProg *p);
 void xna_afxdp_prog_samples_drain(XnaAfxdpProg *p, XnaAfxdpSampleFn fn,
                                   void *opaque);
 
-/* The program's counters, summed over CPUs. */
+/* The program's counters of our guest, summed over CPUs. */
 void xna_afxdp_prog_stats(XnaAfxdpProg *p, uint64_t stats[XNA_BPF_STAT_MAX]);
 
 #endif /* HW_NET_XNA_AFXDP_PROG_H */

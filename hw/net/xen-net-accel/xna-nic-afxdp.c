@@ -57,7 +57,7 @@
 #define XNA_AFXDP_PACKET_SNDBUF (4 * 1024 * 1024)
 
 QEMU_BUILD_BUG_ON(sizeof(XnaFilterKey) != sizeof(struct xna_bpf_key));
-QEMU_BUILD_BUG_ON(XNA_MAX_VIS > XNA_BPF_MAX_XSKS);
+QEMU_BUILD_BUG_ON(XNA_START_QUEUE_AUTO != XNA_AFXDP_QUEUE_AUTO);
 
 typedef struct XnaAfxdpVi {
     struct XnaAfxdpNic *nic;
@@ -94,7 +94,9 @@ typedef struct XnaAfxdpNic {
     XnaNic parent_obj;
     char *ifname;
     int ifindex;
-    uint32_t start_queue;
+    uint32_t start_queue;    /* the property: XNA_AFXDP_QUEUE_AUTO or fixed */
+    uint32_t queue_base;     /* VI n's queue is queue_base + n */
+    uint32_t nr_queues;      /* the interface's receive queues */
     uint32_t max_vis;
     uint32_t max_filters;
     uint8_t mac[6];
@@ -241,7 +243,7 @@ static bool afxdp_prog_start(XnaAfxdpNic *n, Error **errp)
         .guest_mac = n->mac,
         .start_queue = n->start_queue,
         .nr_vis = n->max_vis,
-        .max_filters = n->max_filters,
+        .nr_queues = n->nr_queues,
     };
     GHashTableIter it;
     gpointer key, vi_plus_1;
@@ -250,6 +252,7 @@ static bool afxdp_prog_start(XnaAfxdpNic *n, Error **errp)
     if (!n->prog) {
         return false;
     }
+    n->queue_base = xna_afxdp_prog_start_queue(n->prog);
     g_hash_table_iter_init(&it, n->filters);
     while (g_hash_table_iter_next(&it, &key, &vi_plus_1)) {
         xna_afxdp_prog_filter_set(n->prog, key,
@@ -347,14 +350,23 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
     if (queues < 0) {
         return false;
     }
-    if (n->start_queue >= (uint32_t)queues ||
+    /* Fixed queues must exist; free ones are taken when the VIs come. */
+    if (n->start_queue == XNA_AFXDP_QUEUE_AUTO ?
+        cfg->max_vis > (uint32_t)queues :
+        n->start_queue >= (uint32_t)queues ||
         cfg->max_vis > (uint32_t)queues - n->start_queue) {
-        error_setg(errp, "ifname=%s has %d receive queue(s): queues %u..%u "
-                   "(start-queue, max-vis) do not exist", n->ifname,
-                   queues, n->start_queue,
-                   n->start_queue + cfg->max_vis - 1);
+        if (n->start_queue == XNA_AFXDP_QUEUE_AUTO) {
+            error_setg(errp, "ifname=%s has %d receive queue(s), fewer "
+                       "than max-vis %u", n->ifname, queues, cfg->max_vis);
+        } else {
+            error_setg(errp, "ifname=%s has %d receive queue(s): queues "
+                       "%u..%u (start-queue, max-vis) do not exist",
+                       n->ifname, queues, n->start_queue,
+                       n->start_queue + cfg->max_vis - 1);
+        }
         return false;
     }
+    n->nr_queues = queues;
     n->max_vis = cfg->max_vis;
     n->max_filters = cfg->max_filters;
     memcpy(n->mac, cfg->conf->macaddr.a, sizeof(n->mac));
@@ -464,7 +476,7 @@ static void afxdp_vi_socket_cancel(XnaAfxdpVi *v)
  */
 static bool afxdp_vi_make_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
 {
-    uint32_t queue = n->start_queue + v->index;
+    uint32_t queue = n->queue_base + v->index;
     Error *err = NULL;
     bool busy = false;
     XnaXsk *x;
@@ -524,7 +536,7 @@ static void afxdp_vi_socket_retry(void *opaque)
             /* Its flows take the slow path meanwhile: nothing is lost. */
             warn_report("xen-net-accel: ifname=%s: queue %u is held by "
                         "another AF_XDP socket; VI %u waits for it",
-                        n->ifname, n->start_queue + v->index, v->index);
+                        n->ifname, n->queue_base + v->index, v->index);
             v->socket_warned = true;
         }
         v->socket_delay_ms = XNA_AFXDP_SOCKET_SLOW_DELAY_MS;
@@ -580,7 +592,7 @@ static bool afxdp_vi_alloc(XnaNic *nic, uint32_t vi, Error **errp)
     }
     v->allocated = true;
     n->nr_vis++;
-    trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, true);
+    trace_xna_afxdp_vi(n->ifname, vi, n->queue_base + vi, true);
     return true;
 }
 
@@ -602,7 +614,7 @@ static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
     }
     v->pool_attached = false;
     v->allocated = false;
-    trace_xna_afxdp_vi(n->ifname, vi, n->start_queue + vi, false);
+    trace_xna_afxdp_vi(n->ifname, vi, n->queue_base + vi, false);
     if (--n->nr_vis == 0) {
         /* The last VI: nothing of ours stays on the interface. */
         timer_del(n->tx_timer);
@@ -904,6 +916,7 @@ static void afxdp_get_stats(XnaNic *nic, XnaNicStats *stats)
     uint32_t i;
 
     *stats = n->stats;
+    stats->start_queue = n->queue_base;
     for (i = 0; i < XNA_MAX_VIS; i++) {
         XnaXsk *x = n->vis[i].xsk;
 
@@ -980,6 +993,7 @@ static void afxdp_instance_init(Object *obj)
 
     object_property_add_str(obj, "ifname", afxdp_get_ifname,
                             afxdp_set_ifname);
+    n->start_queue = XNA_AFXDP_QUEUE_AUTO;
     object_property_add_uint32_ptr(obj, "start-queue", &n->start_queue,
                                    OBJ_PROP_FLAG_READWRITE);
 }

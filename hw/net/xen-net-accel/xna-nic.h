@@ -91,6 +91,9 @@ typedef struct XnaNicCaps {
     bool slow_path_samples;
 } XnaNicCaps;
 
+/* afxdp's start-queue unset: the first queues no other guest uses. */
+#define XNA_START_QUEUE_AUTO    UINT32_MAX
+
 typedef struct XnaNicStats {
     uint64_t tx_frames;
     uint64_t tx_dropped;
@@ -103,6 +106,7 @@ typedef struct XnaNicStats {
     uint64_t pool_vis;       /* VIs receiving into the guest's pool now */
     uint64_t driver_zero_copy_vis;  /* ...of which the driver DMAs into */
     uint64_t sockets_waiting;   /* afxdp: VIs waiting for a busy queue */
+    uint64_t start_queue;    /* afxdp: VI 0's receive queue (the last) */
     /* Receive losses in the NIC, where it can tell (XDP_STATISTICS) */
     uint64_t rx_no_buffer;   /* a VI's frame found no buffer to go in */
     uint64_t rx_ring_full;   /* ...or no room in the VI's receive ring */
