@@ -279,8 +279,12 @@ netaccel_tx_offer(struct netaccel_conn *conn, const struct netaccel_hook *hook,
 	 */
 	if (xna_front_tx_progress(vi->core))
 		vi->tx_progress = jiffies;
-	else if (time_after(jiffies, vi->tx_progress + NETACCEL_TX_STALL))
-		xna_front_tx_stall(vi->core);
+	else if (time_after(jiffies, vi->tx_progress + NETACCEL_TX_STALL) &&
+		 xna_front_tx_stall(vi->core))
+		dev_warn_ratelimited(&conn->nf->xbdev->dev,
+				     "VI %u: backend consumed nothing for %u ms: using netfront until it does\n",
+				     vi->index,
+				     jiffies_to_msecs(NETACCEL_TX_STALL));
 	was_waiting = xna_front_tx_waiting(vi->core);
 	if (!READ_ONCE(netaccel_enable))
 		xna_front_tx_count_decline(vi->core, XNA_TX_DECLINE_DISABLED,

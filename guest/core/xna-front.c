@@ -1955,21 +1955,14 @@ static unsigned int max_frame_len(const struct xna_front *f)
  * A frame of a fast flow finds the ring full.  Declining it would send
  * it on the slow path ahead of the frames of its flow still in the ring
  * (reordering, packet by packet under load): hold it instead (BUSY) and
- * ask the backend to notify us when it has freed enough room.  Unless we
- * gave up waiting on this backend (xna_front_tx_give_up) and it has consumed
- * nothing since: then decline, so that a stalled backend cannot stall
- * the guest's interface.
+ * ask the backend to notify us when it has freed enough room.  (A backend
+ * given up on, xna_front_tx_give_up(), was declined before this.)
  */
 static enum xna_front_tx_verdict tx_no_room(struct xna_vi *vi, unsigned int need)
 {
 	uint32_t size = vi->tx_mask + 1, room;
 	bool was_waiting = vi->tx_waiting;
 
-	if (vi->tx_stalled) {
-		if (vi->tx_cons == vi->tx_stalled_cons)
-			return XNA_TX_DECLINE_RING_FULL;
-		vi->tx_stalled = false;		/* it moved again */
-	}
 	/*
 	 * Wake with a quarter of the ring free rather than just enough for
 	 * this frame, so that a queue is not stopped again on the next one.
@@ -2030,13 +2023,14 @@ bool xna_front_tx_progress(struct xna_vi *vi)
 	return false;
 }
 
-void xna_front_tx_stall(struct xna_vi *vi)
+bool xna_front_tx_stall(struct xna_vi *vi)
 {
 	if (vi->tx_stalled)
-		return;
+		return false;
 	vi->tx_stalled = true;
 	vi->tx_stalled_cons = vi->tx_cons;
 	vi->stats.tx_stalls++;
+	return true;
 }
 
 void xna_front_tx_give_up(struct xna_vi *vi)

@@ -604,13 +604,14 @@ unsigned int xna_front_tx_free_slots(const struct xna_vi *vi);
  * each decision: false when frames wait in the ring and the backend has
  * consumed none of them since the last call that returned true.  When it
  * stays false for as long as a wait may last (the caller's clock), the
- * caller calls xna_front_tx_stall(), which gives up as above.
+ * caller calls xna_front_tx_stall(), which gives up as above (true when
+ * it had not already: the caller may say so once).
  */
 bool xna_front_tx_waiting(const struct xna_vi *vi); /* cheap, lockless */
 bool xna_front_tx_wake_check(struct xna_vi *vi);
 void xna_front_tx_give_up(struct xna_vi *vi);
 bool xna_front_tx_progress(struct xna_vi *vi);
-void xna_front_tx_stall(struct xna_vi *vi);
+bool xna_front_tx_stall(struct xna_vi *vi);
 
 /*
  * RX
