@@ -193,19 +193,51 @@ int qmp_json_begin_return(QmpJson *j, const char *reply)
            !strcmp(key, "return") && qmp_json_lit(j, ':');
 }
 
-int qmp_json_return_int(const char *reply, long long *out)
+/*
+ * The integer of {"return": INTEGER ...}, ending where the value ends
+ * (with the object, or before its next member).
+ */
+static int return_number(const char *reply, int *neg, uint64_t *v)
 {
-    uint64_t v;
-    int neg;
     QmpJson j;
 
     if (!qmp_json_begin_return(&j, reply)) {
         return QMP_JSON_NO_RETURN;
     }
-    if (!qmp_json_int(&j, &neg, &v) || v > INT64_MAX) {
+    if (!qmp_json_int(&j, neg, v)) {
+        return QMP_JSON_BAD_VALUE;
+    }
+    j_ws(&j);
+    return *j.p == ',' || *j.p == '}' ? QMP_JSON_OK : QMP_JSON_BAD_VALUE;
+}
+
+int qmp_json_return_int(const char *reply, long long *out)
+{
+    uint64_t v;
+    int neg, r = return_number(reply, &neg, &v);
+
+    if (r != QMP_JSON_OK) {
+        return r;
+    }
+    if (v > INT64_MAX) {
         return QMP_JSON_BAD_VALUE;
     }
     *out = neg ? -(long long)v : (long long)v;
+    return QMP_JSON_OK;
+}
+
+int qmp_json_return_uint(const char *reply, uint64_t *out)
+{
+    uint64_t v;
+    int neg, r = return_number(reply, &neg, &v);
+
+    if (r != QMP_JSON_OK) {
+        return r;
+    }
+    if (neg && v) {
+        return QMP_JSON_BAD_VALUE;
+    }
+    *out = v;
     return QMP_JSON_OK;
 }
 

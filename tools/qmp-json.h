@@ -48,8 +48,13 @@ enum {
 /*
  * {"return": INTEGER}: @out is set on QMP_JSON_OK only, to an integer in
  * [-INT64_MAX, INT64_MAX] (a larger magnitude is QMP_JSON_BAD_VALUE).
+ * The integer must be the whole value: "12abc", 1.5 or 1e3 are
+ * QMP_JSON_BAD_VALUE, not 12 or 1.
  */
 int qmp_json_return_int(const char *reply, long long *out);
+
+/* {"return": INTEGER} as above, for a uint64 (QOM's counters). */
+int qmp_json_return_uint(const char *reply, uint64_t *out);
 
 /*
  * {"return": STRING}, decoded into @out (@size bytes, > 0).  QMP_JSON_OK

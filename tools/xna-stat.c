@@ -223,6 +223,22 @@ static int get_int(Query *q, const char *id, const char *prop,
     return QMP_OK;
 }
 
+/* A counter: a uint64 property, all of its range. */
+static int get_uint(Query *q, const char *id, const char *prop,
+                    uint64_t *out)
+{
+    int r = qom_get(q, id, prop);
+
+    if (r != QMP_OK) {
+        return r;
+    }
+    r = qmp_json_return_uint(q->reply, out);
+    if (r != QMP_JSON_OK) {
+        return bad_reply(q, prop, r, "not a counter (an integer >= 0)");
+    }
+    return QMP_OK;
+}
+
 static int get_str(Query *q, const char *id, const char *prop, char *out,
                    size_t size)
 {
@@ -375,15 +391,7 @@ static int query_vif(Query *q, Vif *v)
         r = QMP_BROKEN;
     }
     for (i = 0; r == QMP_OK && i < v->n_counters; i++) {
-        long long x = 0;
-
-        r = get_int(q, v->id, v->counters[i].name, &x);
-        if (r == QMP_OK && x < 0) {
-            snprintf(q->err, sizeof(q->err), "%s: negative",
-                     v->counters[i].name);
-            r = QMP_BROKEN;
-        }
-        v->counters[i].value = x;
+        r = get_uint(q, v->id, v->counters[i].name, &v->counters[i].value);
     }
     if (r == QMP_OK) {
         summarise(v);

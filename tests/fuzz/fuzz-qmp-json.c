@@ -21,7 +21,9 @@
  *    that a read past the NUL is an ASan report.  A reference model here,
  *    written on (pointer, length) and with an explicit stack instead of
  *    recursion, gives the expected outcome of each call:
- *    - qmp_json_return_int(), qmp_json_return_str() (into 64 bytes, as
+ *    - qmp_json_return_int() and qmp_json_return_uint() (the number must
+ *      be the whole value: a ',' or '}' after it), qmp_json_return_str()
+ *      (into 64 bytes, as
  *      xna-stat does, and into exactly the decoded length and one byte
  *      less) and qmp_json_return_list() (every entry passed to the
  *      callback, in order, a key given twice counting its last value
@@ -540,19 +542,38 @@ static void check_cursor(const Ref *r, const char *line, size_t at)
     check_int(r, line, at);
 }
 
+/*
+ * The model of {"return": INTEGER ...}: QMP_JSON_OK with the number when
+ * it is the whole value (a ',' or '}' follows it).
+ */
+static int ref_return_number(const Ref *r, bool *neg, uint64_t *v)
+{
+    size_t k;
+
+    if (!ref_begin_return(r, &k)) {
+        return QMP_JSON_NO_RETURN;
+    }
+    if (ref_int(r, &k, neg, v) != 1) {
+        return QMP_JSON_BAD_VALUE;
+    }
+    k = ref_ws(r, k);
+    return ref_at(r, k, ',') || ref_at(r, k, '}') ? QMP_JSON_OK
+                                                  : QMP_JSON_BAD_VALUE;
+}
+
 static void check_return_int(const Ref *r, const char *line)
 {
     long long out = 12345, want_v = 0;
-    int want = QMP_JSON_NO_RETURN, got;
-    size_t k;
-    bool neg;
-    uint64_t v;
+    uint64_t uout = 12345, v = 0;
+    int want, want_u, got;
+    bool neg = false;
 
-    if (ref_begin_return(r, &k)) {
-        want = ref_int(r, &k, &neg, &v) == 1 && v <= INT64_MAX
-               ? QMP_JSON_OK : QMP_JSON_BAD_VALUE;
+    want = want_u = ref_return_number(r, &neg, &v);
+    if (want == QMP_JSON_OK) {
+        want = v <= INT64_MAX ? QMP_JSON_OK : QMP_JSON_BAD_VALUE;
         want_v = want == QMP_JSON_OK ? (neg ? -(long long)v : (long long)v)
                                      : 0;
+        want_u = neg && v ? QMP_JSON_BAD_VALUE : QMP_JSON_OK;
     }
     got = qmp_json_return_int(line, &out);
     FUZZ_CHECK(got == want, "return_int: %d, model %d", got, want);
@@ -561,6 +582,14 @@ static void check_return_int(const Ref *r, const char *line)
                    "return_int: %lld, model %lld", out, want_v);
     } else {
         FUZZ_CHECK(out == 12345, "return_int failed but set its value");
+    }
+    got = qmp_json_return_uint(line, &uout);
+    FUZZ_CHECK(got == want_u, "return_uint: %d, model %d", got, want_u);
+    if (got == QMP_JSON_OK) {
+        FUZZ_CHECK(uout == v, "return_uint: %" PRIu64 ", model %" PRIu64,
+                   uout, v);
+    } else {
+        FUZZ_CHECK(uout == 12345, "return_uint failed but set its value");
     }
 }
 
