@@ -49,6 +49,8 @@
 #define MAX_DOMAINS 1024
 #define MAX_VIFS 64             /* per domain */
 #define MAX_COUNTERS 512        /* per device; 16 VIs need about 340 */
+/* A VI count beyond this is a QEMU talking nonsense: shown as this. */
+#define XNA_MAX_VIS_SHOWN 4096
 /* Ids, names, MACs, NIC kinds; what a qom-list entry's name fits in. */
 #define NAME_LEN QMP_JSON_NAME_LEN
 
@@ -73,6 +75,7 @@ typedef struct Vif {
     uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
     uint64_t rx_slow_packets, rx_slow_bytes;
     uint64_t filters, host_rx, host_tx, drops, errors, connects;
+    long long vis_up;           /* -1: a QEMU without the counter */
     int have_rates;
     double tx_pps, rx_pps, tx_bps, rx_bps;
 } Vif;
@@ -359,6 +362,13 @@ static void summarise(Vif *v)
     v->host_rx = counter_value(v, "nic-host-frames");
     v->host_tx = counter_value(v, "nic-host-tx-frames");
     v->connects = counter_value(v, "connects");
+    v->vis_up = -1;
+    for (i = 0; i < v->n_counters; i++) {
+        if (!strcmp(v->counters[i].name, "vis-up")) {
+            v->vis_up = v->counters[i].value > XNA_MAX_VIS_SHOWN ?
+                        XNA_MAX_VIS_SHOWN : (long long)v->counters[i].value;
+        }
+    }
 }
 
 /* Properties and counters of device @v; QMP_ERROR if it went away. */
@@ -774,6 +784,12 @@ static void print_json(Domain *doms, int n, int rundir_missing)
             } else {
                 printf("null");
             }
+            printf(", \"vis_up\": ");
+            if (v->vis_up >= 0) {
+                printf("%lld", v->vis_up);
+            } else {
+                printf("null");
+            }
             printf(", \"filters\": %" PRIu64
                    ", \"connects\": %" PRIu64
                    ", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64
@@ -892,7 +908,10 @@ static void print_table(Domain *doms, int n, int rundir_missing, int watch)
             } else {
                 table_add(&t, 4, "%s", printable(v->nic, b1, sizeof(b1)));
             }
-            if (v->max_vis >= 0) {
+            /* Up of the guest's, where QEMU tells. */
+            if (v->max_vis >= 0 && v->vis_up >= 0) {
+                table_add(&t, 5, "%lld/%lld", v->vis_up, v->max_vis);
+            } else if (v->max_vis >= 0) {
                 table_add(&t, 5, "%lld", v->max_vis);
             } else {
                 table_add(&t, 5, "-");

@@ -961,7 +961,9 @@ static void test_bad_tx_index(const void *mode)
 
     xna_env_start(&e, mode, NULL);
     xna_env_start_front(&e, 1);
+    g_assert_cmpuint(xna_env_stat(&e, "vis-up"), ==, 1);
     expect_vi_down(&e, 257, XNA_ERR_BAD_INDEX);   /* ring of 256 */
+    g_assert_cmpuint(xna_env_stat(&e, "vis-up"), ==, 0);
     xna_env_expect_recovery(&e);
     xna_env_stop(&e);
 }

@@ -271,7 +271,7 @@ static void check_table(XnaTestEnv *e, const char *out, unsigned int sent)
     g_auto(GStrv) row = table_row(out);
     g_autofree char *domid = g_strdup_printf("%u", DOMID);
     g_autofree char *vif = g_strdup_printf("%u", VIF);
-    g_autofree char *vis = g_strdup_printf("%u", VIS);
+    g_autofree char *vis = g_strdup_printf("%u/%u", VIS, VIS);
 
     g_assert_cmpstr(row[0], ==, domid);
     g_assert_cmpstr(row[1], ==, vif);
@@ -306,6 +306,7 @@ static void check_json_vif(XnaTestEnv *e, QDict *v, unsigned int sent)
     g_assert_cmpstr(qdict_get_try_str(v, "nic"), ==, "loopback");
     g_assert_true(qobject_type(qdict_get(v, "ifname")) == QTYPE_QNULL);
     g_assert_cmpuint(json_uint(v, "max_vis"), ==, VIS);
+    g_assert_cmpuint(json_uint(v, "vis_up"), ==, VIS);
     g_assert_cmpuint(json_uint(v, "connects"), ==, 1);
     g_assert_cmpuint(json_uint(v, "filters"), ==,
                      xna_env_stat(e, "nic-filters"));

@@ -794,11 +794,27 @@ static void add_nic_stats(Object *obj)
     }
 }
 
+/* "vis-up": the VIs up now (the guest connected them, none stopped). */
+static void get_vis_up(Object *obj, Visitor *v, const char *name,
+                       void *opaque, Error **errp)
+{
+    XenNetAccel *s = XEN_NET_ACCEL(obj);
+    uint64_t up = 0;
+    uint32_t i;
+
+    for (i = 0; i < XNA_MAX_VIS; i++) {
+        up += s->vis[i] && xna_vi_is_up(s->vis[i]);
+    }
+    visit_type_uint64(v, name, &up, errp);
+}
+
 static void add_dev_stats(XenNetAccel *s)
 {
     Object *obj = OBJECT(s);
 
     add_nic_stats(obj);
+    object_property_add(obj, "vis-up", "uint64", get_vis_up, NULL, NULL,
+                        NULL);
     add_stat(obj, "filters-inserted", &s->stats.filters_inserted);
     add_stat(obj, "filters-evicted", &s->stats.filters_evicted);
     add_stat(obj, "filters-removed", &s->stats.filters_removed);
