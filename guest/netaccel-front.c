@@ -45,7 +45,7 @@ MODULE_PARM_DESC(wire_macs,
 unsigned int netaccel_num_vis;
 module_param_named(num_vis, netaccel_num_vis, uint, 0644);
 MODULE_PARM_DESC(num_vis,
-		 "VIs per device, at most the backend's max-vis and 16 (0: one per online CPU); next connection");
+		 "VIs per device, at most the backend's max-vis and 16 (0: one per TX queue of netfront); next connection");
 
 unsigned int netaccel_tx_ring_entries = 256;
 module_param_named(tx_ring_entries, netaccel_tx_ring_entries, uint, 0644);

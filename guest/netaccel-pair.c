@@ -221,6 +221,22 @@ void netaccel_set_pairing(struct netaccel_front *nf,
 	rtnl_unlock();
 }
 
+/*
+ * VIs to ask for when num_vis is not set: one per TX queue of the paired
+ * netfront, since a packet takes the VI of its queue; more would cost
+ * grants (shared with netfront and blkfront) and event channels for
+ * nothing.  One per online CPU while netfront is not there yet.
+ */
+unsigned int netaccel_default_vis(struct netaccel_front *nf)
+{
+	unsigned int n;
+
+	rtnl_lock();
+	n = nf->netdev ? nf->netdev->real_num_tx_queues : num_online_cpus();
+	rtnl_unlock();
+	return n ? n : 1;
+}
+
 void netaccel_attach(struct netaccel_front *nf, struct netaccel_conn *conn)
 {
 	rtnl_lock();

@@ -267,7 +267,7 @@ int netaccel_conn_create(struct netaccel_front *nf,
 		conn->vis[n].tx_progress = jiffies;
 	}
 
-	want_vis = netaccel_num_vis ? netaccel_num_vis : num_online_cpus();
+	want_vis = netaccel_num_vis ? netaccel_num_vis : netaccel_default_vis(nf);
 	err = xna_layout_choose(&conn->layout, bi, want_vis,
 				netaccel_tx_ring_entries,
 				netaccel_rx_ring_entries);

@@ -234,6 +234,7 @@ int netaccel_pair_init(void);
 void netaccel_pair_exit(void);
 void netaccel_set_pairing(struct netaccel_front *nf,
 			  const struct xna_backend_info *bi);
+unsigned int netaccel_default_vis(struct netaccel_front *nf);
 void netaccel_attach(struct netaccel_front *nf, struct netaccel_conn *conn);
 void netaccel_detach(struct netaccel_front *nf);
 void netaccel_unpair(struct netaccel_front *nf);
