@@ -190,7 +190,7 @@ static void netaccel_backend_initwait(struct netaccel_front *nf)
 			 (unsigned long long)nf->conn->bi.generation);
 		netaccel_teardown(nf, false);
 	}
-	if (nf->gave_up)
+	if (nf->gave_up || nf->xdp_paused)
 		return;
 
 	netaccel_set_pairing(nf, &bi);
@@ -279,6 +279,62 @@ static void netaccel_state_work(struct work_struct *work)
 	default:
 		break;
 	}
+}
+
+/*
+ * An XDP program on netfront's device sees only what netfront receives:
+ * what the backend steers to our VIs would bypass it (a firewall, say).
+ * While one is attached there is no connection: the backend, told we
+ * close, removes the guest's filters, and every frame comes through
+ * netfront.  The front then waits at Initialising (the backend in
+ * InitWait) until the program is gone.  XDP attach has no notifier:
+ * looked at every second, and at once when a frame comes in over a VI
+ * (which is dropped: netaccel-rx.c).
+ */
+#define NETACCEL_XDP_CHECK	HZ
+
+static void netaccel_xdp_work(struct work_struct *work)
+{
+	struct netaccel_front *nf = container_of(to_delayed_work(work),
+						 struct netaccel_front,
+						 xdp_work);
+	struct xenbus_device *xbdev = nf->xbdev;
+	char name[IFNAMSIZ] = "";
+	bool xdp;
+
+	if (READ_ONCE(nf->removing))
+		return;
+	rtnl_lock();
+	xdp = nf->netdev && dev_xdp_prog_count(nf->netdev);
+	if (nf->netdev)
+		strscpy(name, nf->netdev->name, sizeof(name));
+	rtnl_unlock();
+
+	if (xdp && !nf->xdp_paused && !READ_ONCE(nf->suspended)) {
+		nf->xdp_paused = true;
+		nf->nstats.xdp_pauses++;
+		dev_info(&xbdev->dev,
+			 "XDP program on %s: not accelerating while it is attached (it must see every frame received)\n",
+			 name);
+		if (nf->conn) {
+			netaccel_teardown(nf, false);
+			xenbus_switch_state(xbdev, XenbusStateClosing);
+		}
+	} else if (!xdp && nf->xdp_paused) {
+		nf->xdp_paused = false;
+		dev_info(&xbdev->dev,
+			 "no XDP program on %s any more: accelerating again\n",
+			 name);
+		queue_work(nf->wq, &nf->state_work);
+	}
+	queue_delayed_work(nf->wq, &nf->xdp_work, NETACCEL_XDP_CHECK);
+}
+
+/* From a VI's NAPI poll, under rcu_read_lock() (see netaccel_remove()). */
+void netaccel_xdp_check_now(struct netaccel_front *nf)
+{
+	if (!READ_ONCE(nf->removing))
+		mod_delayed_work(nf->wq, &nf->xdp_work, 0);
 }
 
 /*
@@ -408,6 +464,7 @@ static int netaccel_probe(struct xenbus_device *xbdev,
 	INIT_WORK(&nf->resume_work, netaccel_resume_work);
 	INIT_WORK(&nf->thaw_work, netaccel_thaw_work);
 	INIT_WORK(&nf->reattach_work, netaccel_reattach_work);
+	INIT_DELAYED_WORK(&nf->xdp_work, netaccel_xdp_work);
 	spin_lock_init(&nf->stats_lock);
 	seqcount_spinlock_init(&nf->stats_seq, &nf->stats_lock);
 	nf->pair_vif = -1;
@@ -430,6 +487,7 @@ static int netaccel_probe(struct xenbus_device *xbdev,
 	    XenbusStateInitialising)
 		xenbus_printf(XBT_NIL, xbdev->nodename, "state", "%d",
 			      XenbusStateInitialising);
+	queue_delayed_work(nf->wq, &nf->xdp_work, NETACCEL_XDP_CHECK);
 	dev_info(&xbdev->dev, "probed, backend %s\n", xbdev->otherend);
 	return 0;
 }
@@ -439,7 +497,13 @@ static void netaccel_remove(struct xenbus_device *xbdev)
 	struct netaccel_front *nf = dev_get_drvdata(&xbdev->dev);
 
 	WRITE_ONCE(nf->removing, true);
+	/*
+	 * A VI's NAPI poll (an RCU reader) that saw ->removing unset may
+	 * still queue xdp_work: wait for it, then nobody queues it again.
+	 */
+	synchronize_rcu();
 	cancel_work_sync(&nf->thaw_work);
+	cancel_delayed_work_sync(&nf->xdp_work);
 	/*
 	 * Running work items finish, queued ones see ->removing; so does
 	 * every control interrupt after synchronize_irq(): nothing queues

@@ -55,6 +55,16 @@ static int netaccel_rx_frame(void *opaque, struct xna_vi *cvi,
 		vi->kstats.rx_no_netdev++;
 		return -ENODEV;
 	}
+	/*
+	 * netfront runs an XDP program (a firewall, say), which sees only
+	 * what netfront receives: a frame delivered past it here would
+	 * bypass it.  Drop it, and stop accelerating until it is gone.
+	 */
+	if (unlikely(dev_xdp_prog_count(dev))) {
+		vi->kstats.rx_xdp_dropped++;
+		netaccel_xdp_check_now(vi->conn->nf);
+		return -EPERM;
+	}
 	skb = napi_alloc_skb(&vi->napi, len);
 	if (!skb) {
 		vi->kstats.rx_nomem++;

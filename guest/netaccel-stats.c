@@ -78,6 +78,7 @@ static const struct netaccel_stat netaccel_stat_table[] = {
 	KVI_STAT(rx_no_netdev),
 	KVI_STAT(rx_nomem),
 	KVI_STAT(rx_csum_bad),
+	KVI_STAT(rx_xdp_dropped),
 	VI_STAT(vi_down),
 	VI_STAT(vi_resets),
 	VI_STAT(ring_errors),
@@ -100,6 +101,7 @@ static const struct netaccel_stat netaccel_stat_table[] = {
 	NF_STAT(connects),
 	NF_STAT(disconnects),
 	NF_STAT(setup_errors),
+	NF_STAT(xdp_pauses),
 };
 
 /* The table with the declines expanded: built at init. */
@@ -361,11 +363,14 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
 	struct netaccel_front *nf = dev_get_drvdata(dev);
+	struct netaccel_conn *conn;
 	ssize_t r;
 
 	rcu_read_lock();
-	r = sysfs_emit(buf, "%s\n",
-		       netaccel_state_name(rcu_dereference(nf->stats_conn)));
+	conn = rcu_dereference(nf->stats_conn);
+	/* Not connected on purpose: an XDP program is on netfront. */
+	r = sysfs_emit(buf, "%s\n", !conn && READ_ONCE(nf->xdp_paused) ?
+		       "paused-xdp" : netaccel_state_name(conn));
 	rcu_read_unlock();
 	return r;
 }

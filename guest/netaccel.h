@@ -62,6 +62,7 @@ struct netaccel_vi_kstats {
 	u64 rx_no_netdev;	/* no paired netfront, or it is down */
 	u64 rx_nomem;
 	u64 rx_csum_bad;	/* CSUM_PARTIAL frame without good headers */
+	u64 rx_xdp_dropped;	/* came while an XDP program was on netfront */
 	u64 tx_gso_packets;	/* GSO packets segmented into the VI */
 	u64 tx_gso_segments;
 	u64 tx_gso_fallback;	/* segments sent through netfront instead */
@@ -74,6 +75,7 @@ struct netaccel_nf_stats {
 	u64 tx_resent;		/* unsent VI frames sent through netfront */
 	u64 tx_resend_lost;	/* ... that could not be (no memory, no dev) */
 	u64 setup_errors;
+	u64 xdp_pauses;		/* an XDP program on netfront stopped us */
 };
 
 struct netaccel_vi {
@@ -154,6 +156,13 @@ struct netaccel_front {
 	bool suspended;				/* .suspend to thaw or resume */
 	bool gave_up;
 	unsigned int failures;			/* setups in a row that failed */
+	/*
+	 * An XDP program is attached to netfront: no connection (the
+	 * frames its receive path must see would bypass it).  Looked at
+	 * by xdp_work every second, and at once by a frame that comes in.
+	 */
+	bool xdp_paused;
+	struct delayed_work xdp_work;
 
 	struct netaccel_conn *conn;		/* owned by the workqueue */
 
@@ -202,6 +211,9 @@ void netaccel_conn_destroy(struct netaccel_conn *conn);
 void netaccel_ctrl_work(struct work_struct *work);
 int netaccel_ctrl_send_hello(struct netaccel_conn *conn);
 irqreturn_t netaccel_ctrl_interrupt(int irq, void *dev_id);
+
+/* netaccel-front.c: pause while netfront runs XDP */
+void netaccel_xdp_check_now(struct netaccel_front *nf);
 
 /* netaccel-rx.c: NAPI */
 irqreturn_t netaccel_vi_interrupt(int irq, void *dev_id);
