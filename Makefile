@@ -187,7 +187,9 @@ $(TOOL_BINS): $(BUILD)/tools/%: tools/%.c $$($$*_SRCS) $(wildcard tools/*.h)
 
 # What a dom0 needs: our QEMU, the QMP client, the status tool (linked
 # from sbin: an admin runs it), the vif hotplug script and its settings
-# (kept if present).  PREFIX=/usr/local, DESTDIR for staging.
+# (kept if present), and the directory of its per-vif profiles (empty:
+# the admin writes them, and links vif-accel@<profile> to the script).
+# PREFIX=/usr/local, DESTDIR for staging.
 PREFIX ?= /usr/local
 XNA_LIBDIR = $(DESTDIR)$(PREFIX)/lib/xen-net-accel
 install: qemu tools
@@ -203,11 +205,14 @@ install: qemu tools
 	[ -e $(DESTDIR)/etc/xen/xen-net-accel.conf ] || \
 		sed 's|/usr/local/|$(PREFIX)/|g' tools/xen-net-accel.conf \
 		> $(DESTDIR)/etc/xen/xen-net-accel.conf
+	mkdir -p $(DESTDIR)/etc/xen/xen-net-accel.d
 
-# Undo install, except the settings (yours to keep or delete).  Refused
-# while a backend QEMU it started still runs (a pidfile in XNA_RUNDIR of a
-# live process): detach the guests' vifs first, or FORCE=1.  Guests whose
-# vif line still names script=vif-accel fail to start once it is gone.
+# Undo install, except the settings (yours to keep or delete): the
+# host-wide file, the profiles (their directory goes if empty) and the
+# vif-accel@<profile> links, said as kept.  Refused while a backend QEMU
+# it started still runs (a pidfile in XNA_RUNDIR of a live process):
+# detach the guests' vifs first, or FORCE=1.  Guests whose vif line still
+# names script=vif-accel fail to start once it is gone.
 XNA_RUNDIR ?= /run/xen-net-accel
 uninstall:
 	@if [ "$(FORCE)" != 1 ]; then \
@@ -222,8 +227,15 @@ uninstall:
 		$(XNA_LIBDIR)/xna-stat $(DESTDIR)$(PREFIX)/sbin/xna-stat \
 		$(DESTDIR)/etc/xen/scripts/vif-accel
 	-rmdir $(XNA_LIBDIR) 2>/dev/null
+	rmdir $(DESTDIR)/etc/xen/xen-net-accel.d 2>/dev/null || true
 	@[ ! -e $(DESTDIR)/etc/xen/xen-net-accel.conf ] || \
 		echo "uninstall: kept $(DESTDIR)/etc/xen/xen-net-accel.conf"
+	@[ ! -e $(DESTDIR)/etc/xen/xen-net-accel.d ] || \
+		echo "uninstall: kept $(DESTDIR)/etc/xen/xen-net-accel.d (profiles)"
+	@for l in $(DESTDIR)/etc/xen/scripts/vif-accel@*; do \
+		[ ! -L "$$l" ] || echo "uninstall: kept $$l (a profile's link," \
+			"now to nothing: remove it)"; \
+	done
 
 # A git format-patch series of the whole change against pristine QEMU.
 patches: config.mak
