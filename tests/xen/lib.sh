@@ -123,17 +123,18 @@ xen_dom0_root() {
     busybox_root "$R"
     mkdir -p "$R"/{usr/bin,usr/sbin,sbin,run,etc/xen,var/lib/xen,var/log/xen,boot}
     ln -s ../run "$R/var/run"
+    # (sch_multiq, cls_u32, act_skbedit: the peer's flow steering, tc)
     for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-netback \
-             tun bridge veth; do
+             tun bridge veth sch_multiq cls_u32 act_skbedit; do
         copy_module $m "$R"
     done
     # Xen's user space (libxl-save-helper for xl save and restore), bash
-    # and iproute2 for the hotplug scripts and netns.
+    # and iproute2 (ip, tc) for the hotplug scripts, netns and steering.
     rm -f "$R/bin/ip" "$R/bin/bash" "$R/bin/sh"
     ln -s busybox "$R/bin/sh"
     copy_bins "$R" $XENBIN/xl $XENBIN/xenstored $XENBIN/xenconsoled \
         $XENBIN/xen-init-dom0 $XENBIN/libxl-save-helper /usr/bin/xenstore* /bin/bash \
-        /bin/ip /usr/bin/flock /usr/sbin/ethtool
+        /bin/ip /usr/sbin/tc /usr/bin/flock /usr/sbin/ethtool
     cp "$@" "$R/usr/bin/"
     ln -sf /bin/ip "$R/sbin/ip"
     cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$R/lib/x86_64-linux-gnu/"
