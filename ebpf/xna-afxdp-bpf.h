@@ -6,9 +6,11 @@
  * the maps' keys and values.  Plain kernel types only.
  *
  * One program serves every guest accelerated on a host interface: each
- * guest's QEMU takes a slot (its row in the per-guest maps) and its own
- * receive queues, and the program finds a frame's guest by its
- * destination MAC.
+ * guest's QEMU takes a slot (its entry in the per-guest maps: its own
+ * filter map, sample ring, sockets and counters) and its own receive
+ * queues, and the program finds a frame's guest by its destination MAC.
+ * A frame can only reach what its guest's own QEMU put in that guest's
+ * slot.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -24,7 +26,7 @@
  * type and sizes it expects: the guests map's name carries the layout's
  * version, for a change of meaning the sizes do not show.
  */
-#define XNA_BPF_MAP_GUESTS      "xna_guests_v2"
+#define XNA_BPF_MAP_GUESTS      "xna_guests_v3"
 #define XNA_BPF_MAP_FILTERS     "xna_filters"
 #define XNA_BPF_MAP_XSKS        "xna_xsks"
 #define XNA_BPF_MAP_SAMPLES     "xna_samples"
@@ -34,17 +36,11 @@
 /* Guests (QEMUs) sharing one interface's program. */
 #define XNA_BPF_MAX_GUESTS      64
 
-/*
- * Sockets map: indexed by receive queue, so queues 0 to this - 1 can
- * carry VIs.
- */
+/* Queues 0 to this - 1 of the interface can carry VIs. */
 #define XNA_BPF_MAX_QUEUES      256
 
-/*
- * Filters of all the guests of an interface (allocated as they are
- * inserted): each QEMU bounds its own to its max-filters.
- */
-#define XNA_BPF_MAX_FILTERS     65536
+/* VIs of a guest: the sockets map has this many entries per slot. */
+#define XNA_BPF_MAX_VIS         16
 
 /* Frames up to this length are sampled whole; longer ones are not. */
 #define XNA_BPF_SAMPLE_MAX      2040
@@ -63,13 +59,12 @@
 #define XNA_BPF_FILTER_IPV6_UDP 5
 
 /*
- * Key of the filters map: the bytes of XnaFilterKey (checked at build
- * time on the QEMU side), whose reserved byte carries the guest's slot
- * here: a guest's filters only ever match frames to its own MAC.
+ * Key of a guest's filter map: the bytes of XnaFilterKey (checked at
+ * build time on the QEMU side).
  */
 struct xna_bpf_key {
     __u8 kind;
-    __u8 slot;
+    __u8 reserved;
     __u16 dst_port;          /* network order; 0 for a MAC filter */
     __u8 dst_addr[16];
 };

@@ -137,6 +137,34 @@ static int find_map(Env *e, const char *name, struct bpf_map_info *info)
     return -1;
 }
 
+/*
+ * fd of the filter map of the guest in @slot (its QEMU's own, in that
+ * slot of the program's filters map), or -1.
+ */
+static int guest_filters(Env *e, uint32_t slot)
+{
+    struct bpf_map_info info;
+    int outer = find_map(e, "xna_filters", &info);
+    uint32_t id;
+    int fd = -1;
+
+    g_assert_cmpint(outer, >=, 0);
+    if (bpf_map_lookup_elem(outer, &slot, &id) == 0) {
+        fd = bpf_map_get_fd_by_id(id);
+    }
+    close(outer);
+    return fd;
+}
+
+static uint32_t map_id(int fd)
+{
+    struct bpf_map_info info = { 0 };
+    uint32_t len = sizeof(info);
+
+    g_assert_cmpint(bpf_obj_get_info_by_fd(fd, &info, &len), ==, 0);
+    return info.id;
+}
+
 static bool xdp_attached(Env *e)
 {
     g_autofree char *cmd = g_strdup_printf("ip -n %s link show dev xq0",
@@ -581,7 +609,6 @@ static void test_learning(const void *opaque)
 {
     const RxMode *mode = opaque;
     enum { PORT = 5001, FRAMES = 20 };
-    struct bpf_map_info info;
     uint8_t f[300];
     int kfd, mfd, i;
     Env e;
@@ -595,7 +622,7 @@ static void test_learning(const void *opaque)
     /* veth has no AF_XDP zero-copy: the kernel copies into the pool. */
     g_test_message("VIs in driver zero-copy mode: %" PRIu64,
                    dev_stat(&e, "nic-zero-copy-vis"));
-    mfd = find_map(&e, "xna_filters", &info);
+    mfd = guest_filters(&e, 0);
     g_assert_cmpint(mfd, >=, 0);
 
     b_send(&e, f, sizeof(f), PORT, 0, false);
@@ -656,7 +683,6 @@ static void test_learning(const void *opaque)
 static void test_eviction(void)
 {
     enum { PORT = 6001, FLOWS = 3, FILTERS = 2 };
-    struct bpf_map_info info;
     int kfd[FLOWS], mfd, i;
     uint8_t f[200];
     Env e;
@@ -668,9 +694,16 @@ static void test_eviction(void)
         kfd[i] = udp_socket(&e, e.ns_a, NULL, PORT + i);
     }
     env_start(&e, "max-filters=2");
-    /* The map is the interface's guests': each keeps to its own share. */
-    mfd = find_map(&e, "xna_filters", &info);
+    /* The guest's own map: the table's size, and the MAC filter's entry. */
+    mfd = guest_filters(&e, 0);
     g_assert_cmpint(mfd, >=, 0);
+    {
+        struct bpf_map_info mi = { 0 };
+        uint32_t len = sizeof(mi);
+
+        g_assert_cmpint(bpf_obj_get_info_by_fd(mfd, &mi, &len), ==, 0);
+        g_assert_cmpuint(mi.max_entries, ==, FILTERS + 1);
+    }
 
     for (i = 0; i < FLOWS; i++) {
         b_send(&e, f, sizeof(f), PORT + i, i, false);
@@ -1513,10 +1546,13 @@ static void settle(Env *e)
  * A QEMU that died left its guest's entry and filters in a slot that
  * nobody holds any more: what the test puts in the maps before the
  * second guest comes.  Slot 1, which the second guest will take, has a
- * filter of the dead one's; slot 7 claims the second guest's own MAC.
+ * filter map of the dead one's; slot 7 claims the second guest's own
+ * MAC.  Returns the dead one's filter map.
  */
-static void plant_ghosts(Env *e, int gfd, int ffd)
+static int plant_ghosts(Env *e, int gfd)
 {
+    LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+    struct bpf_map_info info;
     struct {
         uint8_t addr[6];
         uint16_t pad;
@@ -1525,19 +1561,27 @@ static void plant_ghosts(Env *e, int gfd, int ffd)
         uint32_t slot, start_queue, nr_vis, pad;
     } g = { .slot = 7, .start_queue = 1, .nr_vis = 1 };
     struct {
-        uint8_t kind, slot;
+        uint8_t kind, reserved;
         uint16_t port;
         uint8_t addr[16];
-    } key = { .kind = XNA_FILTER_IPV4_UDP, .slot = 1, .port = htons(5999) };
-    uint32_t vi = 0;
+    } key = { .kind = XNA_FILTER_IPV4_UDP, .port = htons(5999) };
+    uint32_t vi = 0, slot = 1;
+    int ffd, outer;
 
     memcpy(mac.addr, guest2_mac, 6);
     g_assert_cmpint(bpf_map_update_elem(gfd, &mac, &g, BPF_NOEXIST), ==, 0);
     memcpy(mac.addr, other_mac, 6);
     g.slot = 1;
     g_assert_cmpint(bpf_map_update_elem(gfd, &mac, &g, BPF_NOEXIST), ==, 0);
+    ffd = bpf_map_create(BPF_MAP_TYPE_HASH, "ghost", sizeof(key), sizeof(vi),
+                         8, &o);
+    g_assert_cmpint(ffd, >=, 0);
     memcpy(key.addr, guest2_ip, 4);
     g_assert_cmpint(bpf_map_update_elem(ffd, &key, &vi, BPF_NOEXIST), ==, 0);
+    outer = find_map(e, "xna_filters", &info);
+    g_assert_cmpint(bpf_map_update_elem(outer, &slot, &ffd, BPF_ANY), ==, 0);
+    close(outer);
+    return ffd;
 }
 
 /*
@@ -1554,7 +1598,7 @@ static void test_two_guests(void)
     struct bpf_map_info info;
     uint8_t f[8][300];
     uint32_t prog_id;
-    int kfd, gfd, ffd;
+    int kfd, gfd, ghost, ffd;
     Env e, e2;
 
     if (!env_setup_txq(&e, NULL, 2)) {
@@ -1571,11 +1615,9 @@ static void test_two_guests(void)
     kfd = udp_socket(&e, e.ns_a, NULL, PORT1);
     env_start_guest(&e, GUEST_MAC, "max-vis=1,max-filters=8", true, true);
     g_assert_cmpuint(dev_stat(&e, "nic-start-queue"), ==, 0);
-    gfd = find_map(&e, "xna_guests_v2", &info);
-    ffd = find_map(&e, "xna_filters", &info);
+    gfd = find_map(&e, "xna_guests_v3", &info);
     g_assert_cmpint(gfd, >=, 0);
-    g_assert_cmpint(ffd, >=, 0);
-    plant_ghosts(&e, gfd, ffd);
+    ghost = plant_ghosts(&e, gfd);
     g_assert_cmpuint(map_count(gfd), ==, 3);
 
     /* The second joins the program, takes the next queue, clears ghosts. */
@@ -1584,7 +1626,11 @@ static void test_two_guests(void)
     g_assert_cmpuint(e2.prog_id, ==, e.prog_id);
     g_assert_cmpuint(dev_stat(&e2, "nic-start-queue"), ==, 1);
     g_assert_cmpuint(map_count(gfd), ==, 2);
+    ffd = guest_filters(&e, 1);
+    g_assert_cmpint(ffd, >=, 0);
+    g_assert_cmpuint(map_id(ffd), !=, map_id(ghost));
     g_assert_cmpuint(map_count(ffd), ==, 0);
+    close(ghost);
     /* A MAC accelerated on xq0 is not taken by a second QEMU. */
     expect_add_error(&e2, "'id': 'xna9', 'ifname': 'xq0', 'max-vis': 1",
                      "is accelerated there already");
@@ -1617,6 +1663,33 @@ static void test_two_guests(void)
     g_assert_cmpuint(e.rx->len, ==, 1);
     g_assert_cmpuint(e2.rx->len, ==, 1);
     g_assert_cmpuint(dev_stat(&e, "nic-xdp-redirected"), ==, 1);
+
+    /*
+     * Even with its entry naming the first guest's queue (as a join that
+     * took a live guest for dead once left it), a frame to the second
+     * guest never reaches the first one's socket: sockets are found by
+     * slot, not by queue.
+     */
+    {
+        struct {
+            uint8_t addr[6];
+            uint16_t pad;
+        } mac = { { 0 } };
+        struct {
+            uint32_t slot, start_queue, nr_vis, pad;
+        } g;
+
+        memcpy(mac.addr, guest2_mac, 6);
+        g_assert_cmpint(bpf_map_lookup_elem(gfd, &mac, &g), ==, 0);
+        g.start_queue = 0;
+        g_assert_cmpint(bpf_map_update_elem(gfd, &mac, &g, BPF_EXIST), ==, 0);
+        b_send_on(&e, 0, f[7], sizeof(f[7]), guest2_mac, guest2_ip, PORT2, 7);
+        settle(&e);
+        settle(&e2);
+        g_assert_cmpuint(e.rx->len, ==, 1);
+        g.start_queue = 1;
+        g_assert_cmpint(bpf_map_update_elem(gfd, &mac, &g, BPF_EXIST), ==, 0);
+    }
 
     /*
      * The QEMU that attached the program goes: the program stays for the

@@ -4,17 +4,18 @@
  * Runs on every frame the host interface receives, for every guest
  * accelerated on it: one program per interface, shared by the QEMUs of
  * those guests (xna-afxdp-prog.c: the first attaches it, each holds it,
- * it goes with the last).  A frame's destination MAC names its guest
- * (xna_guests_v2); frames to no guest go on to the kernel untouched.  A
- * guest's frames that match one of its filters (destination IPv4/IPv6
- * address and TCP/UDP port, else its MAC; the keys of the backend's
- * filter table) go to the AF_XDP socket of their VI.  The others go on
- * to the kernel's stack (to netfront's path); when they are unicast
- * TCP/UDP, a copy goes to that guest's backend through its ring buffer
- * too, so that it learns the flow and inserts a filter: that ring is the
- * NIC's default queue.  So do ARP frames to the guest's MAC (replies to
- * the guest's requests), from which the backend learns which hosts are
- * on this interface's side (WIRE_MAC) without a flow of theirs.
+ * it goes with the last), each guest in its own slot of the maps.  A
+ * frame's destination MAC names its guest (xna_guests_v3); frames to no
+ * guest go on to the kernel untouched.  A guest's frames that match one
+ * of its filters (destination IPv4/IPv6 address and TCP/UDP port, else
+ * its MAC; the keys of the backend's filter table) go to the AF_XDP
+ * socket of their VI.  The others go on to the kernel's stack (to
+ * netfront's path); when they are unicast TCP/UDP, a copy goes to that
+ * guest's backend through its ring buffer too, so that it learns the
+ * flow and inserts a filter: that ring is the NIC's default queue.  So
+ * do ARP frames to the guest's MAC (replies to the guest's requests),
+ * from which the backend learns which hosts are on this interface's
+ * side (WIRE_MAC) without a flow of theirs.
  *
  * Built by tools/gen-bpf-skeleton (QEMU's tools/ebpf/Makefile.ebpf: clang
  * -target bpf, then bpftool gen skeleton) into the committed
@@ -34,29 +35,47 @@
 #define PROTO_TCP       6
 #define PROTO_UDP       17
 
+/*
+ * Not preallocated: an entry deleted is not reused under a reader that
+ * still holds it (the program copies it once anyway).
+ */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, XNA_BPF_MAX_GUESTS);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, struct xna_bpf_mac);
     __type(value, struct xna_bpf_guest);
-} xna_guests_v2 SEC(".maps");
+} xna_guests_v3 SEC(".maps");
 
-/* Allocated as filters come: guests share it, each within its share. */
-struct {
+/*
+ * Index: the slot.  Each guest's QEMU puts there a filter map of its own,
+ * sized to its max-filters: a guest can neither fill another's nor match
+ * a frame to another's MAC, and a QEMU that takes a dead one's slot
+ * replaces its filters whole.
+ */
+struct xna_filter_map {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, XNA_BPF_MAX_FILTERS);
+    __uint(max_entries, 1);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct xna_bpf_key);
-    __type(value, struct xna_bpf_filter);
+    __uint(key_size, sizeof(struct xna_bpf_key));
+    __uint(value_size, sizeof(struct xna_bpf_filter));
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, XNA_BPF_MAX_GUESTS);
+    __type(key, __u32);
+    __array(values, struct xna_filter_map);
 } xna_filters SEC(".maps");
 
 /*
- * Index: the receive queue.  A queue is one guest's (its QEMU's socket
- * is bound to it), and the kernel drops an entry when its socket closes.
+ * Index: slot * XNA_BPF_MAX_VIS + VI, the VI's socket, which its guest's
+ * QEMU bound to queue start_queue + VI.  The kernel drops an entry when
+ * its socket closes.
  */
 struct {
     __uint(type, BPF_MAP_TYPE_XSKMAP);
-    __uint(max_entries, XNA_BPF_MAX_QUEUES);
+    __uint(max_entries, XNA_BPF_MAX_GUESTS * XNA_BPF_MAX_VIS);
     __type(key, __u32);
     __type(value, __u32);
 } xna_xsks SEC(".maps");
@@ -199,9 +218,10 @@ int xna_xdp(struct xdp_md *ctx)
     void *end = (void *)(long)ctx->data_end;
     struct xna_bpf_key key = { 0 };
     struct xna_bpf_mac mac = { { 0 } };
-    struct xna_bpf_filter *f;
-    struct xna_bpf_guest *g;
-    __u32 slot, queue, vi;
+    struct xna_bpf_filter *f = NULL;
+    struct xna_bpf_guest g, *gp;
+    __u32 queue, vi, idx;
+    void *filters;
     int has_flow;
     long ret;
 
@@ -214,30 +234,32 @@ int xna_xdp(struct xdp_md *ctx)
      * a guest must not be handed their traffic by claiming a flow.
      */
     __builtin_memcpy(mac.addr, data, ETH_ALEN);
-    g = bpf_map_lookup_elem(&xna_guests_v2, &mac);
-    if (!g) {
+    gp = bpf_map_lookup_elem(&xna_guests_v3, &mac);
+    if (!gp) {
         count(XNA_BPF_MAX_GUESTS, XNA_BPF_STAT_PASSED);
         return XDP_PASS;
     }
-    slot = g->slot;
-    if (slot >= XNA_BPF_MAX_GUESTS) {
+    /* One copy: a guest that leaves meanwhile is seen whole or not. */
+    __builtin_memcpy(&g, gp, sizeof(g));
+    if (g.slot >= XNA_BPF_MAX_GUESTS) {
         return XDP_PASS;
     }
+    filters = bpf_map_lookup_elem(&xna_filters, &g.slot);
     has_flow = parse_flow(data, end, &key);
-    key.slot = slot;
-    f = has_flow ? bpf_map_lookup_elem(&xna_filters, &key) : NULL;
-    if (!f) {
+    if (filters && has_flow) {
+        f = bpf_map_lookup_elem(filters, &key);
+    }
+    if (filters && !f) {
         __builtin_memset(&key, 0, sizeof(key));
         key.kind = XNA_BPF_FILTER_MAC;
-        key.slot = slot;
         __builtin_memcpy(key.dst_addr, data, ETH_ALEN);
-        f = bpf_map_lookup_elem(&xna_filters, &key);
+        f = bpf_map_lookup_elem(filters, &key);
     }
     if (!f) {
-        count(slot, XNA_BPF_STAT_PASSED);
+        count(g.slot, XNA_BPF_STAT_PASSED);
         if (has_flow ||
             ((struct ethhdr *)data)->h_proto == bpf_htons(ETH_P_ARP)) {
-            sample(ctx, slot, (__u64)(end - data));
+            sample(ctx, g.slot, (__u64)(end - data));
         }
         return XDP_PASS;
     }
@@ -251,19 +273,20 @@ int xna_xdp(struct xdp_md *ctx)
      * docs/nic-ops.md).
      */
     queue = ctx->rx_queue_index;
-    vi = queue - g->start_queue;
-    if (vi >= g->nr_vis) {
-        count(slot, XNA_BPF_STAT_NO_VI_QUEUE);
+    vi = queue - g.start_queue;
+    if (vi >= g.nr_vis || vi >= XNA_BPF_MAX_VIS) {
+        count(g.slot, XNA_BPF_STAT_NO_VI_QUEUE);
         return XDP_PASS;
     }
     /* No socket in the map (the VI's waits for its queue): passed. */
-    ret = bpf_redirect_map(&xna_xsks, queue, XDP_PASS);
+    idx = g.slot * XNA_BPF_MAX_VIS + vi;
+    ret = bpf_redirect_map(&xna_xsks, idx, XDP_PASS);
     if (ret != XDP_REDIRECT) {
-        count(slot, XNA_BPF_STAT_PASSED);
+        count(g.slot, XNA_BPF_STAT_PASSED);
         return ret;
     }
-    count(slot, vi == f->vi ? XNA_BPF_STAT_REDIRECTED :
-                              XNA_BPF_STAT_OTHER_QUEUE);
+    count(g.slot, vi == f->vi ? XNA_BPF_STAT_REDIRECTED :
+                                XNA_BPF_STAT_OTHER_QUEUE);
     return ret;
 }
 

@@ -16,6 +16,12 @@
 
 /* How long a QEMU waits for another one joining the same interface. */
 #define XNA_AFXDP_LOCK_WAIT_MS  2000
+/*
+ * Joins tried when the program, its maps or its link went between our
+ * look and our grab (its last QEMU leaving, or killed: the kernel may
+ * release the lock name before the link).
+ */
+#define XNA_AFXDP_JOIN_TRIES    5
 /* Bounds the search for the link of the program among the host's. */
 #define XNA_AFXDP_MAX_LINKS     65536
 
@@ -36,11 +42,10 @@ static const struct {
     [MAP_GUESTS] = { XNA_BPF_MAP_GUESTS, BPF_MAP_TYPE_HASH,
                      sizeof(struct xna_bpf_mac),
                      sizeof(struct xna_bpf_guest), XNA_BPF_MAX_GUESTS },
-    [MAP_FILTERS] = { XNA_BPF_MAP_FILTERS, BPF_MAP_TYPE_HASH,
-                      sizeof(struct xna_bpf_key),
-                      sizeof(struct xna_bpf_filter), XNA_BPF_MAX_FILTERS },
+    [MAP_FILTERS] = { XNA_BPF_MAP_FILTERS, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4,
+                      XNA_BPF_MAX_GUESTS },
     [MAP_XSKS] = { XNA_BPF_MAP_XSKS, BPF_MAP_TYPE_XSKMAP, 4, 4,
-                   XNA_BPF_MAX_QUEUES },
+                   XNA_BPF_MAX_GUESTS * XNA_BPF_MAX_VIS },
     [MAP_SAMPLES] = { XNA_BPF_MAP_SAMPLES, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4,
                       XNA_BPF_MAX_GUESTS },
     [MAP_STATS] = { XNA_BPF_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
@@ -59,14 +64,16 @@ struct XnaAfxdpProg {
     int link_fd;
     int map_fd[NR_MAPS];
 
+    bool vanished;           /* the join failed as the program went */
+
     int slot_sock;           /* bound while this QEMU holds the slot */
     uint32_t slot;
     uint32_t start_queue;
     uint32_t nr_vis;
-    bool queues_in;          /* start_queue.. are ours */
     uint8_t mac[6];
     bool guest_in;           /* our entry is in the guests map */
     int ring_fd;             /* our sample ring, in the samples map */
+    int filters_fd;          /* our filter map, in the filters map */
     struct ring_buffer *samples;
     XnaAfxdpSampleFn sample_fn;
     void *sample_opaque;
@@ -114,17 +121,21 @@ static char *slot_name(uint32_t prog_id, uint32_t slot)
     return g_strdup_printf("xen-net-accel/xdp/prog%u/slot%u", prog_id, slot);
 }
 
-/* Is the QEMU that took @slot of program @prog_id still running? */
-static bool slot_held(uint32_t prog_id, uint32_t slot)
+/*
+ * Is the QEMU that took @slot of program @prog_id still running?  1 if
+ * so, 0 if not (its name was free), a negative errno if we cannot tell:
+ * only a name we could take is free, never one we failed to look at.
+ */
+static int slot_held(uint32_t prog_id, uint32_t slot)
 {
     g_autofree char *name = slot_name(prog_id, slot);
     int fd = name_take(name);
 
     if (fd >= 0) {
         close(fd);
-        return false;
+        return 0;
     }
-    return fd == -EADDRINUSE;
+    return fd == -EADDRINUSE ? 1 : fd;
 }
 
 /* The interface's lock: the fd to close to release it, or -1. */
@@ -132,13 +143,12 @@ static int iface_lock(int ifindex, const char *ifname, Error **errp)
 {
     g_autofree char *name = g_strdup_printf("xen-net-accel/xdp/if%d",
                                             ifindex);
-    int waited, fd = -EADDRINUSE;
+    int64_t until = g_get_monotonic_time() + XNA_AFXDP_LOCK_WAIT_MS * 1000;
+    int fd;
 
-    for (waited = 0; waited < XNA_AFXDP_LOCK_WAIT_MS; waited++) {
-        fd = name_take(name);
-        if (fd != -EADDRINUSE) {
-            break;
-        }
+    /* Held only for the few system calls of a join or a leave. */
+    while ((fd = name_take(name)) == -EADDRINUSE &&
+           g_get_monotonic_time() < until) {
         g_usleep(1000);
     }
     if (fd < 0) {
@@ -183,7 +193,7 @@ static bool prog_create(XnaAfxdpProg *p, Error **errp)
                          "verifier's log above)");
         return false;
     }
-    p->map_fd[MAP_GUESTS] = bpf_map__fd(p->skel->maps.xna_guests_v2);
+    p->map_fd[MAP_GUESTS] = bpf_map__fd(p->skel->maps.xna_guests_v3);
     p->map_fd[MAP_FILTERS] = bpf_map__fd(p->skel->maps.xna_filters);
     p->map_fd[MAP_XSKS] = bpf_map__fd(p->skel->maps.xna_xsks);
     p->map_fd[MAP_SAMPLES] = bpf_map__fd(p->skel->maps.xna_samples);
@@ -250,6 +260,7 @@ static bool prog_join(XnaAfxdpProg *p, uint32_t prog_id, Error **errp)
 
     p->prog_fd = bpf_prog_get_fd_by_id(prog_id);
     if (p->prog_fd < 0) {
+        p->vanished = errno == ENOENT;
         error_setg_errno(errp, errno, "ifname=%s: XDP program %u", p->ifname,
                          prog_id);
         return false;
@@ -273,6 +284,7 @@ static bool prog_join(XnaAfxdpProg *p, uint32_t prog_id, Error **errp)
         int fd = bpf_map_get_fd_by_id(map_ids[i]);
 
         if (fd < 0) {
+            p->vanished |= errno == ENOENT;
             continue;
         }
         if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0) {
@@ -306,6 +318,8 @@ static bool prog_join(XnaAfxdpProg *p, uint32_t prog_id, Error **errp)
     }
     p->link_fd = find_link(p->ifindex, prog_id);
     if (p->link_fd < 0) {
+        /* Detached since we looked: gone with its last QEMU. */
+        p->vanished = attached_prog(p->ifindex) != prog_id;
         error_setg(errp, "ifname=%s: XDP program %u is attached without a "
                    "link: not by a xen-net-accel QEMU", p->ifname, prog_id);
         return false;
@@ -313,34 +327,6 @@ static bool prog_join(XnaAfxdpProg *p, uint32_t prog_id, Error **errp)
     p->prog_id = prog_id;
     trace_xna_afxdp_join(p->ifname, prog_id);
     return true;
-}
-
-/* Remove every filter of @slot (a stale one's, or ours as we leave). */
-static void filters_clear(XnaAfxdpProg *p, uint32_t slot)
-{
-    g_autoptr(GArray) keys = g_array_new(false, false,
-                                         sizeof(struct xna_bpf_key));
-    struct xna_bpf_key key, next;
-    void *prev = NULL;
-    guint i, n;
-
-    /*
-     * Bounded: a key that others delete under the walk restarts it from
-     * the first.
-     */
-    for (n = 0; n < 2 * XNA_BPF_MAX_FILTERS &&
-                bpf_map_get_next_key(p->map_fd[MAP_FILTERS], prev, &next) == 0;
-         n++) {
-        if (next.slot == slot) {
-            g_array_append_val(keys, next);
-        }
-        key = next;
-        prev = &key;
-    }
-    for (i = 0; i < keys->len; i++) {
-        bpf_map_delete_elem(p->map_fd[MAP_FILTERS],
-                            &g_array_index(keys, struct xna_bpf_key, i));
-    }
 }
 
 static void stats_clear(XnaAfxdpProg *p, uint32_t slot)
@@ -361,7 +347,8 @@ static void stats_clear(XnaAfxdpProg *p, uint32_t slot)
 
 /*
  * Take a free slot: the first whose name nobody holds.  What a QEMU that
- * died in it left (its guest's entry, filters, counters) is removed.
+ * died in it left is replaced after guests_scan() (its guest's entry
+ * first, so that no frame counts or samples into it meanwhile).
  */
 static bool slot_take(XnaAfxdpProg *p, Error **errp)
 {
@@ -373,9 +360,6 @@ static bool slot_take(XnaAfxdpProg *p, Error **errp)
         p->slot_sock = name_take(name);
         if (p->slot_sock >= 0) {
             p->slot = s;
-            filters_clear(p, s);
-            stats_clear(p, s);
-            bpf_map_delete_elem(p->map_fd[MAP_SAMPLES], &s);
             return true;
         }
         if (p->slot_sock != -EADDRINUSE) {
@@ -400,11 +384,22 @@ static bool guests_scan(XnaAfxdpProg *p, bool *used, Error **errp)
     struct xna_bpf_mac key, next;
     struct xna_bpf_guest g;
     void *prev = NULL;
-    uint32_t n = 0, i, q;
+    uint32_t n = 0, steps, i, k, q;
+    int held;
 
-    while (n < XNA_BPF_MAX_GUESTS &&
-           bpf_map_get_next_key(p->map_fd[MAP_GUESTS], prev, &next) == 0) {
-        macs[n++] = next;
+    /*
+     * Every key once.  Entries only change under the interface's lock,
+     * which we hold: the walk does not restart, but is bounded anyway.
+     */
+    for (steps = 0; n < XNA_BPF_MAX_GUESTS && steps < 4 * XNA_BPF_MAX_GUESTS &&
+                    bpf_map_get_next_key(p->map_fd[MAP_GUESTS], prev,
+                                         &next) == 0; steps++) {
+        for (k = 0; k < n && memcmp(&macs[k], &next, sizeof(next)); k++) {
+            /* seen? */
+        }
+        if (k == n) {
+            macs[n++] = next;
+        }
         key = next;
         prev = &key;
     }
@@ -412,8 +407,15 @@ static bool guests_scan(XnaAfxdpProg *p, bool *used, Error **errp)
         if (bpf_map_lookup_elem(p->map_fd[MAP_GUESTS], &macs[i], &g) < 0) {
             continue;
         }
-        if (g.slot == p->slot || g.slot >= XNA_BPF_MAX_GUESTS ||
-            !slot_held(p->prog_id, g.slot)) {
+        held = g.slot == p->slot || g.slot >= XNA_BPF_MAX_GUESTS ? 0 :
+               slot_held(p->prog_id, g.slot);
+        if (held < 0) {
+            error_setg_errno(errp, -held, "ifname=%s: cannot tell whether "
+                             "the QEMU of slot %u of its XDP program runs",
+                             p->ifname, g.slot);
+            return false;
+        }
+        if (!held) {
             bpf_map_delete_elem(p->map_fd[MAP_GUESTS], &macs[i]);
             continue;
         }
@@ -432,38 +434,80 @@ static bool guests_scan(XnaAfxdpProg *p, bool *used, Error **errp)
     return true;
 }
 
-/* Our queues: the ones asked for, or the first range free. */
+static bool queues_free(const bool *used, uint32_t start, uint32_t n,
+                        uint32_t limit)
+{
+    uint32_t q;
+
+    if (start >= limit || n > limit - start) {
+        return false;
+    }
+    for (q = start; q < start + n; q++) {
+        if (used[q]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Our queues: the ones asked for; else the ones this guest had before
+ * if they are free (the NIC's steering may point there), else the first
+ * free ones.
+ */
 static bool queues_take(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
                         const bool *used, Error **errp)
 {
     uint32_t limit = MIN(cfg->nr_queues, XNA_BPF_MAX_QUEUES);
-    uint32_t s, q;
+    uint32_t s;
 
-    for (s = 0; s + cfg->nr_vis <= limit; s++) {
-        if (cfg->start_queue != XNA_AFXDP_QUEUE_AUTO &&
-            s != cfg->start_queue) {
-            continue;
-        }
-        for (q = s; q < s + cfg->nr_vis && !used[q]; q++) {
-            /* free so far */
-        }
-        if (q == s + cfg->nr_vis) {
-            p->start_queue = s;
-            p->queues_in = true;
+    if (cfg->start_queue != XNA_AFXDP_QUEUE_AUTO) {
+        if (queues_free(used, cfg->start_queue, cfg->nr_vis, limit)) {
+            p->start_queue = cfg->start_queue;
             return true;
         }
-    }
-    if (cfg->start_queue != XNA_AFXDP_QUEUE_AUTO) {
         error_setg(errp, "ifname=%s: queues %u..%u are not free (another "
                    "guest's VIs use some, or they are beyond %u)", p->ifname,
                    cfg->start_queue, cfg->start_queue + cfg->nr_vis - 1,
                    limit);
-    } else {
-        error_setg(errp, "ifname=%s: no %u free receive queues in a row "
-                   "(of %u; other guests' VIs use the others)", p->ifname,
-                   cfg->nr_vis, limit);
+        return false;
     }
+    if (queues_free(used, cfg->prefer_queue, cfg->nr_vis, limit)) {
+        p->start_queue = cfg->prefer_queue;
+        return true;
+    }
+    for (s = 0; s < limit; s++) {
+        if (queues_free(used, s, cfg->nr_vis, limit)) {
+            p->start_queue = s;
+            return true;
+        }
+    }
+    error_setg(errp, "ifname=%s: no %u free receive queues in a row "
+               "(of %u; other guests' VIs use the others)", p->ifname,
+               cfg->nr_vis, limit);
     return false;
+}
+
+/* Our filter map, in our slot of the filters map (a dead one's goes). */
+static bool filters_add(XnaAfxdpProg *p, uint32_t max_filters, Error **errp)
+{
+    LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+
+    /* One more than the table: the MAC filter is kept out of it. */
+    p->filters_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xna_guest_flt",
+                                   sizeof(struct xna_bpf_key),
+                                   sizeof(struct xna_bpf_filter),
+                                   max_filters + 1, &o);
+    if (p->filters_fd < 0) {
+        error_setg_errno(errp, -p->filters_fd, "XDP program: filter map");
+        return false;
+    }
+    if (bpf_map_update_elem(p->map_fd[MAP_FILTERS], &p->slot, &p->filters_fd,
+                            BPF_ANY) < 0) {
+        error_setg_errno(errp, errno, "XDP program: filters map");
+        return false;
+    }
+    return true;
 }
 
 /* Our sample ring, in our slot of the samples map. */
@@ -522,69 +566,64 @@ static bool prog_setup(XnaAfxdpProg *p, const XnaAfxdpProgConfig *cfg,
     if (id ? !prog_join(p, id, errp) : !prog_create(p, errp)) {
         return false;
     }
-    return slot_take(p, errp) && guests_scan(p, used, errp) &&
-           queues_take(p, cfg, used, errp) && ring_add(p, errp) &&
-           guest_add(p, errp);
+    if (!slot_take(p, errp) || !guests_scan(p, used, errp)) {
+        return false;
+    }
+    /* No guest names our slot now: what a dead QEMU left goes. */
+    stats_clear(p, p->slot);
+    return ring_add(p, errp) && filters_add(p, cfg->max_filters, errp) &&
+           queues_take(p, cfg, used, errp) && guest_add(p, errp);
 }
 
-XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
-                                 Error **errp)
+static XnaAfxdpProg *prog_alloc(const XnaAfxdpProgConfig *cfg)
 {
     XnaAfxdpProg *p = g_new0(XnaAfxdpProg, 1);
-    int lock, m;
-    bool ok;
+    int m;
 
     p->ifname = g_strdup(cfg->ifname);
     p->ifindex = cfg->ifindex;
     p->nr_vis = cfg->nr_vis;
     memcpy(p->mac, cfg->guest_mac, sizeof(p->mac));
     p->prog_fd = p->link_fd = p->slot_sock = p->ring_fd = -1;
+    p->filters_fd = -1;
     for (m = 0; m < NR_MAPS; m++) {
         p->map_fd[m] = -1;
     }
-    lock = iface_lock(cfg->ifindex, cfg->ifname, errp);
-    if (lock < 0) {
-        xna_afxdp_prog_free(p);
-        return NULL;
-    }
-    ok = prog_setup(p, cfg, errp);
-    if (!ok) {
-        /* Leaves under the lock: a QEMU joining sees all or nothing. */
-        xna_afxdp_prog_free(p);
-        p = NULL;
-    } else {
-        trace_xna_afxdp_slot(p->ifname, p->prog_id, p->slot, p->start_queue,
-                             p->nr_vis);
-    }
-    close(lock);
     return p;
 }
 
-void xna_afxdp_prog_free(XnaAfxdpProg *p)
+/*
+ * Leave, under the interface's lock: first the sockets of our VIs and
+ * our guest's entry (no frame finds us after), then our slot's filters
+ * and ring, then our references.  Only what is ours: a QEMU refused at
+ * join touches nothing of the others'.
+ */
+static void prog_leave(XnaAfxdpProg *p)
 {
     struct xna_bpf_mac mac = { { 0 } };
-    uint32_t q;
+    uint32_t v, idx;
     int m;
 
-    if (!p) {
-        return;
+    if (p->slot_sock >= 0) {
+        for (v = 0; v < XNA_BPF_MAX_VIS; v++) {
+            idx = p->slot * XNA_BPF_MAX_VIS + v;
+            bpf_map_delete_elem(p->map_fd[MAP_XSKS], &idx);
+        }
     }
     if (p->guest_in) {
         memcpy(mac.addr, p->mac, sizeof(mac.addr));
         bpf_map_delete_elem(p->map_fd[MAP_GUESTS], &mac);
     }
-    /* Only what is ours: a QEMU refused may not touch the others'. */
-    for (q = p->start_queue; p->queues_in && q - p->start_queue < p->nr_vis;
-         q++) {
-        bpf_map_delete_elem(p->map_fd[MAP_XSKS], &q);
-    }
     if (p->slot_sock >= 0) {
-        filters_clear(p, p->slot);
+        bpf_map_delete_elem(p->map_fd[MAP_FILTERS], &p->slot);
         bpf_map_delete_elem(p->map_fd[MAP_SAMPLES], &p->slot);
     }
     ring_buffer__free(p->samples);
     if (p->ring_fd >= 0) {
         close(p->ring_fd);
+    }
+    if (p->filters_fd >= 0) {
+        close(p->filters_fd);
     }
     if (p->skel) {
         /* Closes our fd of the link: others may hold it attached. */
@@ -613,6 +652,59 @@ void xna_afxdp_prog_free(XnaAfxdpProg *p)
     g_free(p);
 }
 
+XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
+                                 Error **errp)
+{
+    XnaAfxdpProg *p = NULL;
+    int lock, tries;
+
+    lock = iface_lock(cfg->ifindex, cfg->ifname, errp);
+    if (lock < 0) {
+        return NULL;
+    }
+    for (tries = 0; tries < XNA_AFXDP_JOIN_TRIES; tries++) {
+        Error *err = NULL;
+        bool vanished;
+
+        p = prog_alloc(cfg);
+        if (prog_setup(p, cfg, &err)) {
+            trace_xna_afxdp_slot(p->ifname, p->prog_id, p->slot,
+                                 p->start_queue, p->nr_vis);
+            break;
+        }
+        vanished = p->vanished;
+        prog_leave(p);
+        p = NULL;
+        if (!vanished || tries + 1 == XNA_AFXDP_JOIN_TRIES) {
+            error_propagate(errp, err);
+            break;
+        }
+        /* Its last QEMU is leaving (or was killed): look again. */
+        error_free(err);
+        g_usleep(10 * 1000);
+    }
+    close(lock);
+    return p;
+}
+
+void xna_afxdp_prog_free(XnaAfxdpProg *p)
+{
+    int lock;
+
+    if (!p) {
+        return;
+    }
+    /*
+     * Without the lock (another QEMU held it 2 s, which a join never
+     * takes) leave anyway: what we remove is only ours.
+     */
+    lock = iface_lock(p->ifindex, p->ifname, NULL);
+    prog_leave(p);
+    if (lock >= 0) {
+        close(lock);
+    }
+}
+
 uint32_t xna_afxdp_prog_start_queue(XnaAfxdpProg *p)
 {
     return p->start_queue;
@@ -622,38 +714,34 @@ int xna_afxdp_prog_filter_set(XnaAfxdpProg *p, const struct xna_bpf_key *key,
                               uint32_t vi)
 {
     struct xna_bpf_filter v = { .vi = vi };
-    struct xna_bpf_key k = *key;
 
-    k.slot = p->slot;
-    return bpf_map_update_elem(p->map_fd[MAP_FILTERS], &k, &v, BPF_ANY) < 0 ?
+    return bpf_map_update_elem(p->filters_fd, key, &v, BPF_ANY) < 0 ?
            -errno : 0;
 }
 
 int xna_afxdp_prog_filter_del(XnaAfxdpProg *p, const struct xna_bpf_key *key)
 {
-    struct xna_bpf_key k = *key;
-
-    k.slot = p->slot;
-    return bpf_map_delete_elem(p->map_fd[MAP_FILTERS], &k) < 0 ? -errno : 0;
+    return bpf_map_delete_elem(p->filters_fd, key) < 0 ? -errno : 0;
 }
 
+/* @vi's socket, bound to queue start_queue + @vi, in our slot's range. */
 int xna_afxdp_prog_xsk_set(XnaAfxdpProg *p, uint32_t vi, int fd)
 {
-    uint32_t q = p->start_queue + vi;
+    uint32_t idx = p->slot * XNA_BPF_MAX_VIS + vi;
 
-    if (vi >= p->nr_vis) {
+    if (vi >= p->nr_vis || vi >= XNA_BPF_MAX_VIS) {
         return -EINVAL;
     }
-    return bpf_map_update_elem(p->map_fd[MAP_XSKS], &q, &fd, BPF_ANY) < 0 ?
+    return bpf_map_update_elem(p->map_fd[MAP_XSKS], &idx, &fd, BPF_ANY) < 0 ?
            -errno : 0;
 }
 
 void xna_afxdp_prog_xsk_del(XnaAfxdpProg *p, uint32_t vi)
 {
-    uint32_t q = p->start_queue + vi;
+    uint32_t idx = p->slot * XNA_BPF_MAX_VIS + vi;
 
-    if (vi < p->nr_vis) {
-        bpf_map_delete_elem(p->map_fd[MAP_XSKS], &q);
+    if (vi < p->nr_vis && vi < XNA_BPF_MAX_VIS) {
+        bpf_map_delete_elem(p->map_fd[MAP_XSKS], &idx);
     }
 }
 

@@ -14,7 +14,8 @@
  * Joining and leaving are serialized per interface by an abstract Unix
  * socket name (the kernel frees it when its holder dies), and a guest
  * holds its slot the same way: a slot whose name is free is stale, and
- * whoever takes it first removes what the dead QEMU left in it.
+ * whoever takes it first replaces what the dead QEMU left in it (its
+ * filter map and sample ring are per slot: replaced whole).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -34,8 +35,10 @@ typedef struct XnaAfxdpProgConfig {
     const char *ifname;
     const uint8_t *guest_mac;
     uint32_t start_queue;    /* or XNA_AFXDP_QUEUE_AUTO */
+    uint32_t prefer_queue;   /* with AUTO: try these first (the last) */
     uint32_t nr_vis;
     uint32_t nr_queues;      /* the interface's receive queues */
+    uint32_t max_filters;    /* the size of this guest's filter map */
 } XnaAfxdpProgConfig;
 
 /*
@@ -44,7 +47,10 @@ typedef struct XnaAfxdpProgConfig {
  */
 XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
                                  Error **errp);
-/* Leave: our entries go; the program goes with its last user. */
+/*
+ * Leave (under the interface's lock): our entries go; the program goes
+ * with its last user.
+ */
 void xna_afxdp_prog_free(XnaAfxdpProg *p);
 
 /* The receive queue of VI 0 (VI n is on start + n). */

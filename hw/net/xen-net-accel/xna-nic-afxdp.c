@@ -58,6 +58,7 @@
 
 QEMU_BUILD_BUG_ON(sizeof(XnaFilterKey) != sizeof(struct xna_bpf_key));
 QEMU_BUILD_BUG_ON(XNA_START_QUEUE_AUTO != XNA_AFXDP_QUEUE_AUTO);
+QEMU_BUILD_BUG_ON(XNA_MAX_VIS > XNA_BPF_MAX_VIS);
 
 typedef struct XnaAfxdpVi {
     struct XnaAfxdpNic *nic;
@@ -95,7 +96,7 @@ typedef struct XnaAfxdpNic {
     char *ifname;
     int ifindex;
     uint32_t start_queue;    /* the property: XNA_AFXDP_QUEUE_AUTO or fixed */
-    uint32_t queue_base;     /* VI n's queue is queue_base + n */
+    uint32_t queue_base;     /* VI n's queue is queue_base + n (the last) */
     uint32_t nr_queues;      /* the interface's receive queues */
     uint32_t max_vis;
     uint32_t max_filters;
@@ -242,8 +243,10 @@ static bool afxdp_prog_start(XnaAfxdpNic *n, Error **errp)
         .ifname = n->ifname,
         .guest_mac = n->mac,
         .start_queue = n->start_queue,
+        .prefer_queue = n->queue_base,
         .nr_vis = n->max_vis,
         .nr_queues = n->nr_queues,
+        .max_filters = n->max_filters,
     };
     GHashTableIter it;
     gpointer key, vi_plus_1;
@@ -367,6 +370,7 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
         return false;
     }
     n->nr_queues = queues;
+    n->queue_base = XNA_AFXDP_QUEUE_AUTO;    /* none yet */
     n->max_vis = cfg->max_vis;
     n->max_filters = cfg->max_filters;
     memcpy(n->mac, cfg->conf->macaddr.a, sizeof(n->mac));
