@@ -311,17 +311,21 @@ static void netaccel_xdp_work(struct work_struct *work)
 	rtnl_unlock();
 
 	if (xdp && !nf->xdp_paused && !READ_ONCE(nf->suspended)) {
-		nf->xdp_paused = true;
+		WRITE_ONCE(nf->xdp_paused, true);
 		nf->nstats.xdp_pauses++;
 		dev_info(&xbdev->dev,
 			 "XDP program on %s: not accelerating while it is attached (it must see every frame received)\n",
 			 name);
-		if (nf->conn) {
-			netaccel_teardown(nf, false);
+		/*
+		 * As an unload does: the live backend sends what the VIs hold
+		 * first, then closes; nothing goes out twice.
+		 */
+		netaccel_teardown(nf, true);
+		if (xbdev->state != XenbusStateClosing &&
+		    xbdev->state != XenbusStateClosed)
 			xenbus_switch_state(xbdev, XenbusStateClosing);
-		}
 	} else if (!xdp && nf->xdp_paused) {
-		nf->xdp_paused = false;
+		WRITE_ONCE(nf->xdp_paused, false);
 		dev_info(&xbdev->dev,
 			 "no XDP program on %s any more: accelerating again\n",
 			 name);

@@ -185,7 +185,7 @@ open(sys.argv[2], "wb").write(lzma.LZMADecompressor().decompress(d[o:]))' \
 # background, console to $OUT/console.log; sets QPID.  dom0 ends the
 # outer QEMU through isa-debug-exit: 33 = pass, 65 = fail.
 xen_boot() {
-    timeout -k 10 "$1" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm \
+    timeout -k 10 "$1" qemu-system-x86_64 -accel tcg -cpu "${XEN_CPU:-qemu64,+svm}" \
         -m "$2" -smp 2 -display none -serial stdio -monitor none -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -kernel "$OUT/xen" \
