@@ -32,6 +32,7 @@
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
+#include "ebpf/xna-afxdp-bpf.h"
 #include "libqos/xna-test-front.h"
 #include "libqos/xna-test-frame.h"
 
@@ -552,15 +553,12 @@ static void expect_datagram(int fd, const uint8_t *f, size_t len)
 
 static bool map_has_port(int fd, uint16_t port)
 {
-    struct {
-        uint8_t kind, reserved;
-        uint16_t port;
-        uint8_t addr[16];
-    } key = { .kind = XNA_FILTER_IPV4_UDP, .port = htons(port) };
-    uint32_t vi;
+    struct xna_bpf_key key = { .kind = XNA_FILTER_IPV4_UDP,
+                               .dst_port = htons(port) };
+    struct xna_bpf_filter f;
 
-    memcpy(key.addr, guest_ip, 4);
-    return bpf_map_lookup_elem(fd, &key, &vi) == 0 && vi == 0;
+    memcpy(key.dst_addr, guest_ip, 4);
+    return bpf_map_lookup_elem(fd, &key, &f) == 0 && f.vi == 0;
 }
 
 static unsigned int map_count(int fd)
@@ -1553,19 +1551,12 @@ static int plant_ghosts(Env *e, int gfd)
 {
     LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
     struct bpf_map_info info;
-    struct {
-        uint8_t addr[6];
-        uint16_t pad;
-    } mac = { { 0 } };
-    struct {
-        uint32_t slot, start_queue, nr_vis, pad;
-    } g = { .slot = 7, .start_queue = 1, .nr_vis = 1 };
-    struct {
-        uint8_t kind, reserved;
-        uint16_t port;
-        uint8_t addr[16];
-    } key = { .kind = XNA_FILTER_IPV4_UDP, .port = htons(5999) };
-    uint32_t vi = 0, slot = 1;
+    struct xna_bpf_mac mac = { { 0 } };
+    struct xna_bpf_guest g = { .slot = 7, .start_queue = 1, .nr_vis = 1 };
+    struct xna_bpf_key key = { .kind = XNA_FILTER_IPV4_UDP,
+                               .dst_port = htons(5999) };
+    struct xna_bpf_filter vi = { 0 };
+    uint32_t slot = 1;
     int ffd, outer;
 
     memcpy(mac.addr, guest2_mac, 6);
@@ -1576,7 +1567,7 @@ static int plant_ghosts(Env *e, int gfd)
     ffd = bpf_map_create(BPF_MAP_TYPE_HASH, "ghost", sizeof(key), sizeof(vi),
                          8, &o);
     g_assert_cmpint(ffd, >=, 0);
-    memcpy(key.addr, guest2_ip, 4);
+    memcpy(key.dst_addr, guest2_ip, 4);
     g_assert_cmpint(bpf_map_update_elem(ffd, &key, &vi, BPF_NOEXIST), ==, 0);
     outer = find_map(e, "xna_filters", &info);
     g_assert_cmpint(bpf_map_update_elem(outer, &slot, &ffd, BPF_ANY), ==, 0);
@@ -1671,13 +1662,8 @@ static void test_two_guests(void)
      * slot, not by queue.
      */
     {
-        struct {
-            uint8_t addr[6];
-            uint16_t pad;
-        } mac = { { 0 } };
-        struct {
-            uint32_t slot, start_queue, nr_vis, pad;
-        } g;
+        struct xna_bpf_mac mac = { { 0 } };
+        struct xna_bpf_guest g;
 
         memcpy(mac.addr, guest2_mac, 6);
         g_assert_cmpint(bpf_map_lookup_elem(gfd, &mac, &g), ==, 0);
