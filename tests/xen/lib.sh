@@ -28,7 +28,10 @@ xen_host_packages() {
 # Host tools: the outer QEMU with TCG, Xen's user space for dom0, busybox.
 xen_host_tools() {
     [ "$(id -u)" = 0 ] || die "must run as root (xl, dom0 devices and bridges)"
-    xen_host_packages qemu-system-x86 xen-utils-4.17 busybox-static iproute2 bash
+    # qemu-system-xen: libxl's own QEMU in dom0 (a PV domain's qdisk
+    # backend), next to which ours must work.
+    xen_host_packages qemu-system-x86 qemu-system-xen xen-utils-4.17 \
+        busybox-static iproute2 bash
 }
 
 # The hypervisor and the 6.1 kernel the module is built for: Debian
@@ -103,6 +106,7 @@ xen_domu_image() {
     rm -rf "$d"
     busybox_root "$d"
     copy_module xen-netfront "$d"
+    copy_module xen-blkfront "$d"
     cp "$TOP/build/guest-6.1/xen-netaccel.ko" "$d/lib/modules/"
     cp "$@" "$d/bin/"
     # shellcheck disable=SC2086 # a list of paths
@@ -133,8 +137,18 @@ xen_dom0_root() {
     rm -f "$R/bin/ip" "$R/bin/bash" "$R/bin/sh"
     ln -s busybox "$R/bin/sh"
     copy_bins "$R" $XENBIN/xl $XENBIN/xenstored $XENBIN/xenconsoled \
-        $XENBIN/xen-init-dom0 $XENBIN/libxl-save-helper /usr/bin/xenstore* /bin/bash \
+        $XENBIN/xen-init-dom0 $XENBIN/libxl-save-helper /usr/libexec/xen-qemu-system-i386 \
+        /usr/bin/xenstore* /bin/bash \
         /bin/ip /usr/sbin/tc /usr/bin/flock /usr/sbin/ethtool
+    # For libxl's own QEMU: a keymap; for an HVM guest's device model
+    # also hvmloader, SeaBIOS and the option ROMs for direct kernel boot
+    # (tests/xen/run --hvm).
+    mkdir -p "$R/usr/lib/xen-4.17/boot" "$R/usr/share/seabios" "$R/usr/share/qemu/keymaps"
+    # (libxl's QEMU reads a keymap even with -vnc none)
+    cp -L /usr/share/qemu/keymaps/en-us "$R/usr/share/qemu/keymaps/"
+    cp /usr/lib/xen-4.17/boot/hvmloader "$R/usr/lib/xen-4.17/boot/"
+    cp -L /usr/share/seabios/bios-256k.bin "$R/usr/share/seabios/"
+    cp -L /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/linuxboot.bin "$R/usr/share/qemu/"
     cp "$@" "$R/usr/bin/"
     ln -sf /bin/ip "$R/sbin/ip"
     cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$R/lib/x86_64-linux-gnu/"
@@ -182,14 +196,15 @@ open(sys.argv[2], "wb").write(lzma.LZMADecompressor().decompress(d[o:]))' \
 }
 
 # xen_boot TIMEOUT MEM DOM0-CMDLINE-EXTRA: boot Xen + dom0 in the
-# background, console to $OUT/console.log; sets QPID.  dom0 ends the
-# outer QEMU through isa-debug-exit: 33 = pass, 65 = fail.
+# background, console to $OUT/console.log; sets QPID.  XEN_CPU and
+# XEN_CMDLINE_EXTRA (appended to Xen's command line) change the machine.
+# dom0 ends the outer QEMU through isa-debug-exit: 33 = pass, 65 = fail.
 xen_boot() {
     timeout -k 10 "$1" qemu-system-x86_64 -accel tcg -cpu "${XEN_CPU:-qemu64,+svm}" \
         -m "$2" -smp 2 -display none -serial stdio -monitor none -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -kernel "$OUT/xen" \
-        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=warning" \
+        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=warning${XEN_CMDLINE_EXTRA:+ $XEN_CMDLINE_EXTRA}" \
         -initrd "$CACHE/vmlinux-$KV console=hvc0 rdinit=/init quiet$3,$OUT/dom0-initrd.gz" \
         < /dev/null > "$OUT/console.log" 2>&1 &
     QPID=$!
