@@ -175,6 +175,7 @@ memory = 256
 vcpus = 2
 on_poweroff = "destroy"
 on_crash = "destroy"
+on_reboot = "destroy"
 vif = [ 'mac=$2, bridge=$3$4' ]
 EOF2
 }
