@@ -1704,6 +1704,101 @@ static void test_two_guests(void)
     env_teardown(&e);
 }
 
+/*
+ * kill -9 of a QEMU whose guest shares the program: nothing of it can
+ * clean up.  The test reaps it; its QTestState is left alone (libqtest
+ * aborts on waiting for a QEMU a signal killed).
+ */
+static void kill_qemu(Env *e)
+{
+    pid_t pid = qtest_pid(e->qts);
+    int status;
+
+    g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    xen_guest_free(e->g);
+    g_ptr_array_unref(e->rx);
+    g_array_unref(e->rx_flags);
+}
+
+/*
+ * Two guests share the program, and each QEMU in turn is killed (-9)
+ * while the other runs: the program stays with the survivor, whose flow
+ * stays fast; the dead one's entry is a ghost until a new QEMU for that
+ * guest takes its slot and queue back and is fast again.  The program
+ * goes with the last.
+ */
+static void test_two_guests_kill(void)
+{
+    enum { PORT1 = 5101, PORT2 = 5102 };
+    struct bpf_map_info info;
+    uint8_t f[6][300];
+    uint32_t prog_id;
+    int gfd;
+    Env e, e2, e3;
+
+    if (!env_setup_txq(&e, NULL, 2)) {
+        return;
+    }
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        g_test_skip("needs 2 CPUs (one per transmit queue of xp0)");
+        env_teardown(&e);
+        return;
+    }
+    g_assert_true(run("ip netns exec %s sh -c 'echo 1 > "
+                      "/sys/class/net/xp0/queues/tx-0/xps_cpus && echo 2 > "
+                      "/sys/class/net/xp0/queues/tx-1/xps_cpus'", e.ns_b));
+    env_start_guest(&e, GUEST_MAC, "max-vis=1,max-filters=8", true, true);
+    gfd = find_map(&e, "xna_guests_v3", &info);
+    g_assert_cmpint(gfd, >=, 0);
+    env_share(&e2, &e);
+    env_start_guest(&e2, GUEST2_MAC, "max-vis=1,max-filters=8", false, true);
+    g_assert_cmpuint(e2.prog_id, ==, e.prog_id);
+    g_assert_cmpuint(dev_stat(&e2, "nic-start-queue"), ==, 1);
+
+    /* The joiner dies: the program and the first guest's fast path stay. */
+    kill_qemu(&e2);
+    g_assert_true(xdp_attached(&e));
+    ns_enter(e.ns_a);
+    g_assert_cmpint(bpf_xdp_query_id(if_nametoindex("xq0"), 0, &prog_id),
+                    ==, 0);
+    ns_leave(&e);
+    g_assert_cmpuint(prog_id, ==, e.prog_id);
+    g_assert_cmpuint(map_count(gfd), ==, 2);
+    b_send_on(&e, 0, f[0], sizeof(f[0]), guest_mac, guest_ip, PORT1, 0);
+    g_assert_true(wait_stat(&e, "filters-inserted", 1));
+    b_send_on(&e, 0, f[1], sizeof(f[1]), guest_mac, guest_ip, PORT1, 1);
+    g_assert_true(wait_rx(&e, 1));
+    assert_frame(&e, 0, f[1], sizeof(f[1]));
+
+    /* A new QEMU for the dead one's guest takes its slot and queue back. */
+    env_share(&e3, &e);
+    env_start_guest(&e3, GUEST2_MAC, "max-vis=1,max-filters=8", false, true);
+    g_assert_cmpuint(e3.prog_id, ==, e.prog_id);
+    g_assert_cmpuint(dev_stat(&e3, "nic-start-queue"), ==, 1);
+    g_assert_cmpuint(map_count(gfd), ==, 2);
+
+    /* Now the QEMU that attached the program dies: the program stays. */
+    kill_qemu(&e);
+    g_assert_true(xdp_attached(&e3));
+    ns_enter(e3.ns_a);
+    g_assert_cmpint(bpf_xdp_query_id(if_nametoindex("xq0"), 0, &prog_id),
+                    ==, 0);
+    ns_leave(&e3);
+    g_assert_cmpuint(prog_id, ==, e3.prog_id);
+    b_send_on(&e3, 1, f[2], sizeof(f[2]), guest2_mac, guest2_ip, PORT2, 2);
+    g_assert_true(wait_stat(&e3, "filters-inserted", 1));
+    b_send_on(&e3, 1, f[3], sizeof(f[3]), guest2_mac, guest2_ip, PORT2, 3);
+    g_assert_true(wait_rx(&e3, 1));
+    assert_frame(&e3, 0, f[3], sizeof(f[3]));
+
+    /* The last one's VI goes: the program and its maps with it. */
+    close(gfd);
+    env_stop(&e3, true);
+    env_teardown(&e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1736,5 +1831,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("/xen-net-accel/afxdp/tx/copy", &rx_copy, test_tx);
     qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);
     qtest_add_func("/xen-net-accel/afxdp/two-guests", test_two_guests);
+    qtest_add_func("/xen-net-accel/afxdp/two-guests-kill",
+                   test_two_guests_kill);
     return g_test_run();
 }
