@@ -8,7 +8,8 @@
  * directory of a type it knows, so both QEMUs would take the toolstack's
  * disks and keyboards.  With -global xen-bridge.backends=TYPE[:TYPE...]
  * only those types are served from xenstore, and legacy backends not
- * named do not even announce themselves under device-model/<domid>.
+ * named do not even announce themselves under device-model/<domid>; a
+ * type this QEMU does not have is refused.
  *
  * The QEMUs run on the xen-sim platform; the test writes backend
  * directories as the toolstack does.
@@ -18,6 +19,8 @@
 
 #include "qemu/osdep.h"
 #include "tests/qtest/libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "hw/xen/interface/io/xenbus.h"
 #include "libqos/xen-guest.h"
 
@@ -149,6 +152,39 @@ static void test_only_named(void)
     env_stop(&e);
 }
 
+/* Whether /machine/peripheral has a device @id. */
+static bool peripheral_has(QTestState *qts, const char *id)
+{
+    QDict *resp = qtest_qmp(qts, "{ 'execute': 'qom-list', 'arguments': "
+                            "{ 'path': '/machine/peripheral' } }");
+    QListEntry *entry;
+    bool found = false;
+
+    g_assert(qdict_haskey(resp, "return"));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(resp, "return"), entry) {
+        QDict *prop = qobject_to(QDict, qlist_entry_obj(entry));
+
+        found |= !strcmp(qdict_get_str(prop, "name"), id);
+    }
+    qobject_unref(resp);
+    return found;
+}
+
+/* device_del @id, and fail (not hang) if it is still there after WAIT_MS. */
+static void device_del_bounded(QTestState *qts, const char *id)
+{
+    gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
+    QDict *resp = qtest_qmp(qts, "{ 'execute': 'device_del', 'arguments': "
+                            "{ 'id': %s } }", id);
+
+    g_assert(qdict_haskey(resp, "return"));
+    qobject_unref(resp);
+    while (peripheral_has(qts, id)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(10 * 1000);
+    }
+}
+
 /*
  * backends= (empty): nothing is created from xenstore, but a device added
  * by the management layer is served, as xen-net-accel's hotplug script
@@ -176,8 +212,44 @@ static void test_none_device_add(void)
      * Its type is not served, and unplug still completes: xen-bus ends a
      * device through its type's backend watch (once, unplug hung).
      */
-    qtest_qmp_device_del(e.qts, "xna1");
+    device_del_bounded(e.qts, "xna1");
     env_stop(&e);
+}
+
+/* backends=qnetaccel:vkbd: a legacy backend named is announced. */
+static void test_legacy_named(void)
+{
+    BackendsEnv e;
+
+    env_start(&e, "qnetaccel:vkbd");
+    g_assert(legacy_announced(&e, "vkbd"));
+    env_stop(&e);
+}
+
+/*
+ * A type this QEMU does not have (a typo) stops QEMU at start with a
+ * message, rather than leave it serving less than asked (once, the
+ * failed realize crashed QEMU: xen-bus closed its xenstore handle twice).
+ */
+static void test_unknown_type_refused(void)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *err = NULL;
+    int status;
+    const char *argv[] = {
+        qemu, "-nodefaults", "-display", "none", "-machine", "none",
+        "-accel", "qtest", "-cpu", "qemu64,apic-id=0", "-device", "xen-sim",
+        "-global", "xen-bridge.backends=qnetaccel:nosuch", NULL,
+    };
+
+    g_assert_nonnull(qemu);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, NULL));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, "backend type 'nosuch' is not one this "
+                            "QEMU has"));
 }
 
 int main(int argc, char **argv)
@@ -186,5 +258,8 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-bus/backends/all-by-default", test_all_by_default);
     qtest_add_func("/xen-bus/backends/only-named", test_only_named);
     qtest_add_func("/xen-bus/backends/none-device-add", test_none_device_add);
+    qtest_add_func("/xen-bus/backends/legacy-named", test_legacy_named);
+    qtest_add_func("/xen-bus/backends/unknown-type-refused",
+                   test_unknown_type_refused);
     return g_test_run();
 }
