@@ -166,11 +166,10 @@ bench: qemu
 	tools/bench
 
 # End to end on real Xen 4.17 under TCG: xl, our QEMU in dom0, our module;
-# PV guests, then the first guest as a PVH domain (tests/xen/run --hvm:
-# the same as an HVM domain, a probe: docs/testing.md).
+# PV guests (tests/xen/run --pvh, --hvm: the first guest as a PVH or HVM
+# domain, probes run by hand: docs/testing.md).
 check-xen: config.mak
 	tests/xen/run
-	tests/xen/run --pvh
 
 # Plain netfront + kernel netback against xen-net-accel on real Xen 4.17
 # under TCG, pass by pass in one boot (docs/benchmarks.md).  Root.

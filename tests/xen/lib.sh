@@ -197,11 +197,11 @@ open(sys.argv[2], "wb").write(lzma.LZMADecompressor().decompress(d[o:]))' \
 }
 
 # xen_boot TIMEOUT MEM DOM0-CMDLINE-EXTRA: boot Xen + dom0 in the
-# background, console to $OUT/console.log; sets QPID.  XEN_CPU and
-# XEN_CMDLINE_EXTRA (appended to Xen's command line) change the machine.
+# background, console to $OUT/console.log; sets QPID.  XEN_ACCEL, XEN_CPU
+# and XEN_CMDLINE_EXTRA (appended to Xen's command line) change the machine.
 # dom0 ends the outer QEMU through isa-debug-exit: 33 = pass, 65 = fail.
 xen_boot() {
-    timeout -k 10 "$1" qemu-system-x86_64 -accel tcg -cpu "${XEN_CPU:-qemu64,+svm}" \
+    timeout -k 10 "$1" qemu-system-x86_64 -accel "${XEN_ACCEL:-tcg}" -cpu "${XEN_CPU:-qemu64,+svm}" \
         -m "$2" -smp 2 -display none -serial stdio -monitor none -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -kernel "$OUT/xen" \
