@@ -53,41 +53,13 @@ static void env_stop(BackendsEnv *e)
     qtest_quit(e->qts);
 }
 
-static void toolstack_write(BackendsEnv *e, const char *dir, const char *key,
-                            const char *value)
-{
-    g_autofree char *path = g_strdup_printf("%s/%s", dir, key);
-
-    g_assert_cmpint(xen_guest_toolstack_write(e->g, path, value), ==, 0);
-}
-
-/*
- * Device 0 of backend @type for the guest, as the toolstack writes it:
- * "state" last, as xen-bus creates the device once it reads Initialising
- * and online.  Returns the backend directory.
- */
+/* Device 0 of backend @type for the guest, as the toolstack writes it. */
 static char *toolstack_backend(BackendsEnv *e, const char *type,
                                const char *fe_type, const char *nic)
 {
-    domid_t domid = xen_guest_domid(e->g);
-    char *be = g_strdup_printf("/local/domain/0/backend/%s/%u/0", type,
-                               domid);
-    g_autofree char *fe = g_strdup_printf("/local/domain/%u/device/%s/0",
-                                          domid, fe_type);
-    g_autofree char *id = g_strdup_printf("%u", domid);
-    g_autofree char *reader = g_strdup_printf("r%u", domid);
-    const char *perms[] = { "n0", reader, NULL };
+    const char *keys[] = { "mac", GUEST_MAC, "nic", nic, NULL };
 
-    toolstack_write(e, be, "frontend", fe);
-    g_assert_cmpint(xen_guest_toolstack_set_perms(e->g, be, perms), ==, 0);
-    toolstack_write(e, be, "frontend-id", id);
-    toolstack_write(e, be, "mac", GUEST_MAC);
-    if (nic) {
-        toolstack_write(e, be, "nic", nic);
-    }
-    toolstack_write(e, be, "online", "1");
-    toolstack_write(e, be, "state", "1");
-    return be;
+    return xen_guest_toolstack_backend(e->g, type, fe_type, "0", keys);
 }
 
 /* Whether QEMU announced legacy backend @type under device-model/<domid>. */

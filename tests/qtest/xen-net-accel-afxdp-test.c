@@ -1583,6 +1583,26 @@ static int plant_ghosts(Env *e, int gfd)
  * dead QEMU left is cleared by the next; the program stays while one
  * QEMU uses it, and goes with the last.
  */
+/*
+ * xq0 with two receive queues for two guests: xp0 sends on the queue of
+ * the sending CPU (XPS), so the test needs 2 CPUs.
+ */
+static bool two_guests_setup(Env *e)
+{
+    if (!env_setup_txq(e, NULL, 2)) {
+        return false;
+    }
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        g_test_skip("needs 2 CPUs (one per transmit queue of xp0)");
+        env_teardown(e);
+        return false;
+    }
+    g_assert_true(run("ip netns exec %s sh -c 'echo 1 > "
+                      "/sys/class/net/xp0/queues/tx-0/xps_cpus && echo 2 > "
+                      "/sys/class/net/xp0/queues/tx-1/xps_cpus'", e->ns_b));
+    return true;
+}
+
 static void test_two_guests(void)
 {
     enum { PORT1 = 5101, PORT2 = 5102 };
@@ -1592,17 +1612,9 @@ static void test_two_guests(void)
     int kfd, gfd, ghost, ffd;
     Env e, e2;
 
-    if (!env_setup_txq(&e, NULL, 2)) {
+    if (!two_guests_setup(&e)) {
         return;
     }
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        g_test_skip("needs 2 CPUs (one per transmit queue of xp0)");
-        env_teardown(&e);
-        return;
-    }
-    g_assert_true(run("ip netns exec %s sh -c 'echo 1 > "
-                      "/sys/class/net/xp0/queues/tx-0/xps_cpus && echo 2 > "
-                      "/sys/class/net/xp0/queues/tx-1/xps_cpus'", e.ns_b));
     kfd = udp_socket(&e, e.ns_a, NULL, PORT1);
     env_start_guest(&e, GUEST_MAC, "max-vis=1,max-filters=8", true, true);
     g_assert_cmpuint(dev_stat(&e, "nic-start-queue"), ==, 0);
@@ -1738,17 +1750,9 @@ static void test_two_guests_kill(void)
     int gfd;
     Env e, e2, e3;
 
-    if (!env_setup_txq(&e, NULL, 2)) {
+    if (!two_guests_setup(&e)) {
         return;
     }
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        g_test_skip("needs 2 CPUs (one per transmit queue of xp0)");
-        env_teardown(&e);
-        return;
-    }
-    g_assert_true(run("ip netns exec %s sh -c 'echo 1 > "
-                      "/sys/class/net/xp0/queues/tx-0/xps_cpus && echo 2 > "
-                      "/sys/class/net/xp0/queues/tx-1/xps_cpus'", e.ns_b));
     env_start_guest(&e, GUEST_MAC, "max-vis=1,max-filters=8", true, true);
     gfd = find_map(&e, "xna_guests_v3", &info);
     g_assert_cmpint(gfd, >=, 0);

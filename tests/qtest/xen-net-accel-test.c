@@ -1215,41 +1215,17 @@ static void test_bad_event_channel(const void *mode)
     xna_env_bad_key(mode, "vi-0/event-channel", "999", "failed");
 }
 
-static void toolstack_write(XnaTestEnv *e, const char *dir, const char *key,
-                            const char *value)
-{
-    g_autofree char *path = g_strdup_printf("%s/%s", dir, key);
-
-    g_assert_cmpint(xen_guest_toolstack_write(e->g, path, value), ==, 0);
-}
-
 /*
  * A backend directory as a toolstack writes it (backend type qnetaccel):
- * the generic keys, @mac and, unless NULL, @nic; "state" last, because
- * xen-bus creates the device as soon as it reads Initialising and online.
+ * the generic keys, @mac and, unless NULL, @nic.
  */
 static char *toolstack_backend(XnaTestEnv *e, const char *idx,
                                const char *mac, const char *nic)
 {
-    domid_t domid = xen_guest_domid(e->g);
-    char *be = g_strdup_printf("/local/domain/0/backend/qnetaccel/%u/%s",
-                               domid, idx);
-    g_autofree char *fe = g_strdup_printf("/local/domain/%u/device/"
-                                          "netaccel/%s", domid, idx);
-    g_autofree char *id = g_strdup_printf("%u", domid);
-    g_autofree char *reader = g_strdup_printf("r%u", domid);
-    const char *perms[] = { "n0", reader, NULL };
+    const char *keys[] = { "mac", mac, "nic", nic, NULL };
 
-    toolstack_write(e, be, "frontend", fe);
-    g_assert_cmpint(xen_guest_toolstack_set_perms(e->g, be, perms), ==, 0);
-    toolstack_write(e, be, "frontend-id", id);
-    toolstack_write(e, be, "mac", mac);
-    if (nic) {
-        toolstack_write(e, be, "nic", nic);
-    }
-    toolstack_write(e, be, "online", "1");
-    toolstack_write(e, be, "state", "1");
-    return be;
+    return xen_guest_toolstack_backend(e->g, "qnetaccel", "netaccel", idx,
+                                       keys);
 }
 
 /* The backend directory @be was refused: no device, no frontend. */

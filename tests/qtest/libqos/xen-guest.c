@@ -797,6 +797,41 @@ int xen_guest_toolstack_set_perms(XenGuest *g, const char *path,
                          XEN_GUEST_XBT_NULL, p->data, p->len, NULL, NULL);
 }
 
+static void toolstack_write_key(XenGuest *g, const char *dir,
+                                const char *key, const char *value)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s", dir, key);
+
+    g_assert_cmpint(xen_guest_toolstack_write(g, path, value), ==, 0);
+}
+
+char *xen_guest_toolstack_backend(XenGuest *g, const char *type,
+                                  const char *fe_type, const char *idx,
+                                  const char *const *keys)
+{
+    domid_t domid = xen_guest_domid(g);
+    char *be = g_strdup_printf("/local/domain/0/backend/%s/%u/%s", type,
+                               domid, idx);
+    g_autofree char *fe = g_strdup_printf("/local/domain/%u/device/%s/%s",
+                                          domid, fe_type, idx);
+    g_autofree char *id = g_strdup_printf("%u", domid);
+    g_autofree char *reader = g_strdup_printf("r%u", domid);
+    const char *perms[] = { "n0", reader, NULL };
+    unsigned int i;
+
+    toolstack_write_key(g, be, "frontend", fe);
+    g_assert_cmpint(xen_guest_toolstack_set_perms(g, be, perms), ==, 0);
+    toolstack_write_key(g, be, "frontend-id", id);
+    for (i = 0; keys && keys[i]; i += 2) {
+        if (keys[i + 1]) {
+            toolstack_write_key(g, be, keys[i], keys[i + 1]);
+        }
+    }
+    toolstack_write_key(g, be, "online", "1");
+    toolstack_write_key(g, be, "state", "1");
+    return be;
+}
+
 int xen_guest_xs_write(XenGuest *g, uint32_t tx, const char *path,
                        const char *value)
 {

@@ -276,6 +276,18 @@ int xen_guest_toolstack_write(XenGuest *g, const char *path,
 int xen_guest_toolstack_rm(XenGuest *g, const char *path);
 int xen_guest_toolstack_set_perms(XenGuest *g, const char *path,
                                   const char *const *perms);
+/*
+ * A device's backend directory as the toolstack writes it, asserting
+ * each write: /local/domain/0/backend/<type>/<guest domid>/<idx> with
+ * "frontend" (device/<fe_type>/<idx> of the guest), permissions (dom0's,
+ * the guest may read), "frontend-id", the @keys (NULL-terminated pairs of
+ * key and value; a NULL value skips its key), then "online" 1 and
+ * "state" last, as a backend creates its device once it reads both.
+ * Returns the directory's path (g_free()).
+ */
+char *xen_guest_toolstack_backend(XenGuest *g, const char *type,
+                                  const char *fe_type, const char *idx,
+                                  const char *const *keys);
 
 /*
  * Watches.  As xenstored does, a new watch fires once at once.  Events
