@@ -88,13 +88,57 @@ static int send_all(int fd, const char *data, size_t len)
     return 1;
 }
 
+/*
+ * Send the first byte of @data with @pass_fd attached (SCM_RIGHTS): QEMU
+ * keeps a descriptor that comes with a command's bytes for that command.
+ */
+static int send_with_fd(int fd, const char *data, int pass_fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = 1 };
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof(control.buf),
+    };
+    struct cmsghdr *cmsg;
+
+    memset(&control, 0, sizeof(control));
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
+    return sendmsg(fd, &msg, MSG_NOSIGNAL) == 1;
+}
+
 int qmp_command(QmpConn *c, const char *cmd, char *reply, size_t size)
 {
+    return qmp_command_fd(c, cmd, -1, reply, size);
+}
+
+int qmp_command_fd(QmpConn *c, const char *cmd, int pass_fd, char *reply,
+                   size_t size)
+{
     long long deadline = now_ms() + c->timeout_ms;
+    size_t skip = 0;
     char head[16];
     int i;
 
-    if (c->fd < 0 || !send_all(c->fd, cmd, strlen(cmd)) ||
+    if (c->fd < 0 || !*cmd) {
+        return QMP_BROKEN;
+    }
+    if (pass_fd >= 0) {
+        if (!send_with_fd(c->fd, cmd, pass_fd)) {
+            return QMP_BROKEN;
+        }
+        skip = 1;
+    }
+    if (!send_all(c->fd, cmd + skip, strlen(cmd) - skip) ||
         !send_all(c->fd, "\n", 1)) {
         return QMP_BROKEN;
     }

@@ -46,6 +46,13 @@ int qmp_open(QmpConn *c, const char *path, int timeout_ms,
  */
 int qmp_command(QmpConn *c, const char *cmd, char *reply, size_t size);
 
+/*
+ * qmp_command() with the descriptor @pass_fd passed along (SCM_RIGHTS),
+ * for QMP's getfd and add-fd; -1: none.  The caller keeps its own copy.
+ */
+int qmp_command_fd(QmpConn *c, const char *cmd, int pass_fd, char *reply,
+                   size_t size);
+
 void qmp_close(QmpConn *c);
 
 #endif /* XNA_QMP_CLIENT_H */

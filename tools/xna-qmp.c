@@ -1,12 +1,19 @@
 /*
  * xna-qmp: send QMP commands to a QEMU and print the replies
  *
- *   xna-qmp SOCKET 'COMMAND-JSON' ...
+ *   xna-qmp SOCKET { 'COMMAND-JSON' | --tap FDNAME IFNAME } ...
  *
  * Connects to QEMU's QMP unix socket, enters command mode, sends each
  * command and waits for its reply (events in between are skipped).
  * Prints each reply on its own line; exits 1 if any reply is an error,
  * 2 if QEMU could not be reached or closed the connection.
+ *
+ * --tap FDNAME IFNAME creates the tap IFNAME (with virtio-net headers,
+ * as QEMU would) and hands it to QEMU as the descriptor FDNAME (QMP
+ * getfd), for a later netdev_add of type tap with "fd": FDNAME.  A QEMU
+ * that dropped its privileges (-run-with user=) may not create a tap
+ * itself; the tap goes away with the QEMU's descriptor, as one QEMU
+ * made would.  A tap that cannot be made counts as an error reply.
  *
  * The vif hotplug script needs a QMP client that works in a minimal dom0
  * (no python, no socat) and that waits for the reply of every command:
@@ -21,9 +28,16 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "qmp-client.h"
 
@@ -55,6 +69,56 @@ static long long run_bound_ms(void)
     return v < 1 || v > 600000 ? 0 : v;
 }
 
+/* Names that go into JSON unquoted need no escaping: [A-Za-z0-9_.-]. */
+static int plain_name(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max) {
+        return 0;
+    }
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/*
+ * Create the tap @ifname and pass it to QEMU as @fdname.  The reply (or
+ * an error of ours, as QEMU's would look) goes to @reply.
+ */
+static int pass_tap(QmpConn *c, const char *fdname, const char *ifname,
+                    char *reply, size_t size)
+{
+    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+    char cmd[128];
+    int fd, r;
+
+    reply[0] = '\0';
+    if (!plain_name(fdname, 32) || !plain_name(ifname, IFNAMSIZ - 1)) {
+        fprintf(stderr, "xna-qmp: --tap %s %s: names may have letters, "
+                "digits, '_', '.' and '-' only (%d at most for a tap)\n",
+                fdname, ifname, IFNAMSIZ - 1);
+        return QMP_ERROR;
+    }
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "xna-qmp: /dev/net/tun: %s\n", strerror(errno));
+        return QMP_ERROR;
+    }
+    memcpy(ifr.ifr_name, ifname, strlen(ifname));
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        fprintf(stderr, "xna-qmp: cannot create tap %s: %s\n", ifname,
+                strerror(errno));
+        close(fd);
+        return QMP_ERROR;
+    }
+    snprintf(cmd, sizeof(cmd),
+             "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"%s\"}}",
+             fdname);
+    r = qmp_command_fd(c, cmd, fd, reply, size);
+    close(fd);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     static char reply[QMP_MAX_LINE];
@@ -64,7 +128,8 @@ int main(int argc, char **argv)
     int i, rc = 0;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: xna-qmp SOCKET 'COMMAND-JSON' ...\n");
+        fprintf(stderr, "usage: xna-qmp SOCKET "
+                "{ 'COMMAND-JSON' | --tap FDNAME IFNAME } ...\n");
         return 2;
     }
     if (qmp_open(&c, argv[1], bound && bound < TIMEOUT_MS ? bound : TIMEOUT_MS,
@@ -74,6 +139,7 @@ int main(int argc, char **argv)
         return 2;
     }
     for (i = 2; i < argc; i++) {
+        const char *what = argv[i];
         int r;
 
         if (bound) {
@@ -87,10 +153,24 @@ int main(int argc, char **argv)
             }
             c.timeout_ms = left < TIMEOUT_MS ? (int)left : TIMEOUT_MS;
         }
-        r = qmp_command(&c, argv[i], reply, sizeof(reply));
+        if (!strcmp(argv[i], "--tap")) {
+            if (i + 2 >= argc) {
+                fprintf(stderr, "xna-qmp: --tap needs FDNAME IFNAME\n");
+                qmp_close(&c);
+                return 2;
+            }
+            r = pass_tap(&c, argv[i + 1], argv[i + 2], reply, sizeof(reply));
+            i += 2;
+            if (r == QMP_ERROR && !*reply) {
+                rc |= r;
+                continue;
+            }
+        } else {
+            r = qmp_command(&c, argv[i], reply, sizeof(reply));
+        }
 
         if (r == QMP_BROKEN) {
-            fprintf(stderr, "xna-qmp: connection lost at: %s\n", argv[i]);
+            fprintf(stderr, "xna-qmp: connection lost at: %s\n", what);
             qmp_close(&c);
             return 2;
         }
