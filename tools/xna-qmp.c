@@ -88,7 +88,10 @@ static int plain_name(const char *s, size_t max)
 static int pass_tap(QmpConn *c, const char *fdname, const char *ifname,
                     char *reply, size_t size)
 {
-    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+    /* IFF_TUN_EXCL: never a tap someone else keeps (persistent) */
+    struct ifreq ifr = {
+        .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL,
+    };
     char cmd[128];
     int fd, r;
 
