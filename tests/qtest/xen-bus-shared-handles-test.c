@@ -101,6 +101,35 @@ static void test_devices_share(void)
     qtest_quit(qts);
 }
 
+/*
+ * Whether the bus of a QEMU started with @args opened shared handles: its
+ * trace event, in the log QEMU writes.
+ */
+static bool bus_shares(const char *args)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *text = NULL;
+    QTestState *qts;
+    int fd = g_file_open_tmp("xen-bus-shared-XXXXXX", &log, NULL);
+
+    g_assert(fd >= 0);
+    close(fd);
+    qts = xen_guest_qemu_init(NULL, "-trace xen_bus_shared_handles -D %s %s",
+                              log, args);
+    qtest_quit(qts);
+    g_assert(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    return strstr(text, "xen_bus_shared_handles") != NULL;
+}
+
+/* The bus shares its handles when told to, and only then. */
+static void test_only_when_asked(void)
+{
+    g_assert(bus_shares(shared_on));
+    g_assert(!bus_shares(""));
+    g_assert(!bus_shares("-global xen-bridge.shared-handles=off"));
+}
+
 static QDict *disk_add_with_iothread(QTestState *qts)
 {
     return qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': {"
@@ -137,6 +166,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
+    qtest_add_func("/xen-bus/shared-handles/only-when-asked",
+                   test_only_when_asked);
     qtest_add_func("/xen-bus/shared-handles/devices-share",
                    test_devices_share);
     qtest_add_func("/xen-bus/shared-handles/iothread-refused",
