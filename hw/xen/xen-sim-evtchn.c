@@ -313,6 +313,7 @@ static int xen_sim_evtchn_pending(xenevtchn_handle *xc)
         }
     }
     if (!be) {
+        errno = EAGAIN;      /* nothing pending, as libxenevtchn says */
         return -1;
     }
     be->pending = false;
