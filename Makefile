@@ -42,7 +42,8 @@ test-classify_SRCS = $(XNA_DEV)/xna-classify.c \
 CHECKPATCH_FILES = $(wildcard $(XNA_DEV)/*.c $(XNA_DEV)/*.h \
 	hw/xen/*.c hw/xen/*.h include/hw/xen/*.h tests/qtest/*.c \
 	tests/qtest/libqos/*.c tests/qtest/libqos/*.h tests/qtest/fuzz/*.c \
-	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h tools/*.c tools/*.h)
+	tools/ebpf/*.c ebpf/xna-afxdp-bpf.h tools/*.c tools/*.h \
+	contrib/xna-afxdp-helper/*.c)
 
 .PHONY: all qemu guest guest-6.1 guest-6.12 unit check checkpatch demo demo-sim \
 	bench bench-xen check-xen tools install uninstall patches clean distclean
@@ -58,6 +59,7 @@ qemu: config.mak
 	flock $(BUILD)/.ninja.lock ninja -C $(QEMU_BUILD) qemu-system-x86_64 \
 		$(addprefix tests/qtest/,$(QTESTS) $(QEMU_QTESTS)) \
 		tests/qtest/xna-bench/xna-bench \
+		contrib/xna-afxdp-helper/xna-afxdp-helper \
 		tests/qtest/xna-stat/xna-stat-test \
 		tests/unit/test-xs-node
 
@@ -197,6 +199,8 @@ XNA_LIBDIR = $(DESTDIR)$(PREFIX)/lib/xen-net-accel
 install: qemu tools
 	install -D -s -m 755 $(QEMU_BIN) $(XNA_LIBDIR)/qemu-system-x86_64
 	install -D -m 755 $(BUILD)/tools/xna-qmp $(XNA_LIBDIR)/xna-qmp
+	install -D -s -m 755 $(QEMU_BUILD)/contrib/xna-afxdp-helper/xna-afxdp-helper \
+		$(XNA_LIBDIR)/xna-afxdp-helper
 	install -D -m 755 $(BUILD)/tools/xna-stat $(XNA_LIBDIR)/xna-stat
 	@mkdir -p $(DESTDIR)$(PREFIX)/sbin
 	ln -sfn ../lib/xen-net-accel/xna-stat $(DESTDIR)$(PREFIX)/sbin/xna-stat
@@ -226,6 +230,7 @@ uninstall:
 		done; \
 	fi
 	rm -f $(XNA_LIBDIR)/qemu-system-x86_64 $(XNA_LIBDIR)/xna-qmp \
+		$(XNA_LIBDIR)/xna-afxdp-helper \
 		$(XNA_LIBDIR)/xna-stat $(DESTDIR)$(PREFIX)/sbin/xna-stat \
 		$(DESTDIR)/etc/xen/scripts/vif-accel
 	-rmdir $(XNA_LIBDIR) 2>/dev/null

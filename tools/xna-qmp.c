@@ -2,6 +2,7 @@
  * xna-qmp: send QMP commands to a QEMU and print the replies
  *
  *   xna-qmp SOCKET { 'COMMAND-JSON' | --tap FDNAME IFNAME } ...
+ *           [--helper FDNAME PROGRAM [ARG...]]
  *
  * Connects to QEMU's QMP unix socket, enters command mode, sends each
  * command and waits for its reply (events in between are skipped).
@@ -14,6 +15,14 @@
  * that dropped its privileges (-run-with user=) may not create a tap
  * itself; the tap goes away with the QEMU's descriptor, as one QEMU
  * made would.  A tap that cannot be made counts as an error reply.
+ *
+ * --helper FDNAME PROGRAM ARG... (the rest of the command line) starts
+ * PROGRAM, in a session of its own, with one end of a SOCK_SEQPACKET
+ * socket pair as its descriptor 3 and /dev/null as its input, and hands
+ * the other end to QEMU as FDNAME: the AF_XDP NIC's privileged helper
+ * (contrib/xna-afxdp-helper), for afxdp-helper=FDNAME.  The helper ends
+ * when QEMU's end closes.  A helper that cannot be started or handed
+ * over counts as an error reply.
  *
  * The vif hotplug script needs a QMP client that works in a minimal dom0
  * (no python, no socat) and that waits for the reply of every command:
@@ -36,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +132,58 @@ static int pass_tap(QmpConn *c, const char *fdname, const char *ifname,
     return r;
 }
 
+/*
+ * Start @argv[0] with one end of a socket pair as descriptor 3 and pass
+ * the other to QEMU as @fdname.
+ */
+static int pass_helper(QmpConn *c, const char *fdname, char **argv,
+                       char *reply, size_t size)
+{
+    char cmd[128];
+    int sv[2], r;
+    pid_t pid;
+
+    reply[0] = '\0';
+    if (!plain_name(fdname, 32)) {
+        fprintf(stderr, "xna-qmp: --helper %s: names may have letters, "
+                "digits, '_', '.' and '-' only\n", fdname);
+        return QMP_ERROR;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        fprintf(stderr, "xna-qmp: socketpair: %s\n", strerror(errno));
+        return QMP_ERROR;
+    }
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "xna-qmp: fork: %s\n", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return QMP_ERROR;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+
+        /* dup2 leaves the copy without FD_CLOEXEC; sv[0] != 3 then. */
+        if (null < 0 || dup2(null, 0) < 0 ||
+            (sv[0] == 3 ? fcntl(3, F_SETFD, 0) : dup2(sv[0], 3)) < 0 ||
+            setsid() < 0) {
+            _exit(126);
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "xna-qmp: cannot run %s: %s\n", argv[0],
+                strerror(errno));
+        _exit(127);
+    }
+    close(sv[0]);
+    snprintf(cmd, sizeof(cmd),
+             "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"%s\"}}",
+             fdname);
+    r = qmp_command_fd(c, cmd, sv[1], reply, size);
+    /* QEMU's copy, if it took it, is the only one left: ours goes. */
+    close(sv[1]);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     static char reply[QMP_MAX_LINE];
@@ -132,7 +194,8 @@ int main(int argc, char **argv)
 
     if (argc < 2) {
         fprintf(stderr, "usage: xna-qmp SOCKET "
-                "{ 'COMMAND-JSON' | --tap FDNAME IFNAME } ...\n");
+                "{ 'COMMAND-JSON' | --tap FDNAME IFNAME } ... "
+                "[--helper FDNAME PROGRAM [ARG...]]\n");
         return 2;
     }
     if (qmp_open(&c, argv[1], bound && bound < TIMEOUT_MS ? bound : TIMEOUT_MS,
@@ -156,7 +219,20 @@ int main(int argc, char **argv)
             }
             c.timeout_ms = left < TIMEOUT_MS ? (int)left : TIMEOUT_MS;
         }
-        if (!strcmp(argv[i], "--tap")) {
+        if (!strcmp(argv[i], "--helper")) {
+            if (i + 2 >= argc) {
+                fprintf(stderr, "xna-qmp: --helper needs FDNAME PROGRAM\n");
+                qmp_close(&c);
+                return 2;
+            }
+            r = pass_helper(&c, argv[i + 1], &argv[i + 2], reply,
+                            sizeof(reply));
+            i = argc;
+            if (r == QMP_ERROR && !*reply) {
+                rc |= r;
+                continue;
+            }
+        } else if (!strcmp(argv[i], "--tap")) {
             if (i + 2 >= argc) {
                 fprintf(stderr, "xna-qmp: --tap needs FDNAME IFNAME\n");
                 qmp_close(&c);

@@ -27,12 +27,15 @@
 #include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "qapi/error.h"
+#include "qemu/cutils.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
 #include "ebpf/xna-afxdp-bpf.h"
+#include "hw/net/xen-net-accel/xna-afxdp-helper.h"
 #include "libqos/xna-test-front.h"
 #include "libqos/xna-test-frame.h"
 
@@ -65,6 +68,9 @@ typedef struct Env {
     GPtrArray *rx;           /* GByteArray *: frames the guest got */
     GArray *rx_flags;
     bool started;
+    bool helper;             /* QEMU with xna-afxdp-helper */
+    bool helper_nobody;      /* ...and as nobody */
+    pid_t helper_pid;
 } Env;
 
 /* Namespaces and commands */
@@ -358,11 +364,150 @@ static int udp_socket(Env *e, const char *ns, const uint8_t *ip,
 
 /* QEMU and the guest */
 
+/* The helper, built next to QEMU. */
+static char *helper_path(void)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *dir = g_path_get_dirname(qemu ? qemu : "");
+
+    return g_build_filename(dir, "contrib", "xna-afxdp-helper",
+                            "xna-afxdp-helper", NULL);
+}
+
+/*
+ * Start xna-afxdp-helper in namespace A with @args after its own, its
+ * end of a socket pair as descriptor 3; returns the other end.
+ */
+static int helper_spawn(Env *e, const char *const *args)
+{
+    g_autofree char *path = helper_path();
+    int sv[2];
+    pid_t pid;
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), ==, 0);
+    ns_enter(e->ns_a);
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        const char *argv[24] = { path };
+        int i;
+
+        for (i = 0; args[i] && i < 22; i++) {
+            argv[i + 1] = args[i];
+        }
+        close(sv[1]);
+        if (dup2(sv[0], 3) < 0) {
+            _exit(126);
+        }
+        execv(path, (char **)argv);
+        _exit(127);
+    }
+    ns_leave(e);
+    close(sv[0]);
+    e->helper_pid = pid;
+    return sv[1];
+}
+
+/*
+ * With the helper, the QEMU holds no program, link or shared map: only
+ * its own guest's maps and the counters, read only.
+ */
+static void assert_qemu_holds_no_shared_map(Env *e)
+{
+    static const char *const shared[] = {
+        XNA_BPF_MAP_GUESTS, XNA_BPF_MAP_FILTERS, XNA_BPF_MAP_XSKS,
+        XNA_BPF_MAP_SAMPLES,
+    };
+    uint32_t ids[ARRAY_SIZE(shared)], stats_id;
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", qtest_pid(e->qts));
+    struct bpf_map_info info;
+    const char *name;
+    GDir *d;
+    int i, fd, maps = 0;
+
+    for (i = 0; i < ARRAY_SIZE(shared); i++) {
+        fd = find_map(e, shared[i], &info);
+        g_assert_cmpint(fd, >=, 0);
+        ids[i] = info.id;
+        close(fd);
+    }
+    fd = find_map(e, XNA_BPF_MAP_STATS, &info);
+    g_assert_cmpint(fd, >=, 0);
+    stats_id = info.id;
+    close(fd);
+    d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *link = g_strdup_printf("%s/%s", dir, name);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        g_autofree char *fdinfo = NULL;
+        g_autofree char *info_path = NULL;
+        const char *p;
+        unsigned int id;
+
+        if (!target) {
+            continue;
+        }
+        g_assert_null(strstr(target, "bpf-prog"));
+        g_assert_null(strstr(target, "bpf_link"));
+        if (!strstr(target, "bpf-map")) {
+            continue;
+        }
+        info_path = g_strdup_printf("/proc/%d/fdinfo/%s", qtest_pid(e->qts),
+                                    name);
+        g_assert_true(g_file_get_contents(info_path, &fdinfo, NULL, NULL));
+        p = strstr(fdinfo, "map_id:");
+        g_assert_nonnull(p);
+        g_assert_cmpint(qemu_strtoui(p + strlen("map_id:"), &p, 10, &id),
+                        ==, 0);
+        for (i = 0; i < ARRAY_SIZE(shared); i++) {
+            g_assert_cmpuint(id, !=, ids[i]);
+        }
+        if (id == stats_id) {
+            /* flags: O_RDONLY's access mode is 0 */
+            p = strstr(fdinfo, "flags:");
+            g_assert_nonnull(p);
+            unsigned int flags;
+
+            g_assert_cmpint(qemu_strtoui(p + strlen("flags:"), &p, 8, &flags),
+                            ==, 0);
+            g_assert_cmpuint(flags & O_ACCMODE, ==, O_RDONLY);
+        }
+        maps++;
+    }
+    g_dir_close(d);
+    /* its filter map, its ring, the counters */
+    g_assert_cmpint(maps, ==, 3);
+}
+
+/* The helper exits once the QEMU's end is closed (status 0). */
+static void helper_wait(Env *e)
+{
+    int status, i;
+    pid_t ret = 0;
+
+    if (!e->helper_pid) {
+        return;
+    }
+    for (i = 0; i < 1000 && ret == 0; i++) {
+        ret = waitpid(e->helper_pid, &status, WNOHANG);
+        if (ret == 0) {
+            g_usleep(10 * 1000);
+        }
+    }
+    g_assert_cmpint(ret, ==, e->helper_pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    e->helper_pid = 0;
+}
+
 static void env_start_qemu(Env *e, const char *dev)
 {
     /* QEMU inherits the namespace of the thread that starts it. */
     ns_enter(e->ns_a);
-    e->qts = xen_guest_qemu_init(NULL, "%s", dev ? dev : "");
+    e->qts = xen_guest_qemu_init(NULL, "%s%s", dev ? dev : "",
+                                 e->helper_nobody ?
+                                 " -run-with user=nobody" : "");
     ns_leave(e);
     e->g = xen_guest_new(e->qts, NULL, 0);
     e->rx = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
@@ -383,8 +528,47 @@ static void env_start_guest(Env *e, const char *mac, const char *props,
         "-device xen-net-accel,id=" DEV_ID ",nic=afxdp,ifname=xq0,"
         "mac=%s,%s", mac, props);
     XnaTestFrontOpts o = { .vis = 1 };
+    int helper_fd = -1;
 
+    if (e->helper) {
+        const char *args[] = {
+            "--ifname", "xq0", "--mac", mac, "--max-vis", "2",
+            "--max-filters", "64", NULL,
+        };
+        /*
+         * A QEMU without CAP_IPC_LOCK is charged for its UMEMs (a copy
+         * socket's is 12 MiB).  Where the test may not raise the limit
+         * (no CAP_SYS_RESOURCE, as in some containers) QEMU stays root:
+         * the helper's path is the same, only the descriptors' owner is
+         * not checked (tests/xen/run checks it as nobody's).
+         */
+        struct rlimit lim = { 256 << 20, 256 << 20 };
+        char *d;
+
+        e->helper_nobody = setrlimit(RLIMIT_MEMLOCK, &lim) == 0;
+        if (!e->helper_nobody) {
+            g_test_message("cannot raise RLIMIT_MEMLOCK (%s): QEMU stays "
+                           "root, with the helper", strerror(errno));
+        }
+        helper_fd = helper_spawn(e, args);
+        d = g_strdup_printf("%s,afxdp-helper=%d", dev, helper_fd);
+        g_free(dev);
+        dev = d;
+    }
     env_start_qemu(e, dev);
+    if (helper_fd >= 0) {
+        close(helper_fd);
+    }
+    if (helper_fd >= 0 && e->helper_nobody) {
+        g_autofree char *st = g_strdup_printf("/proc/%d/status",
+                                              qtest_pid(e->qts));
+        g_autofree char *text = NULL;
+
+        /* The QEMU has no capability and is not root. */
+        g_assert_true(g_file_get_contents(st, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "\nUid:\t65534\t65534\t65534\t65534"));
+        g_assert_nonnull(strstr(text, "\nCapEff:\t0000000000000000"));
+    }
     /* Realize only checked XDP: nothing is attached before a VI. */
     g_assert_true(!first || !xdp_attached(e));
     g_assert_cmpint(xna_test_front_start(&e->tf, e->g, &o), ==, 0);
@@ -394,6 +578,9 @@ static void env_start_guest(Env *e, const char *mac, const char *props,
     note_prog(e);
     if (ready) {
         wait_sockets(e);
+    }
+    if (e->helper) {
+        assert_qemu_holds_no_shared_map(e);
     }
 }
 
@@ -417,6 +604,7 @@ static void env_stop(Env *e, bool close_front)
     }
     xen_guest_free(e->g);
     qtest_quit(e->qts);
+    helper_wait(e);
     assert_clean(e);
     g_ptr_array_unref(e->rx);
     g_array_unref(e->rx_flags);
@@ -593,10 +781,14 @@ static bool port_5001_fast(void *opaque)
 typedef struct RxMode {
     const char *props;
     bool pool;
+    bool helper;
 } RxMode;
 
 static const RxMode rx_pool = { "max-filters=8", true };
 static const RxMode rx_copy = { "max-filters=8,zero-copy=off", false };
+static const RxMode rx_pool_helper = { "max-filters=8", true, true };
+static const RxMode rx_copy_helper = { "max-filters=8,zero-copy=off", false,
+                                       true };
 static const RxMode rx_big_mtu = { "max-filters=8,mtu=2000", false };
 
 /*
@@ -614,6 +806,7 @@ static void test_learning(const void *opaque)
     if (!env_setup(&e, NULL)) {
         return;
     }
+    e.helper = mode->helper;
     kfd = udp_socket(&e, e.ns_a, NULL, PORT);
     env_start(&e, mode->props);
     g_assert_cmpuint(dev_stat(&e, "nic-pool-vis"), ==, mode->pool);
@@ -751,6 +944,7 @@ static void test_tx(const void *opaque)
     if (!env_setup(&e, NULL)) {
         return;
     }
+    e.helper = mode->helper;
     bfd = udp_socket(&e, e.ns_b, peer_ip, PORT);
     env_start(&e, mode->props);
     /* A pool VI sends through a packet socket, a copy VI its TX ring. */
@@ -1803,6 +1997,136 @@ static void test_two_guests_kill(void)
     env_teardown(&e);
 }
 
+/* One request to the helper, as a QEMU would; the reply's error. */
+static int helper_ask(int sock, XnaAfxdpHelperReq *req, int fd_in,
+                      int *fds, int max_fds, int *nr)
+{
+    XnaAfxdpHelperRep rep;
+    int got = 0;
+
+    g_assert_cmpint(xna_afxdp_helper_send(sock, req, sizeof(*req),
+                                          fd_in >= 0 ? &fd_in : NULL,
+                                          fd_in >= 0), ==, 0);
+    g_assert_cmpint(xna_afxdp_helper_recv(sock, &rep, sizeof(rep),
+                                          fds, max_fds, &got), ==, 0);
+    if (nr) {
+        *nr = got;
+    } else {
+        g_assert_cmpint(got, ==, 0);
+    }
+    return rep.err;
+}
+
+/*
+ * A hostile QEMU talks to its helper: every request out of its bounds is
+ * refused and the helper goes on; what it gets of the program is its
+ * own slot only; the helper exits, and the program goes, with its end.
+ */
+static void test_helper_hostile(void)
+{
+    const char *const args[] = {
+        "--ifname", "xq0", "--mac", GUEST_MAC, "--max-vis", "1",
+        "--max-filters", "16", NULL,
+    };
+    XnaAfxdpHelperReq req;
+    int sock, fds[4], nr, udp, xsk, i;
+    uint64_t zero[256] = { 0 };
+    uint32_t key = 0;
+    char junk[3] = { 1, 2, 3 };
+    Env e;
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    sock = helper_spawn(&e, args);
+
+    /* Not a request: refused, and the helper still answers. */
+    g_assert_cmpint(send(sock, junk, sizeof(junk), 0), ==, sizeof(junk));
+    {
+        XnaAfxdpHelperRep rep;
+
+        g_assert_cmpint(xna_afxdp_helper_recv(sock, &rep, sizeof(rep), fds,
+                                              4, &nr), ==, 0);
+        g_assert_cmpint(rep.err, ==, -EINVAL);
+        g_assert_cmpint(nr, ==, 0);
+    }
+    req = (XnaAfxdpHelperReq) { .version = 99,
+                                .op = XNA_AFXDP_HELPER_XSK_SOCKET };
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, -EPROTO);
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = 1000 };
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, -EINVAL);
+    /* Nothing to bind to before the slot. */
+    udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = XNA_AFXDP_HELPER_XSK_BIND };
+    g_assert_cmpint(helper_ask(sock, &req, udp, NULL, 0, NULL), ==,
+                    -ENOTCONN);
+    /* More VIs or filters than its hotplug script gave it. */
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = XNA_AFXDP_HELPER_ATTACH, .nr_vis = 2,
+                                .max_filters = 8,
+                                .prefer_queue = UINT32_MAX };
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, -EPERM);
+    req.nr_vis = 1;
+    req.max_filters = 17;
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, -EPERM);
+    g_assert_false(xdp_attached(&e));
+    /* Within them: its own maps, the counters read only. */
+    req.max_filters = 16;
+    g_assert_cmpint(helper_ask(sock, &req, -1, fds, 4, &nr), ==, 0);
+    g_assert_cmpint(nr, ==, XNA_AFXDP_HELPER_ATTACH_FDS);
+    g_assert_true(xdp_attached(&e));
+    note_prog(&e);
+    g_assert_cmpint(bpf_map_update_elem(fds[XNA_AFXDP_HELPER_FD_STATS], &key,
+                                        zero, BPF_ANY), <, 0);
+    g_assert_cmpint(errno, ==, EPERM);
+    for (i = 0; i < nr; i++) {
+        close(fds[i]);
+    }
+    req.op = XNA_AFXDP_HELPER_ATTACH;
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==,
+                    -EALREADY);
+    /* A descriptor where none is expected: refused (and closed). */
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = XNA_AFXDP_HELPER_XSK_SOCKET };
+    g_assert_cmpint(helper_ask(sock, &req, udp, NULL, 0, NULL), ==, -EINVAL);
+    /* Binds: not an AF_XDP socket, another VI's queue, bad flags. */
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = XNA_AFXDP_HELPER_XSK_BIND,
+                                .flags = XDP_COPY };
+    g_assert_cmpint(helper_ask(sock, &req, udp, NULL, 0, NULL), ==, -EINVAL);
+    req.op = XNA_AFXDP_HELPER_XSK_SOCKET;
+    g_assert_cmpint(helper_ask(sock, &req, -1, &xsk, 1, &nr), ==, 0);
+    g_assert_cmpint(nr, ==, 1);
+    req.op = XNA_AFXDP_HELPER_XSK_BIND;
+    req.vi = 1;
+    g_assert_cmpint(helper_ask(sock, &req, xsk, NULL, 0, NULL), ==, -EINVAL);
+    req.vi = 0;
+    req.flags = XDP_SHARED_UMEM;
+    g_assert_cmpint(helper_ask(sock, &req, xsk, NULL, 0, NULL), ==, -EINVAL);
+    req.flags = XDP_COPY | XDP_ZEROCOPY;
+    g_assert_cmpint(helper_ask(sock, &req, xsk, NULL, 0, NULL), ==, -EINVAL);
+    close(xsk);
+    /* A packet socket: bound to send; its drop-all filter is locked. */
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = XNA_AFXDP_HELPER_PACKET_SOCKET };
+    g_assert_cmpint(helper_ask(sock, &req, -1, fds, 1, &nr), ==, 0);
+    g_assert_cmpint(nr, ==, 1);
+    i = 1;
+    g_assert_cmpint(setsockopt(fds[0], SOL_SOCKET, SO_DETACH_FILTER, &i,
+                               sizeof(i)), <, 0);
+    g_assert_cmpint(errno, ==, EPERM);
+    close(fds[0]);
+    close(udp);
+
+    /* The QEMU goes: so do the helper and, its last user, the program. */
+    close(sock);
+    helper_wait(&e);
+    assert_clean(&e);
+    env_teardown(&e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1833,6 +2157,15 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-net-accel/afxdp/eviction", test_eviction);
     qtest_add_data_func("/xen-net-accel/afxdp/tx/pool", &rx_pool, test_tx);
     qtest_add_data_func("/xen-net-accel/afxdp/tx/copy", &rx_copy, test_tx);
+    qtest_add_func("/xen-net-accel/afxdp/helper/hostile", test_helper_hostile);
+    qtest_add_data_func("/xen-net-accel/afxdp/helper/learning/pool",
+                        &rx_pool_helper, test_learning);
+    qtest_add_data_func("/xen-net-accel/afxdp/helper/learning/copy",
+                        &rx_copy_helper, test_learning);
+    qtest_add_data_func("/xen-net-accel/afxdp/helper/tx/pool",
+                        &rx_pool_helper, test_tx);
+    qtest_add_data_func("/xen-net-accel/afxdp/helper/tx/copy",
+                        &rx_copy_helper, test_tx);
     qtest_add_func("/xen-net-accel/afxdp/bad-config", test_bad_config);
     qtest_add_func("/xen-net-accel/afxdp/two-guests", test_two_guests);
     qtest_add_func("/xen-net-accel/afxdp/two-guests-kill",

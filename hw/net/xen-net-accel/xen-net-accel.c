@@ -849,7 +849,13 @@ static bool set_nic_kind_props(XenNetAccel *s, Error **errp)
             return false;
         }
     }
-    return (!s->ifname ||
+    if (s->afxdp_helper && !object_property_find(nic, "helper")) {
+        error_setg(errp, "nic=%s does not use afxdp-helper", s->nic_kind);
+        return false;
+    }
+    return (!s->afxdp_helper ||
+            object_property_set_str(nic, "helper", s->afxdp_helper, errp)) &&
+           (!s->ifname ||
             object_property_set_str(nic, "ifname", s->ifname, errp)) &&
            (!queue_set ||
             object_property_set_uint(nic, "start-queue", s->start_queue,
@@ -1005,6 +1011,7 @@ static const Property xen_net_accel_properties[] = {
     DEFINE_PROP_STRING("ip", XenNetAccel, ip),
     DEFINE_PROP_BOOL("x-connect-limit", XenNetAccel, connect_limit, true),
     DEFINE_PROP_STRING("ifname", XenNetAccel, ifname),
+    DEFINE_PROP_STRING("afxdp-helper", XenNetAccel, afxdp_helper),
     DEFINE_PROP_UINT32("start-queue", XenNetAccel, start_queue,
                        XNA_START_QUEUE_AUTO),
     DEFINE_PROP_UINT32("wire-mac-ageing", XenNetAccel, wire_mac_ageing, 0),
@@ -1038,6 +1045,9 @@ static const struct {
     { "x-connect-limit", "rate-limit the guest's connects (4, then 2 a "
       "second); off only for the device fuzzer" },
     { "ifname", "nic=afxdp: host interface whose queues are the VIs" },
+    { "afxdp-helper", "nic=afxdp: a descriptor (getfd name) of the socket "
+      "pair of the privileged helper that loads the XDP program and makes "
+      "and binds the sockets, for a QEMU without capabilities" },
     { "start-queue", "nic=afxdp: receive queue of VI 0; VI n uses "
       "start-queue + n.  Unset: the first max-vis queues in a row that "
       "no other guest's VIs on ifname use" },

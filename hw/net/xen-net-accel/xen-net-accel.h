@@ -79,6 +79,7 @@ struct XenNetAccel {
     char *ip;                    /* the vif's ip=: allowed source addresses */
     XnaTxPolicy tx_policy;
     char *ifname;                /* nic=afxdp */
+    char *afxdp_helper;          /* nic=afxdp: monitor fd name */
     uint32_t start_queue;
     uint32_t wire_mac_ageing;    /* seconds; 0: no WIRE_MAC */
 

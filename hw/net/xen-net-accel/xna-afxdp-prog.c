@@ -8,8 +8,15 @@
 #include <sys/un.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/ethtool.h>
+#include <linux/filter.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include "qapi/error.h"
+#include "qemu/cutils.h"
 #include "xna-afxdp-prog.h"
 #include "ebpf/xna-afxdp.bpf.skeleton.h"
 #include "trace.h"
@@ -65,6 +72,7 @@ struct XnaAfxdpProg {
     int map_fd[NR_MAPS];
 
     bool vanished;           /* the join failed as the program went */
+    bool imported;           /* a slot the helper holds for us */
 
     int slot_sock;           /* bound while this QEMU holds the slot */
     uint32_t slot;
@@ -694,6 +702,10 @@ void xna_afxdp_prog_free(XnaAfxdpProg *p)
     if (!p) {
         return;
     }
+    if (p->imported) {
+        prog_leave(p);       /* our descriptors; the helper leaves */
+        return;
+    }
     /*
      * Without the lock (another QEMU held it 2 s, which a join never
      * takes) leave anyway: what we remove is only ours.
@@ -703,6 +715,136 @@ void xna_afxdp_prog_free(XnaAfxdpProg *p)
     if (lock >= 0) {
         close(lock);
     }
+}
+
+bool xna_afxdp_prog_export(XnaAfxdpProg *p, int fds[3], uint32_t *prog_id,
+                           uint32_t *slot, Error **errp)
+{
+    LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
+    struct bpf_map_info mi = { 0 };
+    uint32_t len = sizeof(mi);
+
+    fds[0] = fds[1] = fds[2] = -1;
+    if (bpf_obj_get_info_by_fd(p->map_fd[MAP_STATS], &mi, &len) == 0) {
+        fds[2] = bpf_map_get_fd_by_id_opts(mi.id, &ro);
+    }
+    if (fds[2] >= 0) {
+        fds[0] = fcntl(p->filters_fd, F_DUPFD_CLOEXEC, 0);
+    }
+    if (fds[0] >= 0) {
+        fds[1] = fcntl(p->ring_fd, F_DUPFD_CLOEXEC, 0);
+    }
+    if (fds[1] < 0) {
+        error_setg_errno(errp, errno, "ifname=%s: descriptors of the slot",
+                         p->ifname);
+        for (len = 0; len < 3; len++) {
+            if (fds[len] >= 0) {
+                close(fds[len]);
+            }
+        }
+        return false;
+    }
+    *prog_id = p->prog_id;
+    *slot = p->slot;
+    return true;
+}
+
+XnaAfxdpProg *xna_afxdp_prog_import(const XnaAfxdpProgConfig *cfg,
+                                    uint32_t prog_id, uint32_t slot,
+                                    uint32_t start_queue, const int fds[3],
+                                    Error **errp)
+{
+    XnaAfxdpProg *p = prog_alloc(cfg);
+
+    p->imported = true;
+    p->filters_fd = fds[0];
+    p->ring_fd = fds[1];
+    p->map_fd[MAP_STATS] = fds[2];
+    p->prog_id = prog_id;
+    p->slot = slot;
+    p->start_queue = start_queue;
+    if (slot >= XNA_BPF_MAX_GUESTS || start_queue >= XNA_BPF_MAX_QUEUES ||
+        cfg->nr_vis > XNA_BPF_MAX_QUEUES - start_queue) {
+        error_setg(errp, "ifname=%s: the helper gave slot %u, queue %u",
+                   p->ifname, slot, start_queue);
+        prog_leave(p);
+        return NULL;
+    }
+    p->samples = ring_buffer__new(p->ring_fd, sample_cb, p, NULL);
+    if (!p->samples) {
+        error_setg_errno(errp, errno, "ifname=%s: sample ring", p->ifname);
+        prog_leave(p);
+        return NULL;
+    }
+    trace_xna_afxdp_slot(p->ifname, p->prog_id, p->slot, p->start_queue,
+                         p->nr_vis);
+    return p;
+}
+
+/* Send buffer of a pool VI's packet socket (bytes of frames in flight). */
+#define XNA_AFXDP_PACKET_SNDBUF (4 * 1024 * 1024)
+
+int xna_afxdp_packet_socket(int ifindex, const char *ifname, Error **errp)
+{
+    static struct sock_filter drop_all[] = {
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    struct sock_fprog drop = {
+        .len = ARRAY_SIZE(drop_all), .filter = drop_all,
+    };
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_ifindex = ifindex,      /* protocol 0: nothing received */
+    };
+    int one = 1, sndbuf = XNA_AFXDP_PACKET_SNDBUF;
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop,
+                   sizeof(drop)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0 ||
+        bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+                   sizeof(one)) < 0) {
+        error_setg_errno(errp, errno, "ifname=%s: AF_PACKET socket to send",
+                         ifname);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    /*
+     * Room for bursts, as a copy socket's 1024 transmit chunks give: a
+     * frame stays charged to the socket until the peer has taken it.
+     * Beyond the system's limit only with CAP_NET_ADMIN.
+     */
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+                   sizeof(sndbuf)) < 0) {
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    }
+    return fd;
+}
+
+int xna_afxdp_rx_queues(const char *ifname, Error **errp)
+{
+    struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+    struct ifreq ifr = { 0 };
+    int fd, ret;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "socket for ethtool");
+        return -1;
+    }
+    pstrcpy(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
+    ifr.ifr_data = (void *)&ch;
+    ret = ioctl(fd, SIOCETHTOOL, &ifr);
+    close(fd);
+    if (ret < 0) {
+        /* A driver without channels has one queue. */
+        return errno == EOPNOTSUPP ? 1 : 0;
+    }
+    return MAX(1, ch.rx_count + ch.combined_count);
 }
 
 uint32_t xna_afxdp_prog_start_queue(XnaAfxdpProg *p)
@@ -729,7 +871,7 @@ int xna_afxdp_prog_xsk_set(XnaAfxdpProg *p, uint32_t vi, int fd)
 {
     uint32_t idx = p->slot * XNA_BPF_MAX_VIS + vi;
 
-    if (vi >= p->nr_vis || vi >= XNA_BPF_MAX_VIS) {
+    if (vi >= p->nr_vis || vi >= XNA_BPF_MAX_VIS || p->imported) {
         return -EINVAL;
     }
     return bpf_map_update_elem(p->map_fd[MAP_XSKS], &idx, &fd, BPF_ANY) < 0 ?
@@ -740,7 +882,7 @@ void xna_afxdp_prog_xsk_del(XnaAfxdpProg *p, uint32_t vi)
 {
     uint32_t idx = p->slot * XNA_BPF_MAX_VIS + vi;
 
-    if (vi < p->nr_vis && vi < XNA_BPF_MAX_VIS) {
+    if (vi < p->nr_vis && vi < XNA_BPF_MAX_VIS && !p->imported) {
         bpf_map_delete_elem(p->map_fd[MAP_XSKS], &idx);
     }
 }

@@ -53,6 +53,34 @@ XnaAfxdpProg *xna_afxdp_prog_new(const XnaAfxdpProgConfig *cfg,
  */
 void xna_afxdp_prog_free(XnaAfxdpProg *p);
 
+/*
+ * The helper's side (xna-afxdp-helper.h): duplicates of what a
+ * deprivileged QEMU may hold of our slot: its filter map, its sample
+ * ring and a read-only descriptor of the counters, in that order.
+ */
+bool xna_afxdp_prog_export(XnaAfxdpProg *p, int fds[3], uint32_t *prog_id,
+                           uint32_t *slot, Error **errp);
+/*
+ * The QEMU's side: a slot its helper holds, from those descriptors
+ * (taken, also on failure).  Such a prog steers no socket itself
+ * (xna_afxdp_prog_xsk_set() fails): the helper does, as it binds them.
+ */
+XnaAfxdpProg *xna_afxdp_prog_import(const XnaAfxdpProgConfig *cfg,
+                                    uint32_t prog_id, uint32_t slot,
+                                    uint32_t start_queue, const int fds[3],
+                                    Error **errp);
+
+/*
+ * A packet socket that sends frames on @ifindex and receives none: bound
+ * with protocol 0, and a drop-all filter locked on it, so that the
+ * process holding it reads nothing even if it binds it again to every
+ * protocol (tests/xen/priv-probe).  -1 on failure.
+ */
+int xna_afxdp_packet_socket(int ifindex, const char *ifname, Error **errp);
+
+/* Receive queues of @ifname in this network namespace; -1 on failure. */
+int xna_afxdp_rx_queues(const char *ifname, Error **errp);
+
 /* The receive queue of VI 0 (VI n is on start + n). */
 uint32_t xna_afxdp_prog_start_queue(XnaAfxdpProg *p);
 

@@ -35,6 +35,8 @@
 #include "xna-nic.h"
 #include "xna-xsk.h"
 #include "xna-afxdp-prog.h"
+#include "xna-afxdp-helper.h"
+#include "monitor/monitor.h"
 #include "trace.h"
 
 #define TYPE_XNA_AFXDP_NIC "xna-nic-afxdp"
@@ -53,8 +55,6 @@
 #define XNA_AFXDP_SOCKET_MAX_DELAY_MS   256
 #define XNA_AFXDP_SOCKET_WARN_MS        2000
 #define XNA_AFXDP_SOCKET_SLOW_DELAY_MS  1000
-/* Send buffer of a pool VI's packet socket (bytes of frames in flight). */
-#define XNA_AFXDP_PACKET_SNDBUF (4 * 1024 * 1024)
 
 QEMU_BUILD_BUG_ON(sizeof(XnaFilterKey) != sizeof(struct xna_bpf_key));
 QEMU_BUILD_BUG_ON(XNA_START_QUEUE_AUTO != XNA_AFXDP_QUEUE_AUTO);
@@ -70,6 +70,7 @@ typedef struct XnaAfxdpVi {
      * transmit ring), a copy VI's while its socket waits.
      */
     int pkt_fd;
+    XnaXskPriv priv;         /* its sockets from the helper, if any */
     bool pool_attached;
     bool rx_armed;           /* the socket's fd handler is set */
     bool rx_drained;         /* the last rx_burst call returned nothing */
@@ -94,6 +95,8 @@ typedef struct XnaAfxdpVi {
 typedef struct XnaAfxdpNic {
     XnaNic parent_obj;
     char *ifname;
+    char *helper_name;       /* the property: a monitor fd name, or unset */
+    XnaAfxdpHelper *helper;  /* makes and binds what needs privilege */
     int ifindex;
     uint32_t start_queue;    /* the property: XNA_AFXDP_QUEUE_AUTO or fixed */
     uint32_t queue_base;     /* VI n's queue is queue_base + n (the last) */
@@ -116,29 +119,6 @@ typedef struct XnaAfxdpNic {
 } XnaAfxdpNic;
 
 OBJECT_DECLARE_SIMPLE_TYPE(XnaAfxdpNic, XNA_AFXDP_NIC)
-
-/* Receive queues of @ifname in this network namespace. */
-static int afxdp_rx_queues(const char *ifname, Error **errp)
-{
-    struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-    struct ifreq ifr = { 0 };
-    int fd, ret;
-
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "socket for ethtool");
-        return -1;
-    }
-    pstrcpy(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
-    ifr.ifr_data = (void *)&ch;
-    ret = ioctl(fd, SIOCETHTOOL, &ifr);
-    close(fd);
-    if (ret < 0) {
-        /* A driver without channels has one queue. */
-        return errno == EOPNOTSUPP ? 1 : 0;
-    }
-    return MAX(1, ch.rx_count + ch.combined_count);
-}
 
 static void afxdp_free_frame(XnaFrame *f)
 {
@@ -251,7 +231,8 @@ static bool afxdp_prog_start(XnaAfxdpNic *n, Error **errp)
     GHashTableIter it;
     gpointer key, vi_plus_1;
 
-    n->prog = xna_afxdp_prog_new(&pc, errp);
+    n->prog = n->helper ? xna_afxdp_helper_attach(n->helper, &pc, errp) :
+                          xna_afxdp_prog_new(&pc, errp);
     if (!n->prog) {
         return false;
     }
@@ -300,7 +281,11 @@ static void afxdp_prog_stop(XnaAfxdpNic *n)
     }
     afxdp_prog_counts(n->prog, &n->stats);
     qemu_set_fd_handler(xna_afxdp_prog_samples_fd(n->prog), NULL, NULL, NULL);
-    xna_afxdp_prog_free(n->prog);
+    if (n->helper) {
+        xna_afxdp_helper_detach(n->helper, n->prog);
+    } else {
+        xna_afxdp_prog_free(n->prog);
+    }
     n->prog = NULL;
     afxdp_release_samples(n);
     g_queue_clear_full(&n->samples, (GDestroyNotify)afxdp_free_frame);
@@ -333,6 +318,43 @@ static void afxdp_tx_retry(void *opaque)
 
 static void afxdp_vi_socket_retry(void *opaque);
 
+static int afxdp_priv_socket(void *opaque, Error **errp)
+{
+    XnaAfxdpVi *v = opaque;
+
+    return xna_afxdp_helper_xsk_socket(v->nic->helper, errp);
+}
+
+/* The helper binds to its interface's queue start + VI: @queue, here. */
+static int afxdp_priv_bind(void *opaque, int fd, uint32_t queue,
+                           uint16_t flags)
+{
+    XnaAfxdpVi *v = opaque;
+    Error *err = NULL;
+    int ret = xna_afxdp_helper_xsk_bind(v->nic->helper, fd, v->index, flags,
+                                        &err);
+
+    /* The caller reports the errno, or tries another mode. */
+    error_free(err);
+    return ret;
+}
+
+/*
+ * helper=NAME: the descriptor of the helper's socket pair, passed to the
+ * monitor with getfd (or a number QEMU inherited).
+ */
+static bool afxdp_helper_open(XnaAfxdpNic *n, Error **errp)
+{
+    int fd = monitor_fd_param(monitor_cur(), n->helper_name, errp);
+
+    if (fd < 0) {
+        error_prepend(errp, "afxdp-helper=%s: ", n->helper_name);
+        return false;
+    }
+    n->helper = xna_afxdp_helper_new(fd, errp);
+    return n->helper != NULL;
+}
+
 static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(nic);
@@ -349,7 +371,10 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
                          n->ifname);
         return false;
     }
-    queues = afxdp_rx_queues(n->ifname, errp);
+    if (n->helper_name && !afxdp_helper_open(n, errp)) {
+        return false;
+    }
+    queues = xna_afxdp_rx_queues(n->ifname, errp);
     if (queues < 0) {
         return false;
     }
@@ -378,6 +403,11 @@ static bool afxdp_open(XnaNic *nic, const XnaNicConfig *cfg, Error **errp)
         n->vis[i].nic = n;
         n->vis[i].index = i;
         n->vis[i].pkt_fd = -1;
+        n->vis[i].priv = (XnaXskPriv) {
+            .socket = afxdp_priv_socket,
+            .bind = afxdp_priv_bind,
+            .opaque = &n->vis[i],
+        };
         n->vis[i].socket_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
                                               afxdp_vi_socket_retry,
                                               &n->vis[i]);
@@ -431,7 +461,8 @@ static void afxdp_get_caps(XnaNic *nic, XnaNicCaps *caps)
 static bool afxdp_vi_set_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, XnaXsk *x,
                                 Error **errp)
 {
-    int ret = xna_afxdp_prog_xsk_set(n->prog, v->index, x->fd);
+    /* The helper steered the VI's frames to it as it bound it. */
+    int ret = n->helper ? 0 : xna_afxdp_prog_xsk_set(n->prog, v->index, x->fd);
 
     if (ret < 0) {
         error_setg_errno(errp, -ret, "ifname=%s: socket map of VI %u",
@@ -454,7 +485,9 @@ static void afxdp_vi_drop_socket(XnaAfxdpNic *n, XnaAfxdpVi *v)
     if (!v->xsk) {
         return;
     }
-    if (n->prog) {
+    if (n->helper) {
+        xna_afxdp_helper_xsk_del(n->helper, v->index);
+    } else if (n->prog) {
         xna_afxdp_prog_xsk_del(n->prog, v->index);
     }
     qemu_set_fd_handler(v->xsk->fd, NULL, NULL, NULL);
@@ -487,9 +520,11 @@ static bool afxdp_vi_make_socket(XnaAfxdpNic *n, XnaAfxdpVi *v, Error **errp)
 
     if (v->want_pool) {
         x = xna_xsk_new_pool(n->ifindex, queue, v->pool.base, v->pool.len,
-                             v->pool.entries, &busy, &err);
+                             v->pool.entries, n->helper ? &v->priv : NULL,
+                             &busy, &err);
     } else {
-        x = xna_xsk_new(n->ifindex, queue, &busy, &err);
+        x = xna_xsk_new(n->ifindex, queue, n->helper ? &v->priv : NULL, &busy,
+                        &err);
     }
     if (!x) {
         if (!busy) {
@@ -629,33 +664,10 @@ static void afxdp_vi_free(XnaNic *nic, uint32_t vi)
 /* A socket that sends frames on the interface and receives none. */
 static int afxdp_packet_socket(XnaAfxdpNic *n, Error **errp)
 {
-    struct sockaddr_ll sll = {
-        .sll_family = AF_PACKET,
-        .sll_ifindex = n->ifindex,   /* protocol 0: nothing received */
-    };
-    int one = 1, sndbuf = XNA_AFXDP_PACKET_SNDBUF;
-    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
-        setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-                   sizeof(one)) < 0) {
-        error_setg_errno(errp, errno, "ifname=%s: AF_PACKET socket to send",
-                         n->ifname);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
+    if (n->helper) {
+        return xna_afxdp_helper_packet_socket(n->helper, errp);
     }
-    /*
-     * Room for bursts, as a copy socket's 1024 transmit chunks give: a
-     * frame stays charged to the socket until the peer has taken it.
-     * Beyond the system's limit only with CAP_NET_ADMIN.
-     */
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-                   sizeof(sndbuf)) < 0) {
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-    }
-    return fd;
+    return xna_afxdp_packet_socket(n->ifindex, n->ifname, errp);
 }
 
 static bool afxdp_pool_attach(XnaNic *nic, uint32_t vi,
@@ -955,6 +967,8 @@ static void afxdp_finalize(Object *obj)
     if (n->filters) {
         g_hash_table_destroy(n->filters);
     }
+    xna_afxdp_helper_free(n->helper);
+    g_free(n->helper_name);
     g_free(n->ifname);
 }
 
@@ -991,12 +1005,27 @@ static void afxdp_set_ifname(Object *obj, const char *value, Error **errp)
     n->ifname = g_strdup(value);
 }
 
+static char *afxdp_get_helper(Object *obj, Error **errp)
+{
+    return g_strdup(XNA_AFXDP_NIC(obj)->helper_name);
+}
+
+static void afxdp_set_helper(Object *obj, const char *value, Error **errp)
+{
+    XnaAfxdpNic *n = XNA_AFXDP_NIC(obj);
+
+    g_free(n->helper_name);
+    n->helper_name = g_strdup(value);
+}
+
 static void afxdp_instance_init(Object *obj)
 {
     XnaAfxdpNic *n = XNA_AFXDP_NIC(obj);
 
     object_property_add_str(obj, "ifname", afxdp_get_ifname,
                             afxdp_set_ifname);
+    object_property_add_str(obj, "helper", afxdp_get_helper,
+                            afxdp_set_helper);
     n->start_queue = XNA_AFXDP_QUEUE_AUTO;
     object_property_add_uint32_ptr(obj, "start-queue", &n->start_queue,
                                    OBJ_PROP_FLAG_READWRITE);

@@ -78,16 +78,24 @@ typedef struct XskSetup {
 } XskSetup;
 
 /* Open the socket, register x->umem, size and map the rings. */
-static bool xsk_setup(XnaXsk *x, const XskSetup *st, Error **errp)
+static bool xsk_setup(XnaXsk *x, const XskSetup *st, const XnaXskPriv *priv,
+                      Error **errp)
 {
     struct xdp_umem_reg reg = { 0 };
     struct xdp_mmap_offsets off;
     socklen_t optlen = sizeof(off);
 
-    x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (x->fd < 0) {
-        error_setg_errno(errp, errno, "AF_XDP socket");
-        return false;
+    if (priv) {
+        x->fd = priv->socket(priv->opaque, errp);
+        if (x->fd < 0) {
+            return false;
+        }
+    } else {
+        x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+        if (x->fd < 0) {
+            error_setg_errno(errp, errno, "AF_XDP socket");
+            return false;
+        }
     }
     reg.addr = (uintptr_t)x->umem;
     reg.len = x->umem_len;
@@ -125,7 +133,7 @@ static bool xsk_setup(XnaXsk *x, const XskSetup *st, Error **errp)
 }
 
 static bool xsk_bind(XnaXsk *x, int ifindex, uint32_t queue, uint16_t flags,
-                     bool *busy, Error **errp)
+                     const XnaXskPriv *priv, bool *busy, Error **errp)
 {
     struct sockaddr_xdp sxdp = {
         .sxdp_family = AF_XDP,
@@ -133,18 +141,24 @@ static bool xsk_bind(XnaXsk *x, int ifindex, uint32_t queue, uint16_t flags,
         .sxdp_queue_id = queue,
         .sxdp_flags = flags | XDP_USE_NEED_WAKEUP,
     };
+    int err = 0;
 
-    if (bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
-        *busy = errno == EBUSY;
-        error_setg_errno(errp, errno, "AF_XDP bind to queue %u%s", queue,
+    if (priv) {
+        err = -priv->bind(priv->opaque, x->fd, queue, sxdp.sxdp_flags);
+    } else if (bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
+        err = errno;
+    }
+    if (err) {
+        *busy = err == EBUSY;
+        error_setg_errno(errp, err, "AF_XDP bind to queue %u%s", queue,
                          flags & XDP_ZEROCOPY ? " in zero-copy mode" : "");
         return false;
     }
     return true;
 }
 
-static XnaXsk *xsk_new_copy(int ifindex, uint32_t queue, bool *busy,
-                            Error **errp)
+static XnaXsk *xsk_new_copy(int ifindex, uint32_t queue,
+                            const XnaXskPriv *priv, bool *busy, Error **errp)
 {
     static const XskSetup st = {
         .chunk = XNA_XSK_CHUNK,
@@ -166,7 +180,7 @@ static XnaXsk *xsk_new_copy(int ifindex, uint32_t queue, bool *busy,
                          x->umem_len);
         goto fail;
     }
-    if (!xsk_setup(x, &st, errp)) {
+    if (!xsk_setup(x, &st, priv, errp)) {
         goto fail;
     }
     x->rx_addrs = g_new(uint64_t, XNA_XSK_RX_CHUNKS);
@@ -176,7 +190,7 @@ static XnaXsk *xsk_new_copy(int ifindex, uint32_t queue, bool *busy,
             (uint64_t)(XNA_XSK_RX_CHUNKS + i) * XNA_XSK_CHUNK;
     }
     fill_all(x);
-    if (!xsk_bind(x, ifindex, queue, XDP_COPY, busy, errp)) {
+    if (!xsk_bind(x, ifindex, queue, XDP_COPY, priv, busy, errp)) {
         goto fail;
     }
     return x;
@@ -186,15 +200,16 @@ fail:
     return NULL;
 }
 
-XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, bool *busy, Error **errp)
+XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, const XnaXskPriv *priv,
+                    bool *busy, Error **errp)
 {
     *busy = false;
-    return xsk_new_copy(ifindex, queue, busy, errp);
+    return xsk_new_copy(ifindex, queue, priv, busy, errp);
 }
 
 static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
                             size_t len, uint32_t entries, uint16_t flags,
-                            bool *busy, Error **errp)
+                            const XnaXskPriv *priv, bool *busy, Error **errp)
 {
     /*
      * The RX ring is twice the fill ring: the descriptors of the last
@@ -215,8 +230,8 @@ static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
     x->pool = true;
     x->umem = umem;
     x->umem_len = len;
-    if (!xsk_setup(x, &st, errp) ||
-        !xsk_bind(x, ifindex, queue, flags, busy, errp)) {
+    if (!xsk_setup(x, &st, priv, errp) ||
+        !xsk_bind(x, ifindex, queue, flags, priv, busy, errp)) {
         xna_xsk_free(x);
         return NULL;
     }
@@ -225,8 +240,8 @@ static XnaXsk *xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
 }
 
 XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
-                         size_t len, uint32_t entries, bool *busy,
-                         Error **errp)
+                         size_t len, uint32_t entries, const XnaXskPriv *priv,
+                         bool *busy, Error **errp)
 {
     Error *err = NULL;
     XnaXsk *x;
@@ -242,7 +257,7 @@ XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
      * copy mode starts again from a new socket.
      */
     x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_ZEROCOPY,
-                     busy, &err);
+                     priv, busy, &err);
     if (!x) {
         /*
          * Busy in zero-copy mode may also mean a memory provider on the
@@ -253,7 +268,7 @@ XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
         err = NULL;
         *busy = false;
         x = xsk_new_pool(ifindex, queue, umem, len, entries, XDP_COPY,
-                         busy, &err);
+                         priv, busy, &err);
     }
     error_propagate(errp, err);
     return x;

@@ -69,12 +69,27 @@ typedef struct XnaXskDrops {
 } XnaXskDrops;
 
 /*
+ * Where the sockets come from when this process may not make or bind
+ * them (the AF_XDP helper, xna-afxdp-helper.h): @socket returns a new
+ * unbound AF_XDP socket (or -1, @errp set); @bind binds @fd, whose UMEM
+ * and rings are set up, to @queue of the helper's interface with the
+ * sockaddr_xdp flags @flags: 0 or a negative errno.  NULL: this process
+ * makes and binds them itself.
+ */
+typedef struct XnaXskPriv {
+    int (*socket)(void *opaque, Error **errp);
+    int (*bind)(void *opaque, int fd, uint32_t queue, uint16_t flags);
+    void *opaque;
+} XnaXskPriv;
+
+/*
  * Create the socket, bind it to @ifindex's @queue in copy mode.  On
  * failure *@busy tells that the queue is still held by a socket closed a
  * moment ago (the kernel releases it from a work item): try again later.
  * Neither function waits.
  */
-XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, bool *busy, Error **errp);
+XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, const XnaXskPriv *priv,
+                    bool *busy, Error **errp);
 /*
  * Create a pool socket on @ifindex's @queue whose UMEM is @umem (@len
  * bytes, page-aligned, mapped for the socket's whole life), able to hold
@@ -82,8 +97,8 @@ XnaXsk *xna_xsk_new(int ifindex, uint32_t queue, bool *busy, Error **errp);
  * mode if the driver has none.
  */
 XnaXsk *xna_xsk_new_pool(int ifindex, uint32_t queue, uint8_t *umem,
-                         size_t len, uint32_t entries, bool *busy,
-                         Error **errp);
+                         size_t len, uint32_t entries, const XnaXskPriv *priv,
+                         bool *busy, Error **errp);
 void xna_xsk_free(XnaXsk *x);
 void xna_xsk_drops(XnaXsk *x, XnaXskDrops *d);
 

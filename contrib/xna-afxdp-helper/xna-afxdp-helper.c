@@ -1,0 +1,368 @@
+/*
+ * xna-afxdp-helper: the privileged half of a deprivileged nic=afxdp QEMU
+ *
+ *   xna-afxdp-helper --ifname IF --mac MAC --max-vis N --max-filters N
+ *                    [--start-queue Q] [--fd FD]
+ *
+ * Serves the one QEMU at the other end of the SOCK_SEQPACKET socket pair
+ * FD (3 if not given): loads or joins the XDP program of IF for it, makes
+ * its AF_XDP and packet sockets and binds them, as
+ * hw/net/xen-net-accel/xna-afxdp-helper.h describes.  What the QEMU
+ * asks is checked against the command line, which its hotplug script
+ * wrote: the QEMU may run code a guest chose, this helper is root.  It
+ * never gets a descriptor of the program's shared maps, binds no socket
+ * to a queue but its guest's, and steers to its sockets no MAC but MAC.
+ *
+ * Exits 0 when the QEMU's end closes (the QEMU ended or was killed: its
+ * slot, queues and, with the last user, the program go then, as when a
+ * QEMU that holds them itself dies), 1 on a failure of its own.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <getopt.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include "qapi/error.h"
+#include "qemu/cutils.h"
+#include "qemu/error-report.h"
+#include "hw/net/xen-net-accel/xna-afxdp-helper.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+typedef struct Helper {
+    int sock;
+    const char *ifname;
+    int ifindex;
+    uint8_t mac[6];
+    uint32_t max_vis;
+    uint32_t max_filters;
+    uint32_t start_queue;
+    XnaAfxdpProg *prog;
+    uint32_t nr_vis;         /* of the attached slot */
+} Helper;
+
+static void reply(Helper *h, int err, const XnaAfxdpHelperRep *base,
+                  const int *fds, int nr_fds, const char *msg)
+{
+    XnaAfxdpHelperRep rep = { 0 };
+    int ret;
+
+    if (base) {
+        rep = *base;
+    }
+    rep.err = err;
+    if (msg) {
+        pstrcpy(rep.msg, sizeof(rep.msg), msg);
+    }
+    ret = xna_afxdp_helper_send(h->sock, &rep, sizeof(rep), fds, nr_fds);
+    if (ret < 0 && ret != -EPIPE) {
+        error_report("xna-afxdp-helper: reply: %s", strerror(-ret));
+    }
+}
+
+static void reply_err(Helper *h, Error *err, int fallback)
+{
+    reply(h, fallback, NULL, NULL, 0, error_get_pretty(err));
+    error_free(err);
+}
+
+static void do_attach(Helper *h, const XnaAfxdpHelperReq *req)
+{
+    XnaAfxdpProgConfig cfg = {
+        .ifindex = h->ifindex,
+        .ifname = h->ifname,
+        .guest_mac = h->mac,
+        .start_queue = h->start_queue,
+        .prefer_queue = req->prefer_queue < XNA_BPF_MAX_QUEUES ?
+                        req->prefer_queue : XNA_AFXDP_QUEUE_AUTO,
+        .nr_vis = req->nr_vis,
+        .max_filters = req->max_filters,
+    };
+    XnaAfxdpHelperRep rep = { 0 };
+    int fds[XNA_AFXDP_HELPER_ATTACH_FDS], queues, i;
+    Error *err = NULL;
+
+    if (h->prog) {
+        reply(h, -EALREADY, NULL, NULL, 0, "already attached");
+        return;
+    }
+    if (!req->nr_vis || req->nr_vis > h->max_vis ||
+        !req->max_filters || req->max_filters > h->max_filters) {
+        g_autofree char *m = g_strdup_printf(
+            "%u VIs and %u filters asked; this guest may have %u and %u",
+            req->nr_vis, req->max_filters, h->max_vis, h->max_filters);
+
+        reply(h, -EPERM, NULL, NULL, 0, m);
+        return;
+    }
+    queues = xna_afxdp_rx_queues(h->ifname, &err);
+    if (queues < 0) {
+        reply_err(h, err, -EIO);
+        return;
+    }
+    cfg.nr_queues = queues;
+    if (h->start_queue != XNA_AFXDP_QUEUE_AUTO &&
+        (h->start_queue >= (uint32_t)queues ||
+         req->nr_vis > (uint32_t)queues - h->start_queue)) {
+        reply(h, -ERANGE, NULL, NULL, 0, "no such queues");
+        return;
+    }
+    h->prog = xna_afxdp_prog_new(&cfg, &err);
+    if (!h->prog) {
+        reply_err(h, err, -EIO);
+        return;
+    }
+    if (!xna_afxdp_prog_export(h->prog, fds, &rep.prog_id, &rep.slot,
+                               &err)) {
+        xna_afxdp_prog_free(h->prog);
+        h->prog = NULL;
+        reply_err(h, err, -EIO);
+        return;
+    }
+    h->nr_vis = req->nr_vis;
+    rep.start_queue = xna_afxdp_prog_start_queue(h->prog);
+    reply(h, 0, &rep, fds, XNA_AFXDP_HELPER_ATTACH_FDS, NULL);
+    for (i = 0; i < XNA_AFXDP_HELPER_ATTACH_FDS; i++) {
+        close(fds[i]);
+    }
+}
+
+static void do_detach(Helper *h)
+{
+    xna_afxdp_prog_free(h->prog);
+    h->prog = NULL;
+    reply(h, 0, NULL, NULL, 0, NULL);
+}
+
+static void do_xsk_socket(Helper *h)
+{
+    int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+    if (fd < 0) {
+        reply(h, -errno, NULL, NULL, 0, "AF_XDP socket");
+        return;
+    }
+    reply(h, 0, NULL, &fd, 1, NULL);
+    close(fd);
+}
+
+/* Bind @fd (the QEMU's, with its UMEM and rings) to the VI's queue. */
+static void do_xsk_bind(Helper *h, const XnaAfxdpHelperReq *req, int fd)
+{
+    const uint32_t allowed = XDP_COPY | XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP;
+    struct sockaddr_xdp sxdp = {
+        .sxdp_family = AF_XDP,
+        .sxdp_ifindex = h->ifindex,
+        .sxdp_flags = req->flags,
+    };
+    socklen_t len = sizeof(int);
+    int domain = 0, ret;
+
+    if (!h->prog) {
+        reply(h, -ENOTCONN, NULL, NULL, 0, "not attached");
+        return;
+    }
+    if (fd < 0 || req->vi >= h->nr_vis || (req->flags & ~allowed) ||
+        (req->flags & XDP_COPY && req->flags & XDP_ZEROCOPY)) {
+        reply(h, -EINVAL, NULL, NULL, 0, "bad bind request");
+        return;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+        domain != AF_XDP) {
+        reply(h, -EINVAL, NULL, NULL, 0, "not an AF_XDP socket");
+        return;
+    }
+    sxdp.sxdp_queue_id = xna_afxdp_prog_start_queue(h->prog) + req->vi;
+    if (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
+        ret = -errno;
+        reply(h, ret, NULL, NULL, 0, "bind");
+        return;
+    }
+    ret = xna_afxdp_prog_xsk_set(h->prog, req->vi, fd);
+    reply(h, ret, NULL, NULL, 0, ret ? "socket map" : NULL);
+}
+
+static void do_xsk_del(Helper *h, const XnaAfxdpHelperReq *req)
+{
+    if (h->prog && req->vi < h->nr_vis) {
+        xna_afxdp_prog_xsk_del(h->prog, req->vi);
+    }
+    reply(h, 0, NULL, NULL, 0, NULL);
+}
+
+static void do_packet_socket(Helper *h)
+{
+    Error *err = NULL;
+    int fd = xna_afxdp_packet_socket(h->ifindex, h->ifname, &err);
+
+    if (fd < 0) {
+        reply_err(h, err, -EIO);
+        return;
+    }
+    reply(h, 0, NULL, &fd, 1, NULL);
+    close(fd);
+}
+
+/* One request; false when the QEMU is gone. */
+static bool serve_one(Helper *h)
+{
+    XnaAfxdpHelperReq req;
+    int fd = -1, nr = 0, ret;
+
+    ret = xna_afxdp_helper_recv(h->sock, &req, sizeof(req), &fd, 1, &nr);
+    if (ret == -EBADMSG) {
+        reply(h, -EINVAL, NULL, NULL, 0, "bad request");
+        return true;
+    }
+    if (ret < 0) {
+        return false;
+    }
+    if (req.version != XNA_AFXDP_HELPER_VERSION) {
+        reply(h, -EPROTO, NULL, NULL, 0, "protocol version");
+    } else if (nr && req.op != XNA_AFXDP_HELPER_XSK_BIND) {
+        reply(h, -EINVAL, NULL, NULL, 0, "unexpected descriptor");
+    } else {
+        switch (req.op) {
+        case XNA_AFXDP_HELPER_ATTACH:
+            do_attach(h, &req);
+            break;
+        case XNA_AFXDP_HELPER_DETACH:
+            do_detach(h);
+            break;
+        case XNA_AFXDP_HELPER_XSK_SOCKET:
+            do_xsk_socket(h);
+            break;
+        case XNA_AFXDP_HELPER_XSK_BIND:
+            do_xsk_bind(h, &req, nr ? fd : -1);
+            break;
+        case XNA_AFXDP_HELPER_XSK_DEL:
+            do_xsk_del(h, &req);
+            break;
+        case XNA_AFXDP_HELPER_PACKET_SOCKET:
+            do_packet_socket(h);
+            break;
+        default:
+            reply(h, -EINVAL, NULL, NULL, 0, "unknown request");
+            break;
+        }
+    }
+    if (nr) {
+        close(fd);
+    }
+    return true;
+}
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned int b[6];
+    char end;
+    int i;
+
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+               &b[4], &b[5], &end) != 6 || strlen(s) != 17) {
+        return false;
+    }
+    for (i = 0; i < 6; i++) {
+        mac[i] = b[i];
+    }
+    return true;
+}
+
+static bool parse_u32(const char *s, uint32_t max, uint32_t *v)
+{
+    uint64_t n;
+
+    if (qemu_strtou64(s, NULL, 10, &n) < 0 || n > max) {
+        return false;
+    }
+    *v = n;
+    return true;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: xna-afxdp-helper --ifname IF --mac MAC "
+            "--max-vis N --max-filters N [--start-queue Q] [--fd FD]\n");
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "ifname", required_argument, NULL, 'i' },
+        { "mac", required_argument, NULL, 'm' },
+        { "max-vis", required_argument, NULL, 'v' },
+        { "max-filters", required_argument, NULL, 'f' },
+        { "start-queue", required_argument, NULL, 'q' },
+        { "fd", required_argument, NULL, 'd' },
+        { NULL, 0, NULL, 0 },
+    };
+    Helper h = { .sock = 3, .start_queue = XNA_AFXDP_QUEUE_AUTO };
+    bool have_mac = false;
+    uint32_t fd;
+    int c, type = 0;
+    socklen_t len = sizeof(type);
+
+    error_init(argv[0]);
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            h.ifname = optarg;
+            break;
+        case 'm':
+            have_mac = parse_mac(optarg, h.mac);
+            if (!have_mac) {
+                usage();
+            }
+            break;
+        case 'v':
+            if (!parse_u32(optarg, XNA_BPF_MAX_VIS, &h.max_vis)) {
+                usage();
+            }
+            break;
+        case 'f':
+            if (!parse_u32(optarg, 1u << 20, &h.max_filters)) {
+                usage();
+            }
+            break;
+        case 'q':
+            if (!parse_u32(optarg, XNA_BPF_MAX_QUEUES - 1, &h.start_queue)) {
+                usage();
+            }
+            break;
+        case 'd':
+            if (!parse_u32(optarg, INT_MAX, &fd)) {
+                usage();
+            }
+            h.sock = fd;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc || !h.ifname || !have_mac || !h.max_vis ||
+        !h.max_filters) {
+        usage();
+    }
+    h.ifindex = if_nametoindex(h.ifname);
+    if (!h.ifindex) {
+        error_report("--ifname %s: no such interface", h.ifname);
+        return 1;
+    }
+    if (getsockopt(h.sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+        type != SOCK_SEQPACKET) {
+        error_report("--fd %d: not a SOCK_SEQPACKET socket", h.sock);
+        return 1;
+    }
+    qemu_set_cloexec(h.sock);
+    while (serve_one(&h)) {
+        /* one request at a time, until the QEMU is gone */
+    }
+    xna_afxdp_prog_free(h.prog);
+    return 0;
+}
