@@ -157,6 +157,7 @@ xen_dom0_root() {
     # Our part, exactly as a user installs it.
     make -s -C "$TOP" install DESTDIR="$R" > /dev/null
     copy_libs "$R" "$R/usr/local/lib/xen-net-accel/qemu-system-x86_64" \
+        "$R/usr/local/lib/xen-net-accel/xna-afxdp-helper" \
         "$R/usr/local/lib/xen-net-accel/xna-qmp"
     mkdir -p "$R/lib/xna"
     cp "$HERE/dom0-lib.sh" "$R/lib/xna/"
