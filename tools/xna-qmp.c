@@ -37,6 +37,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -161,12 +162,16 @@ static int pass_helper(QmpConn *c, const char *fdname, char **argv,
         return QMP_ERROR;
     }
     if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-        /* dup2 leaves the copy without FD_CLOEXEC; sv[0] != 3 then. */
-        if (null < 0 || dup2(null, 0) < 0 ||
-            (sv[0] == 3 ? fcntl(3, F_SETFD, 0) : dup2(sv[0], 3)) < 0 ||
-            setsid() < 0) {
+        /*
+         * Its end as 3 (moved above 3 first, so that 0 from dup2 below
+         * cannot be it), /dev/null as 0, and nothing else of ours or of
+         * the script's (a lock the script holds on 9, say): only 0-3.
+         */
+        if (null < 0 || (sv[0] = fcntl(sv[0], F_DUPFD, 10)) < 0 ||
+            dup2(null, 0) < 0 || dup2(sv[0], 3) < 0 ||
+            close_range(4, ~0U, 0) < 0 || setsid() < 0) {
             _exit(126);
         }
         execv(argv[0], argv);

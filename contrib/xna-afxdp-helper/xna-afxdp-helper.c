@@ -2,7 +2,8 @@
  * xna-afxdp-helper: the privileged half of a deprivileged nic=afxdp QEMU
  *
  *   xna-afxdp-helper --ifname IF --mac MAC --max-vis N --max-filters N
- *                    [--start-queue Q] [--fd FD]
+ *                    [--start-queue Q] [--zero-copy] [--qemu-pid PID]
+ *                    [--fd FD]
  *
  * Serves the one QEMU at the other end of the SOCK_SEQPACKET socket pair
  * FD (3 if not given): loads or joins the XDP program of IF for it, makes
@@ -13,15 +14,29 @@
  * never gets a descriptor of the program's shared maps, binds no socket
  * to a queue but its guest's, and steers to its sockets no MAC but MAC.
  *
- * Exits 0 when the QEMU's end closes (the QEMU ended or was killed: its
- * slot, queues and, with the last user, the program go then, as when a
- * QEMU that holds them itself dies), 1 on a failure of its own.
+ * The guest's slot and queues, once taken, stay the helper's until it
+ * exits: a QEMU may keep sockets bound to those queues after it said it
+ * left, and no other guest may be given them meanwhile.  With --qemu-pid
+ * the helper exits when that process has ended, whatever the QEMU wrote
+ * before (an end of its socket included); without, at the end of the
+ * socket.  Either way the slot, the queues and, with the last user, the
+ * program go then, as when a QEMU that holds them itself dies.
+ *
+ * Sockets are bound in copy mode unless --zero-copy: in the driver's
+ * zero-copy mode a NIC writes every frame its queue receives into the
+ * socket's buffers, whoever the frame is for, and a QEMU registers its
+ * own memory there.  Only for a NIC that steers each guest's frames to
+ * its queues alone.
+ *
+ * Exits 0 when done, 1 on a failure of its own.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include <getopt.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -42,8 +57,9 @@ typedef struct Helper {
     uint32_t max_vis;
     uint32_t max_filters;
     uint32_t start_queue;
-    XnaAfxdpProg *prog;
-    uint32_t nr_vis;         /* of the attached slot */
+    bool zero_copy;          /* --zero-copy: the admin allows it */
+    XnaAfxdpProg *prog;      /* taken at the first attach, kept */
+    uint32_t nr_vis;         /* of the slot */
 } Helper;
 
 static void reply(Helper *h, int err, const XnaAfxdpHelperRep *base,
@@ -88,8 +104,13 @@ static void do_attach(Helper *h, const XnaAfxdpHelperReq *req)
     Error *err = NULL;
 
     if (h->prog) {
-        reply(h, -EALREADY, NULL, NULL, 0, "already attached");
-        return;
+        /* The slot it keeps: the same, its filters forgotten. */
+        if (req->nr_vis > h->nr_vis) {
+            reply(h, -EPERM, NULL, NULL, 0, "more VIs than the slot has");
+            return;
+        }
+        xna_afxdp_prog_filters_clear(h->prog);
+        goto export;
     }
     if (!req->nr_vis || req->nr_vis > h->max_vis ||
         !req->max_filters || req->max_filters > h->max_filters) {
@@ -117,14 +138,13 @@ static void do_attach(Helper *h, const XnaAfxdpHelperReq *req)
         reply_err(h, err, -EIO);
         return;
     }
+    h->nr_vis = req->nr_vis;
+export:
     if (!xna_afxdp_prog_export(h->prog, fds, &rep.prog_id, &rep.slot,
                                &err)) {
-        xna_afxdp_prog_free(h->prog);
-        h->prog = NULL;
         reply_err(h, err, -EIO);
         return;
     }
-    h->nr_vis = req->nr_vis;
     rep.start_queue = xna_afxdp_prog_start_queue(h->prog);
     reply(h, 0, &rep, fds, XNA_AFXDP_HELPER_ATTACH_FDS, NULL);
     for (i = 0; i < XNA_AFXDP_HELPER_ATTACH_FDS; i++) {
@@ -132,10 +152,14 @@ static void do_attach(Helper *h, const XnaAfxdpHelperReq *req)
     }
 }
 
+/* The slot and queues stay ours: only no frame goes to a socket now. */
 static void do_detach(Helper *h)
 {
-    xna_afxdp_prog_free(h->prog);
-    h->prog = NULL;
+    uint32_t vi;
+
+    for (vi = 0; h->prog && vi < h->nr_vis; vi++) {
+        xna_afxdp_prog_xsk_del(h->prog, vi);
+    }
     reply(h, 0, NULL, NULL, 0, NULL);
 }
 
@@ -170,6 +194,11 @@ static void do_xsk_bind(Helper *h, const XnaAfxdpHelperReq *req, int fd)
     if (fd < 0 || req->vi >= h->nr_vis || (req->flags & ~allowed) ||
         (req->flags & XDP_COPY && req->flags & XDP_ZEROCOPY)) {
         reply(h, -EINVAL, NULL, NULL, 0, "bad bind request");
+        return;
+    }
+    if ((req->flags & XDP_ZEROCOPY) && !h->zero_copy) {
+        /* The caller tries copy mode next, as for a driver without it. */
+        reply(h, -EOPNOTSUPP, NULL, NULL, 0, "zero-copy not allowed");
         return;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
@@ -257,6 +286,41 @@ static bool serve_one(Helper *h)
     return true;
 }
 
+/*
+ * Serve until the QEMU's end closes; then, with @pidfd, wait until the
+ * QEMU has ended (it may still hold sockets bound to our queues).
+ */
+static void serve(Helper *h, int pidfd)
+{
+    struct pollfd p[2] = {
+        { .fd = h->sock, .events = POLLIN },
+        { .fd = pidfd, .events = POLLIN },
+    };
+    bool open = true;
+
+    for (;;) {
+        if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            error_report("xna-afxdp-helper: poll: %s", strerror(errno));
+            return;
+        }
+        if (pidfd >= 0 && p[1].revents) {
+            return;              /* the QEMU ended */
+        }
+        if (open && p[0].revents) {
+            open = serve_one(h);
+            if (!open) {
+                if (pidfd < 0) {
+                    return;
+                }
+                p[0].fd = -1;    /* poll ignores it from now on */
+            }
+        }
+    }
+}
+
 static bool parse_mac(const char *s, uint8_t mac[6])
 {
     unsigned int b[6];
@@ -270,7 +334,9 @@ static bool parse_mac(const char *s, uint8_t mac[6])
     for (i = 0; i < 6; i++) {
         mac[i] = b[i];
     }
-    return true;
+    /* A guest's own address: not a group one, not all zeros. */
+    return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] |
+                             mac[5]);
 }
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *v)
@@ -287,7 +353,8 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *v)
 static void usage(void)
 {
     fprintf(stderr, "usage: xna-afxdp-helper --ifname IF --mac MAC "
-            "--max-vis N --max-filters N [--start-queue Q] [--fd FD]\n");
+            "--max-vis N --max-filters N [--start-queue Q] [--zero-copy] "
+            "[--qemu-pid PID] [--fd FD]\n");
     exit(1);
 }
 
@@ -300,11 +367,14 @@ int main(int argc, char **argv)
         { "max-filters", required_argument, NULL, 'f' },
         { "start-queue", required_argument, NULL, 'q' },
         { "fd", required_argument, NULL, 'd' },
+        { "zero-copy", no_argument, NULL, 'z' },
+        { "qemu-pid", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
     Helper h = { .sock = 3, .start_queue = XNA_AFXDP_QUEUE_AUTO };
     bool have_mac = false;
-    uint32_t fd;
+    uint32_t fd, qemu_pid = 0;
+    int pidfd = -1;
     int c, type = 0;
     socklen_t len = sizeof(type);
 
@@ -341,6 +411,14 @@ int main(int argc, char **argv)
             }
             h.sock = fd;
             break;
+        case 'z':
+            h.zero_copy = true;
+            break;
+        case 'p':
+            if (!parse_u32(optarg, INT_MAX, &qemu_pid) || !qemu_pid) {
+                usage();
+            }
+            break;
         default:
             usage();
         }
@@ -360,9 +438,14 @@ int main(int argc, char **argv)
         return 1;
     }
     qemu_set_cloexec(h.sock);
-    while (serve_one(&h)) {
-        /* one request at a time, until the QEMU is gone */
+    if (qemu_pid) {
+        pidfd = syscall(SYS_pidfd_open, (pid_t)qemu_pid, 0);
+        if (pidfd < 0) {
+            error_report("--qemu-pid %u: %s", qemu_pid, strerror(errno));
+            return 1;
+        }
     }
+    serve(&h, pidfd);
     xna_afxdp_prog_free(h.prog);
     return 0;
 }

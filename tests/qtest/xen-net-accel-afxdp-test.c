@@ -557,7 +557,14 @@ static void env_start_guest(Env *e, const char *mac, const char *props,
     }
     env_start_qemu(e, dev);
     if (helper_fd >= 0) {
+        g_autofree char *st = g_strdup_printf("/proc/%d/status",
+                                              qtest_pid(e->qts));
+        g_autofree char *text = NULL;
+
         close(helper_fd);
+        /* It may bind nothing itself: seccomp filters it. */
+        g_assert_true(g_file_get_contents(st, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "\nSeccomp:\t2\n"));
     }
     if (helper_fd >= 0 && e->helper_nobody) {
         g_autofree char *st = g_strdup_printf("/proc/%d/status",
@@ -569,8 +576,12 @@ static void env_start_guest(Env *e, const char *mac, const char *props,
         g_assert_nonnull(strstr(text, "\nUid:\t65534\t65534\t65534\t65534"));
         g_assert_nonnull(strstr(text, "\nCapEff:\t0000000000000000"));
     }
-    /* Realize only checked XDP: nothing is attached before a VI. */
-    g_assert_true(!first || !xdp_attached(e));
+    /*
+     * Realize only checked XDP: nothing is attached before a VI.  With
+     * the helper, its slot is taken at realize and kept until the QEMU
+     * ends (a QEMU may keep sockets bound to its queues).
+     */
+    g_assert_true(!first || e->helper == xdp_attached(e));
     g_assert_cmpint(xna_test_front_start(&e->tf, e->g, &o), ==, 0);
     g_assert_true(xna_front_ready(e->tf.f));
     e->started = true;
@@ -598,8 +609,15 @@ static void env_stop(Env *e, bool close_front)
 {
     if (e->started && close_front) {
         xna_test_front_close(&e->tf);
-        /* The last VI went: the program and the maps with it. */
-        assert_clean(e);
+        /*
+         * The last VI went: the program and the maps with it; with the
+         * helper, once the QEMU has ended.
+         */
+        if (e->helper) {
+            g_assert_true(xdp_attached(e));
+        } else {
+            assert_clean(e);
+        }
         g_assert_cmpuint(xen_guest_sim_stat(e->g, "grant-live-maps"), ==, 0);
     }
     xen_guest_free(e->g);
@@ -2084,9 +2102,22 @@ static void test_helper_hostile(void)
     for (i = 0; i < nr; i++) {
         close(fds[i]);
     }
+    /*
+     * Detach leaves the slot the helper's (the QEMU may hold sockets on
+     * its queues): the program stays, and attach gives the same slot.
+     */
+    req.op = XNA_AFXDP_HELPER_DETACH;
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, 0);
+    g_assert_true(xdp_attached(&e));
     req.op = XNA_AFXDP_HELPER_ATTACH;
-    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==,
-                    -EALREADY);
+    req.nr_vis = 2;
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, -EPERM);
+    req.nr_vis = 1;
+    g_assert_cmpint(helper_ask(sock, &req, -1, fds, 4, &nr), ==, 0);
+    g_assert_cmpint(nr, ==, XNA_AFXDP_HELPER_ATTACH_FDS);
+    for (i = 0; i < nr; i++) {
+        close(fds[i]);
+    }
     /* A descriptor where none is expected: refused (and closed). */
     req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
                                 .op = XNA_AFXDP_HELPER_XSK_SOCKET };
@@ -2107,6 +2138,10 @@ static void test_helper_hostile(void)
     g_assert_cmpint(helper_ask(sock, &req, xsk, NULL, 0, NULL), ==, -EINVAL);
     req.flags = XDP_COPY | XDP_ZEROCOPY;
     g_assert_cmpint(helper_ask(sock, &req, xsk, NULL, 0, NULL), ==, -EINVAL);
+    /* Zero-copy only where the command line allows it. */
+    req.flags = XDP_ZEROCOPY;
+    g_assert_cmpint(helper_ask(sock, &req, xsk, NULL, 0, NULL), ==,
+                    -EOPNOTSUPP);
     close(xsk);
     /* A packet socket: bound to send; its drop-all filter is locked. */
     req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
@@ -2122,6 +2157,54 @@ static void test_helper_hostile(void)
 
     /* The QEMU goes: so do the helper and, its last user, the program. */
     close(sock);
+    helper_wait(&e);
+    assert_clean(&e);
+    env_teardown(&e);
+}
+
+/*
+ * With --qemu-pid the helper keeps the slot until that process ends, not
+ * merely its socket: a QEMU that closed it (or sent an empty message)
+ * may still hold sockets bound to the slot's queues.
+ */
+static void test_helper_waits_for_qemu(void)
+{
+    Env e;
+    pid_t qemu;
+    int sock, fds[4], nr, i;
+    char pid_arg[16];
+    const char *args[] = {
+        "--ifname", "xq0", "--mac", GUEST_MAC, "--max-vis", "1",
+        "--max-filters", "16", "--qemu-pid", pid_arg, NULL,
+    };
+    XnaAfxdpHelperReq req = {
+        .version = XNA_AFXDP_HELPER_VERSION, .op = XNA_AFXDP_HELPER_ATTACH,
+        .nr_vis = 1, .max_filters = 16, .prefer_queue = UINT32_MAX,
+    };
+
+    if (!env_setup(&e, NULL)) {
+        return;
+    }
+    qemu = fork();
+    g_assert_cmpint(qemu, >=, 0);
+    if (qemu == 0) {
+        pause();
+        _exit(0);
+    }
+    snprintf(pid_arg, sizeof(pid_arg), "%d", qemu);
+    sock = helper_spawn(&e, args);
+    g_assert_cmpint(helper_ask(sock, &req, -1, fds, 4, &nr), ==, 0);
+    for (i = 0; i < nr; i++) {
+        close(fds[i]);
+    }
+    note_prog(&e);
+    g_assert_cmpint(send(sock, "", 0, 0), ==, 0);
+    close(sock);
+    g_usleep(300 * 1000);
+    g_assert_cmpint(waitpid(e.helper_pid, NULL, WNOHANG), ==, 0);
+    g_assert_true(xdp_attached(&e));
+    kill(qemu, SIGKILL);
+    g_assert_cmpint(waitpid(qemu, NULL, 0), ==, qemu);
     helper_wait(&e);
     assert_clean(&e);
     env_teardown(&e);
@@ -2158,6 +2241,8 @@ int main(int argc, char **argv)
     qtest_add_data_func("/xen-net-accel/afxdp/tx/pool", &rx_pool, test_tx);
     qtest_add_data_func("/xen-net-accel/afxdp/tx/copy", &rx_copy, test_tx);
     qtest_add_func("/xen-net-accel/afxdp/helper/hostile", test_helper_hostile);
+    qtest_add_func("/xen-net-accel/afxdp/helper/waits-for-qemu",
+                   test_helper_waits_for_qemu);
     qtest_add_data_func("/xen-net-accel/afxdp/helper/learning/pool",
                         &rx_pool_helper, test_learning);
     qtest_add_data_func("/xen-net-accel/afxdp/helper/learning/copy",

@@ -866,6 +866,17 @@ int xna_afxdp_prog_filter_del(XnaAfxdpProg *p, const struct xna_bpf_key *key)
     return bpf_map_delete_elem(p->filters_fd, key) < 0 ? -errno : 0;
 }
 
+void xna_afxdp_prog_filters_clear(XnaAfxdpProg *p)
+{
+    struct xna_bpf_key key;
+
+    /* Deleting the first key each time: the map's size bounds the loop. */
+    while (bpf_map_get_next_key(p->filters_fd, NULL, &key) == 0 &&
+           bpf_map_delete_elem(p->filters_fd, &key) == 0) {
+        /* next */
+    }
+}
+
 /* @vi's socket, bound to queue start_queue + @vi, in our slot's range. */
 int xna_afxdp_prog_xsk_set(XnaAfxdpProg *p, uint32_t vi, int fd)
 {

@@ -89,6 +89,9 @@ int xna_afxdp_prog_filter_set(XnaAfxdpProg *p, const struct xna_bpf_key *key,
                               uint32_t vi);
 int xna_afxdp_prog_filter_del(XnaAfxdpProg *p, const struct xna_bpf_key *key);
 
+/* Forget every filter of our guest. */
+void xna_afxdp_prog_filters_clear(XnaAfxdpProg *p);
+
 /* Steer @vi's frames to the AF_XDP socket @fd, or stop doing so. */
 int xna_afxdp_prog_xsk_set(XnaAfxdpProg *p, uint32_t vi, int fd);
 void xna_afxdp_prog_xsk_del(XnaAfxdpProg *p, uint32_t vi);

@@ -38,6 +38,9 @@
 #include "xna-afxdp-helper.h"
 #include "monitor/monitor.h"
 #include "trace.h"
+#ifdef CONFIG_SECCOMP
+#include <seccomp.h>
+#endif
 
 #define TYPE_XNA_AFXDP_NIC "xna-nic-afxdp"
 
@@ -340,12 +343,67 @@ static int afxdp_priv_bind(void *opaque, int fd, uint32_t queue,
 }
 
 /*
+ * With a helper, this process may not bind a socket: the helper binds
+ * ours, and a socket of the helper's that we bound could go to any
+ * interface and queue (tests/xen/priv-probe).  Nor may it set a packet
+ * socket's options (join an interface promiscuously, map its rings).
+ * A seccomp filter in every thread, before any guest has connected: no
+ * later code, a guest's that took the process over included, can lift
+ * it.  Once per process.
+ */
+static bool afxdp_confine(Error **errp)
+{
+#ifdef CONFIG_SECCOMP
+    static bool confined;
+    scmp_filter_ctx ctx;
+    int rc;
+
+    if (confined) {
+        return true;
+    }
+    ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) {
+        error_setg(errp, "afxdp-helper: seccomp_init failed");
+        return false;
+    }
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    if (!rc) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(bind), 0);
+    }
+    if (!rc) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setsockopt),
+                              1, SCMP_A1(SCMP_CMP_EQ, SOL_PACKET));
+    }
+    if (!rc) {
+        rc = seccomp_load(ctx);
+    }
+    seccomp_release(ctx);
+    if (rc < 0) {
+        error_setg_errno(errp, -rc, "afxdp-helper: cannot confine QEMU "
+                         "(seccomp)");
+        return false;
+    }
+    confined = true;
+    trace_xna_afxdp_confined();
+    return true;
+#else
+    error_setg(errp, "afxdp-helper needs a QEMU built with seccomp");
+    return false;
+#endif
+}
+
+/*
  * helper=NAME: the descriptor of the helper's socket pair, passed to the
  * monitor with getfd (or a number QEMU inherited).
  */
 static bool afxdp_helper_open(XnaAfxdpNic *n, Error **errp)
 {
-    int fd = monitor_fd_param(monitor_cur(), n->helper_name, errp);
+    int fd;
+
+    if (!afxdp_confine(errp)) {
+        return false;
+    }
+    fd = monitor_fd_param(monitor_cur(), n->helper_name, errp);
 
     if (fd < 0) {
         error_prepend(errp, "afxdp-helper=%s: ", n->helper_name);
