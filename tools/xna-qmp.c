@@ -163,14 +163,14 @@ static int pass_helper(QmpConn *c, const char *fdname, char **argv,
     }
     if (pid == 0) {
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
         /*
          * Its end as 3 (moved above 3 first, so that 0 from dup2 below
          * cannot be it), /dev/null as 0, and nothing else of ours or of
          * the script's (a lock the script holds on 9, say): only 0-3.
          */
-        if (null < 0 || (sv[0] = fcntl(sv[0], F_DUPFD, 10)) < 0 ||
-            dup2(null, 0) < 0 || dup2(sv[0], 3) < 0 ||
+        int end = fcntl(sv[0], F_DUPFD, 10);
+
+        if (null < 0 || end < 0 || dup2(null, 0) < 0 || dup2(end, 3) < 0 ||
             close_range(4, ~0U, 0) < 0 || setsid() < 0) {
             _exit(126);
         }

@@ -9,10 +9,12 @@
  * one per device, started by the hotplug script with the interface,
  * MAC, VI count and filter quota on its command line, does them for it
  * over a SOCK_SEQPACKET socket pair: one request, one reply, descriptors
- * by SCM_RIGHTS.  The QEMU never holds a descriptor of the program's
- * shared maps: only its own guest's filter map, sample ring and (read
- * only) counters, and its sockets, which the helper binds, to the
- * guest's own queues.  docs/security.md, "nic=afxdp without root".
+ * by SCM_RIGHTS.  The QEMU never holds a descriptor of the program, its
+ * link or a map it could write for other guests: only its own guest's
+ * filter map and sample ring, the counters map read only, and its
+ * sockets, which the helper binds, to the guest's own queues.  The
+ * helper keeps the guest's slot and queues until the QEMU has ended.
+ * docs/security.md, "nic=afxdp without root".
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -25,8 +27,9 @@
 #define XNA_AFXDP_HELPER_VERSION    1
 
 typedef enum XnaAfxdpHelperOp {
-    /* Load or join the program, take a slot and queues. */
+    /* Load or join the program, take a slot and queues (or the same). */
     XNA_AFXDP_HELPER_ATTACH = 1,
+    /* Steer no frame to the guest's sockets (the slot stays). */
     XNA_AFXDP_HELPER_DETACH,
     /* A new AF_XDP socket, unbound. */
     XNA_AFXDP_HELPER_XSK_SOCKET,
