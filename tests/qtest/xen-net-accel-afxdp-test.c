@@ -364,11 +364,19 @@ static int udp_socket(Env *e, const char *ns, const uint8_t *ip,
 
 /* QEMU and the guest */
 
-/* The helper, built next to QEMU. */
+/*
+ * The helper: QTEST_XNA_AFXDP_HELPER, else the one built next to QEMU
+ * (QTEST_QEMU_BINARY may be a wrapper elsewhere: tools/run-tests sets it).
+ */
 static char *helper_path(void)
 {
+    const char *helper = g_getenv("QTEST_XNA_AFXDP_HELPER");
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
     g_autofree char *dir = g_path_get_dirname(qemu ? qemu : "");
+
+    if (helper) {
+        return g_strdup(helper);
+    }
 
     return g_build_filename(dir, "contrib", "xna-afxdp-helper",
                             "xna-afxdp-helper", NULL);
