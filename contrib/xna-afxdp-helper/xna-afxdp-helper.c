@@ -49,6 +49,15 @@
 #define AF_XDP 44
 #endif
 
+/*
+ * Sockets a QEMU may ask for: a burst (a guest connecting with 16 VIs
+ * asks for about 64: a copy socket, a pool socket tried in zero-copy
+ * then copy mode, a packet socket, each), then one per period.  Each
+ * holds kernel memory the QEMU is not charged for.
+ */
+#define SOCKET_BURST        128
+#define SOCKET_PERIOD_MS    250
+
 typedef struct Helper {
     int sock;
     const char *ifname;
@@ -60,7 +69,26 @@ typedef struct Helper {
     bool zero_copy;          /* --zero-copy: the admin allows it */
     XnaAfxdpProg *prog;      /* taken at the first attach, kept */
     uint32_t nr_vis;         /* of the slot */
+    uint32_t socket_tokens;  /* sockets it may still ask for now */
+    int64_t tokens_ms;       /* when the last token was earned */
 } Helper;
+
+/* Take a socket token; false (a reply sent) when there is none. */
+static bool socket_allowed(Helper *h)
+{
+    int64_t now = g_get_monotonic_time() / 1000;
+    int64_t earned = (now - h->tokens_ms) / SOCKET_PERIOD_MS;
+
+    if (earned > 0) {
+        h->socket_tokens = MIN(SOCKET_BURST, h->socket_tokens + earned);
+        h->tokens_ms += earned * SOCKET_PERIOD_MS;
+    }
+    if (!h->socket_tokens) {
+        return false;
+    }
+    h->socket_tokens--;
+    return true;
+}
 
 static void reply(Helper *h, int err, const XnaAfxdpHelperRep *base,
                   const int *fds, int nr_fds, const char *msg)
@@ -165,8 +193,13 @@ static void do_detach(Helper *h)
 
 static void do_xsk_socket(Helper *h)
 {
-    int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+    int fd;
 
+    if (!socket_allowed(h)) {
+        reply(h, -EAGAIN, NULL, NULL, 0, "too many sockets asked for");
+        return;
+    }
+    fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         reply(h, -errno, NULL, NULL, 0, "AF_XDP socket");
         return;
@@ -227,8 +260,13 @@ static void do_xsk_del(Helper *h, const XnaAfxdpHelperReq *req)
 static void do_packet_socket(Helper *h)
 {
     Error *err = NULL;
-    int fd = xna_afxdp_packet_socket(h->ifindex, h->ifname, &err);
+    int fd;
 
+    if (!socket_allowed(h)) {
+        reply(h, -EAGAIN, NULL, NULL, 0, "too many sockets asked for");
+        return;
+    }
+    fd = xna_afxdp_packet_socket(h->ifindex, h->ifname, &err);
     if (fd < 0) {
         reply_err(h, err, -EIO);
         return;
@@ -371,7 +409,11 @@ int main(int argc, char **argv)
         { "qemu-pid", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
-    Helper h = { .sock = 3, .start_queue = XNA_AFXDP_QUEUE_AUTO };
+    Helper h = {
+        .sock = 3, .start_queue = XNA_AFXDP_QUEUE_AUTO,
+        .socket_tokens = SOCKET_BURST,
+        .tokens_ms = g_get_monotonic_time() / 1000,
+    };
     bool have_mac = false;
     uint32_t fd, qemu_pid = 0;
     int pidfd = -1;

@@ -2162,6 +2162,26 @@ static void test_helper_hostile(void)
     g_assert_cmpint(errno, ==, EPERM);
     close(fds[0]);
     close(udp);
+    /*
+     * Sockets beyond a burst are refused (each holds kernel memory the
+     * QEMU is not charged for); the helper goes on.
+     */
+    req = (XnaAfxdpHelperReq) { .version = XNA_AFXDP_HELPER_VERSION,
+                                .op = XNA_AFXDP_HELPER_XSK_SOCKET };
+    for (i = 0; i < 200; i++) {
+        int err = helper_ask(sock, &req, -1, &xsk, 1, &nr);
+
+        if (err) {
+            g_assert_cmpint(err, ==, -EAGAIN);
+            g_assert_cmpint(nr, ==, 0);
+            break;
+        }
+        close(xsk);
+    }
+    g_assert_cmpint(i, >, 64);
+    g_assert_cmpint(i, <, 200);
+    req.op = XNA_AFXDP_HELPER_DETACH;
+    g_assert_cmpint(helper_ask(sock, &req, -1, NULL, 0, NULL), ==, 0);
 
     /* The QEMU goes: so do the helper and, its last user, the program. */
     close(sock);
