@@ -103,6 +103,7 @@ fuzz-backend-wire_SRCS = $(XNA_DEV)/xna-wire.c $(XNA_DEV)/xna-classify.c \
 fuzz-backend-policy_SRCS = $(XNA_DEV)/xna-tx-policy.c \
 	$(XNA_DEV)/xna-classify.c $(XNA_DEV)/xna-filter-table.c
 fuzz-qmp-json_SRCS = tools/qmp-json.c tools/qmp-client.c
+fuzz-afxdp-helper_SRCS = $(XNA_DEV)/xna-afxdp-helper-check.c
 fuzz-qmp-json_HDRS = tools/qmp-json.h tools/qmp-client.h
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-$$*_SRCS) $$(fuzz-$$*_HDRS) \

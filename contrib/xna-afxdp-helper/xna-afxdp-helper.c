@@ -131,23 +131,11 @@ static void do_attach(Helper *h, const XnaAfxdpHelperReq *req)
     int fds[XNA_AFXDP_HELPER_ATTACH_FDS], queues, i;
     Error *err = NULL;
 
+    /* (Its bounds are checked: xna_afxdp_helper_check().) */
     if (h->prog) {
         /* The slot it keeps: the same, its filters forgotten. */
-        if (req->nr_vis > h->nr_vis) {
-            reply(h, -EPERM, NULL, NULL, 0, "more VIs than the slot has");
-            return;
-        }
         xna_afxdp_prog_filters_clear(h->prog);
         goto export;
-    }
-    if (!req->nr_vis || req->nr_vis > h->max_vis ||
-        !req->max_filters || req->max_filters > h->max_filters) {
-        g_autofree char *m = g_strdup_printf(
-            "%u VIs and %u filters asked; this guest may have %u and %u",
-            req->nr_vis, req->max_filters, h->max_vis, h->max_filters);
-
-        reply(h, -EPERM, NULL, NULL, 0, m);
-        return;
     }
     queues = xna_afxdp_rx_queues(h->ifname, &err);
     if (queues < 0) {
@@ -208,10 +196,13 @@ static void do_xsk_socket(Helper *h)
     close(fd);
 }
 
-/* Bind @fd (the QEMU's, with its UMEM and rings) to the VI's queue. */
+/*
+ * Bind @fd (the QEMU's, with its UMEM and rings) to the VI's queue.  The
+ * request is checked (xna_afxdp_helper_check()); the descriptor is what
+ * is left: an AF_XDP socket, or nothing to bind.
+ */
 static void do_xsk_bind(Helper *h, const XnaAfxdpHelperReq *req, int fd)
 {
-    const uint32_t allowed = XDP_COPY | XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP;
     struct sockaddr_xdp sxdp = {
         .sxdp_family = AF_XDP,
         .sxdp_ifindex = h->ifindex,
@@ -220,20 +211,6 @@ static void do_xsk_bind(Helper *h, const XnaAfxdpHelperReq *req, int fd)
     socklen_t len = sizeof(int);
     int domain = 0, ret;
 
-    if (!h->prog) {
-        reply(h, -ENOTCONN, NULL, NULL, 0, "not attached");
-        return;
-    }
-    if (fd < 0 || req->vi >= h->nr_vis || (req->flags & ~allowed) ||
-        (req->flags & XDP_COPY && req->flags & XDP_ZEROCOPY)) {
-        reply(h, -EINVAL, NULL, NULL, 0, "bad bind request");
-        return;
-    }
-    if ((req->flags & XDP_ZEROCOPY) && !h->zero_copy) {
-        /* The caller tries copy mode next, as for a driver without it. */
-        reply(h, -EOPNOTSUPP, NULL, NULL, 0, "zero-copy not allowed");
-        return;
-    }
     if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
         domain != AF_XDP) {
         reply(h, -EINVAL, NULL, NULL, 0, "not an AF_XDP socket");
@@ -278,7 +255,15 @@ static void do_packet_socket(Helper *h)
 /* One request; false when the QEMU is gone. */
 static bool serve_one(Helper *h)
 {
+    XnaAfxdpHelperPolicy pol = {
+        .max_vis = h->max_vis,
+        .max_filters = h->max_filters,
+        .zero_copy = h->zero_copy,
+        .attached = h->prog != NULL,
+        .nr_vis = h->nr_vis,
+    };
     XnaAfxdpHelperReq req;
+    const char *why;
     int fd = -1, nr = 0, ret;
 
     ret = xna_afxdp_helper_recv(h->sock, &req, sizeof(req), &fd, 1, &nr);
@@ -289,10 +274,9 @@ static bool serve_one(Helper *h)
     if (ret < 0) {
         return false;
     }
-    if (req.version != XNA_AFXDP_HELPER_VERSION) {
-        reply(h, -EPROTO, NULL, NULL, 0, "protocol version");
-    } else if (nr && req.op != XNA_AFXDP_HELPER_XSK_BIND) {
-        reply(h, -EINVAL, NULL, NULL, 0, "unexpected descriptor");
+    ret = xna_afxdp_helper_check(&pol, &req, sizeof(req), nr, &why);
+    if (ret < 0) {
+        reply(h, ret, NULL, NULL, 0, why);
     } else {
         switch (req.op) {
         case XNA_AFXDP_HELPER_ATTACH:
@@ -305,7 +289,7 @@ static bool serve_one(Helper *h)
             do_xsk_socket(h);
             break;
         case XNA_AFXDP_HELPER_XSK_BIND:
-            do_xsk_bind(h, &req, nr ? fd : -1);
+            do_xsk_bind(h, &req, fd);
             break;
         case XNA_AFXDP_HELPER_XSK_DEL:
             do_xsk_del(h, &req);
@@ -313,7 +297,7 @@ static bool serve_one(Helper *h)
         case XNA_AFXDP_HELPER_PACKET_SOCKET:
             do_packet_socket(h);
             break;
-        default:
+        default:             /* the check let no other through */
             reply(h, -EINVAL, NULL, NULL, 0, "unknown request");
             break;
         }

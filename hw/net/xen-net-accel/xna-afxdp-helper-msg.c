@@ -68,9 +68,6 @@ int xna_afxdp_helper_recv(int sock, void *msg, size_t len, int *fds,
     if (n < 0) {
         return errno == EAGAIN ? -ETIMEDOUT : -errno;
     }
-    if (n == 0) {
-        return -EPIPE;
-    }
     /* Every descriptor received is kept or closed, whatever the message. */
     for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         const uint8_t *data = CMSG_DATA(c);
@@ -93,12 +90,14 @@ int xna_afxdp_helper_recv(int sock, void *msg, size_t len, int *fds,
             }
         }
     }
-    if (bad || (size_t)n != len || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+    if (n == 0 || bad || (size_t)n != len ||
+        (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
         for (i = 0; i < *nr_fds; i++) {
             close(fds[i]);
         }
         *nr_fds = 0;
-        return -EBADMSG;
+        /* (an empty message is read as the end: the peer may be gone) */
+        return n == 0 ? -EPIPE : -EBADMSG;
     }
     return 0;
 }

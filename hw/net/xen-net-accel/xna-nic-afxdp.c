@@ -22,14 +22,9 @@
  */
 
 #include "qemu/osdep.h"
-#include <linux/ethtool.h>
-#include <linux/if_packet.h>
-#include <linux/sockios.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include "qapi/error.h"
 #include "qemu/error-report.h"
-#include "qemu/cutils.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
 #include "xna-nic.h"
